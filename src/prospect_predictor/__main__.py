@@ -1,0 +1,3 @@
+from prospect_predictor.cli import main
+
+main()

@@ -1,0 +1,202 @@
+"""The `prospect` command line: parses arguments, calls the library, renders results.
+
+Heavy libraries (pandas, scikit-learn, shap, mlflow) are imported inside the commands
+that use them, so that `prospect --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from prospect_predictor import __version__
+from prospect_predictor.errors import ProspectError
+
+app = typer.Typer(
+    name="prospect",
+    help=(
+        "Predict how a relationship with a prospect will turn out — win_win, win_lose, "
+        "stalled or declined — and why, in terms of the four reasons to part ways with a "
+        "prospect: poor_fit, difficult_expectations, product_mismatch, strung_along.\n\n"
+        "Start with `prospect demo`. Every command has its own --help."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _console(stderr: bool = True):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"prospect-predictor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Root options."""
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="File to write: .csv or .parquet.")],
+    rows: Annotated[int, typer.Option("--rows", min=1, help="Number of prospects.")] = 20_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same bytes.")] = 7,
+    truth_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--truth-out",
+            help="Also write the true outcome probabilities and each "
+            "reason's true contribution to each outcome's logit to this separate file.",
+        ),
+    ] = None,
+    new_leads: Annotated[
+        bool,
+        typer.Option(
+            "--new-leads",
+            help="Write prospects to score: later dates, ids "
+            "starting with L, and no outcome column.",
+        ),
+    ] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing file with other contents.")
+    ] = False,
+) -> None:
+    """Write a synthetic history of prospects drawn from a documented causal model.
+
+    The columns are those of a wealth-management firm's CRM export; the outcome
+    (win_win, win_lose, stalled, declined) is drawn from four latent reason drivers
+    computed from those columns. data/README.md documents the firm, the columns and
+    the equations.
+    """
+    from prospect_predictor.generate import write_history
+
+    status = write_history(rows, seed, out, truth_out, new_leads, overwrite)
+    console = _console()
+    kind = "new leads" if new_leads else "prospects with their outcome"
+    console.print(f"{rows:,} {kind}, seed {seed}:")
+    for path, state in status.items():
+        console.print(f"  {path}: {state}")
+
+
+@app.command()
+def validate(
+    file: Annotated[Path, typer.Argument(help="CSV (comma or semicolon) or Parquet file.")],
+    leads: Annotated[
+        bool,
+        typer.Option(
+            "--leads", help="The file holds new leads to score: no outcome column is expected."
+        ),
+    ] = False,
+    schema: Annotated[
+        str, typer.Option("--schema", help="Built-in schema name or path to a schema TOML.")
+    ] = "prospects",
+) -> None:
+    """Check a file against the schema and report every problem at once.
+
+    Each problem names the file, the column, the first rows where it occurs (row 1 is
+    the first row after the header), what was expected and what was found. Exits with
+    status 1 when there is an error; warnings (e.g. an extra column, which is ignored)
+    do not fail.
+    """
+    from prospect_predictor.schema import load_schema
+    from prospect_predictor.validate import validate_file
+
+    report = validate_file(file, load_schema(schema), require_outcome=not leads)
+    console = _console(stderr=False)
+    for line in report.lines():
+        console.print(line, markup=False)
+    kind = "leads" if leads else "prospects"
+    summary = (
+        f"{file}: {report.n_rows:,} {kind}, {len(report.errors)} error(s), "
+        f"{len(report.warnings)} warning(s)"
+    )
+    if not report.ok:
+        bad = int(report.bad_rows.sum()) if report.bad_rows is not None else 0
+        console.print(f"{summary}; {bad:,} row(s) with a row-level error — not valid", markup=False)
+        raise typer.Exit(1)
+    console.print(f"{summary} — valid", markup=False)
+
+
+@app.command()
+def demo(
+    rows: Annotated[
+        int, typer.Option("--rows", min=200, help="Prospects in the history.")
+    ] = 20_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 7,
+) -> None:
+    """Run the main job on the built-in default: generate a history and new leads under
+    data/demo/, validate them, and show what comes next."""
+    from prospect_predictor.demo import run_demo
+
+    console = _console(stderr=False)
+    with _console().status("generating and validating the demo history…"):
+        result = run_demo(rows, seed)
+    console.print(
+        f"[bold]History[/bold] {result.history} — {result.history_report.n_rows:,} "
+        "prospects, valid against the built-in schema"
+    )
+    shares = ", ".join(f"{k} {v:.0%}" for k, v in result.outcome_shares.items())
+    console.print(f"  outcomes: {shares}")
+    console.print(f"  truth (kept apart from the export): {result.truth}")
+    console.print(
+        f"[bold]New leads[/bold] {result.leads} — {result.leads_report.n_rows:,} "
+        "prospects to score, valid"
+    )
+    console.print(
+        "\n[bold]Next[/bold]\n"
+        "  - read data/README.md: the firm, every column and the causal model behind the "
+        "outcomes\n"
+        f"  - check any export: prospect validate {result.history}\n"
+        "  - training, scoring and explanations are the next stages to be built "
+        "(see ARCHITECTURE.md); this demo will run them once they exist"
+    )
+
+
+def _print_error(label: str, message: str) -> None:
+    from rich.text import Text
+
+    _console().print(Text.assemble((label, "bold red"), message))
+
+
+def main() -> None:
+    """Entry point: user errors are one clear message and exit status 1, never a traceback."""
+    try:
+        app()
+    except ProspectError as exc:
+        _print_error("error: ", str(exc))
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _console().print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # a bug of ours: say so, and keep the traceback one switch away
+        if os.environ.get("PROSPECT_DEBUG"):
+            raise
+        _print_error(
+            "internal error: ",
+            f"{type(exc).__name__}: {exc}\nThis is a bug in prospect-predictor. Run again "
+            "with PROSPECT_DEBUG=1 to see the traceback, and report it.",
+        )
+        sys.exit(3)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""The declared schema of a prospect history: each column's type, range, role.
+
+A schema is a TOML file (see ``schemas/prospects.toml`` for the built-in history); the
+pydantic models below check the file itself, and :mod:`prospect_predictor.validate`
+checks a data file against it.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from prospect_predictor.errors import ConfigError
+from prospect_predictor.tomlconfig import load_toml_model
+
+ColumnType = Literal["string", "int", "float", "bool", "category", "date"]
+Role = Literal["id", "date", "feature", "outcome", "protected"]
+
+BUILTIN_SCHEMAS = ("prospects",)
+
+
+class ColumnSpec(BaseModel):
+    """One column: what it holds and what values are allowed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: ColumnType
+    role: Role = "feature"
+    nullable: bool = True
+    min: float | None = Field(default=None, description="smallest allowed value (inclusive)")
+    max: float | None = Field(default=None, description="largest allowed value (inclusive)")
+    categories: tuple[str, ...] | None = None
+    unit: str | None = None
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ColumnSpec:
+        numeric = self.type in ("int", "float")
+        if (self.min is not None or self.max is not None) and not numeric:
+            raise ValueError(f"min/max apply to int or float columns, not to {self.type!r}")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is larger than max ({self.max})")
+        if self.type == "category" and not self.categories:
+            raise ValueError("a category column needs a non-empty 'categories' list")
+        if self.categories is not None and self.type != "category":
+            raise ValueError(f"'categories' applies to category columns, not to {self.type!r}")
+        if self.role == "id" and self.nullable:
+            raise ValueError("an id column cannot be nullable (set nullable = false)")
+        if self.role == "date" and self.type != "date":
+            raise ValueError("a column with role 'date' must have type 'date'")
+        return self
+
+    def expected(self) -> str:
+        """What a valid value looks like, in words, for error messages."""
+        kind = {
+            "string": "text",
+            "int": "a whole number",
+            "float": "a number",
+            "bool": "true or false",
+            "category": "one of " + ", ".join(self.categories or ()),
+            "date": "a date (YYYY-MM-DD)",
+        }[self.type]
+        if self.min is not None and self.max is not None:
+            kind += f" from {_num(self.min)} to {_num(self.max)}"
+        elif self.min is not None:
+            kind += f" of at least {_num(self.min)}"
+        elif self.max is not None:
+            kind += f" of at most {_num(self.max)}"
+        return kind
+
+
+class Schema(BaseModel):
+    """All columns of a history, in the order an export has them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    description: str = ""
+    columns: dict[str, ColumnSpec]
+
+    @model_validator(mode="after")
+    def _one_of_each_role(self) -> Schema:
+        for role in ("id", "date", "outcome"):
+            named = [name for name, spec in self.columns.items() if spec.role == role]
+            if len(named) > 1:
+                raise ValueError(f"at most one column may have role {role!r}, found {named}")
+        return self
+
+    def _column_with_role(self, role: str) -> str | None:
+        return next((n for n, s in self.columns.items() if s.role == role), None)
+
+    @property
+    def id_column(self) -> str | None:
+        return self._column_with_role("id")
+
+    @property
+    def date_column(self) -> str | None:
+        return self._column_with_role("date")
+
+    @property
+    def outcome_column(self) -> str | None:
+        return self._column_with_role("outcome")
+
+    def columns_with_role(self, role: Role) -> list[str]:
+        return [name for name, spec in self.columns.items() if spec.role == role]
+
+
+def load_schema(name_or_path: str | Path = "prospects") -> Schema:
+    """A built-in schema by name (``prospects``) or a schema TOML file by path."""
+    if str(name_or_path) in BUILTIN_SCHEMAS:
+        resource = resources.files("prospect_predictor") / "schemas" / f"{name_or_path}.toml"
+        with resources.as_file(resource) as path:
+            return load_toml_model(path, Schema)
+    path = Path(name_or_path)
+    if not path.exists():
+        raise ConfigError(
+            f"schema {str(name_or_path)!r} not found: give a path to a schema TOML file "
+            f"or one of the built-in schemas ({', '.join(BUILTIN_SCHEMAS)})"
+        )
+    return load_toml_model(path, Schema)
+
+
+def _num(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,g}"

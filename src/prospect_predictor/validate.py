@@ -1,0 +1,302 @@
+"""Check a table against its schema and convert it to typed columns.
+
+Every problem is collected (not just the first), each naming the column, the first rows
+where it occurs, what was expected and what was found. Row numbers count data rows from 1
+(row 1 is the first row after a CSV's header). Problems tied to rows also mark those
+rows as bad, so that scoring can reject them and still score the rest.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from prospect_predictor.schema import ColumnSpec, Schema
+from prospect_predictor.tableio import read_table
+
+MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "#n/a"})
+TRUE_TOKENS = frozenset({"true", "yes", "y", "t", "1"})
+FALSE_TOKENS = frozenset({"false", "no", "n", "f", "0"})
+SHOW_ROWS = 5
+SHOW_VALUES = 3
+
+
+@dataclass
+class Problem:
+    """One thing wrong with a file: a whole column, or some of its rows."""
+
+    severity: Literal["error", "warning"]
+    kind: str
+    column: str | None
+    message: str
+    rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+
+
+@dataclass
+class ValidationReport:
+    source: str
+    n_rows: int
+    problems: list[Problem]
+    frame: pd.DataFrame | None = None  # typed columns of the schema, in schema order
+    bad_rows: np.ndarray | None = None  # True where a row has a row-level error
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def lines(self) -> list[str]:
+        """Each problem as one line that names the file."""
+        return [f"{p.severity}: {self.source}: {p.message}" for p in self.problems]
+
+
+def validate_file(
+    path: str | Path, schema: Schema, require_outcome: bool = True
+) -> ValidationReport:
+    """Read ``path`` (CSV or Parquet) and validate it against ``schema``."""
+    table = read_table(path)
+    return validate_frame(table.frame, schema, str(path), require_outcome)
+
+
+def validate_frame(
+    raw: pd.DataFrame, schema: Schema, source: str, require_outcome: bool = True
+) -> ValidationReport:
+    """Validate a frame as read (CSV cells as text, or Parquet's typed columns)."""
+    problems: list[Problem] = []
+    n_rows = len(raw)
+    if n_rows == 0:
+        problems.append(
+            Problem(
+                "error", "no_rows", None, "has a header but no rows: expected at least one prospect"
+            )
+        )
+
+    expected = _expected_columns(schema, require_outcome)
+    present = [c for c in expected if c in raw.columns]
+    extra = [c for c in raw.columns if c not in schema.columns]
+    for name in expected:
+        if name not in raw.columns:
+            problems.append(_missing_column(name, schema, extra, require_outcome))
+    for name in extra:
+        problems.append(
+            Problem(
+                "warning",
+                "unknown_column",
+                name,
+                f"column {name!r} is not in schema {schema.name!r} and is ignored",
+            )
+        )
+    outcome = schema.outcome_column
+    if not require_outcome and outcome in raw.columns:
+        problems.append(
+            Problem(
+                "warning",
+                "unknown_column",
+                outcome,
+                f"column {outcome!r} (the outcome) is ignored for leads to score",
+            )
+        )
+
+    bad_rows = np.zeros(n_rows, dtype=bool)
+    typed = {}
+    for name in present:
+        values, column_problems = _check_column(raw[name], name, schema.columns[name])
+        typed[name] = values
+        for problem in column_problems:
+            bad_rows[problem.rows - 1] = True
+        problems.extend(column_problems)
+    frame = pd.DataFrame(typed, index=raw.index) if typed else None
+    return ValidationReport(source, n_rows, problems, frame, bad_rows)
+
+
+def _expected_columns(schema: Schema, require_outcome: bool) -> list[str]:
+    return [
+        name for name, spec in schema.columns.items() if require_outcome or spec.role != "outcome"
+    ]
+
+
+def _missing_column(name: str, schema: Schema, extra: list[str], require_outcome: bool) -> Problem:
+    spec = schema.columns[name]
+    message = f"column {name!r} is missing (expected {spec.expected()})"
+    close = difflib.get_close_matches(name, extra, n=1, cutoff=0.75) or [
+        c for c in extra if c.lower() == name.lower()
+    ]
+    if close:
+        message += f"; found a column {close[0]!r}: is it this one, misspelt?"
+    if spec.role == "outcome" and require_outcome:
+        message += "; if this file holds new leads to score, validate it with --leads"
+    return Problem("error", "missing_column", name, message)
+
+
+def _check_column(raw: pd.Series, name: str, spec: ColumnSpec) -> tuple[pd.Series, list[Problem]]:
+    missing = _missing_mask(raw)
+    text = raw.astype("string").str.strip() if not _is_typed(raw, spec) else None
+    converter = {
+        "string": _as_string,
+        "category": _as_string,
+        "int": _as_number,
+        "float": _as_number,
+        "bool": _as_bool,
+        "date": _as_date,
+    }[spec.type]
+    values, unparsable = converter(raw, text, missing)
+    problems = []
+    if unparsable.any():
+        problems.append(
+            _rows_problem("wrong_type", name, raw, unparsable, f"expected {spec.expected()}")
+        )
+    if spec.type == "int":
+        fractional = ~missing & ~unparsable & (values != np.floor(values))
+        if fractional.any():
+            problems.append(
+                _rows_problem("wrong_type", name, raw, fractional, "expected a whole number")
+            )
+    if spec.type in ("int", "float"):
+        problems.extend(_range_problems(values, raw, name, spec))
+    if spec.type == "category":
+        problems.extend(_category_problems(values, missing, raw, name, spec))
+    if not spec.nullable and missing.any():
+        problems.append(
+            _rows_problem(
+                "missing_value", name, raw, missing, "a value is required", show_found=False
+            )
+        )
+    if spec.role == "id":
+        problems.extend(_duplicate_problems(values, missing, name))
+    return values, problems
+
+
+def _is_typed(raw: pd.Series, spec: ColumnSpec) -> bool:
+    """True for Parquet columns that already hold the schema's kind of value."""
+    if spec.type in ("int", "float"):
+        return pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw)
+    if spec.type == "bool":
+        return pd.api.types.is_bool_dtype(raw)
+    if spec.type == "date":
+        return pd.api.types.is_datetime64_any_dtype(raw)
+    return False
+
+
+def _missing_mask(raw: pd.Series) -> np.ndarray:
+    missing = raw.isna().to_numpy().copy()
+    if raw.dtype == object or pd.api.types.is_string_dtype(raw):
+        lowered = raw.astype("string").str.strip().str.lower()
+        missing |= lowered.isin(MISSING_TOKENS).fillna(True).to_numpy(dtype=bool)
+    return missing
+
+
+def _as_string(raw, text, missing):
+    source = text if text is not None else raw.astype("string")
+    values = source.astype(object).where(~missing, None)
+    return pd.Series(values, index=raw.index, dtype=object), np.zeros(len(raw), dtype=bool)
+
+
+def _as_number(raw, text, missing):
+    if text is None:
+        values = pd.to_numeric(raw, errors="coerce").astype("float64")
+        return values, np.zeros(len(raw), dtype=bool)
+    values = pd.to_numeric(text.where(~missing, None), errors="coerce").astype("float64")
+    unparsable = ~missing & values.isna().to_numpy()
+    return values, unparsable
+
+
+def _as_bool(raw, text, missing):
+    if text is None:
+        return raw.astype("boolean"), np.zeros(len(raw), dtype=bool)
+    lowered = text.str.lower()
+    is_true = lowered.isin(TRUE_TOKENS).fillna(False).to_numpy(dtype=bool)
+    is_false = lowered.isin(FALSE_TOKENS).fillna(False).to_numpy(dtype=bool)
+    values = pd.array(np.where(is_true, True, False), dtype="boolean")
+    values[missing | ~(is_true | is_false)] = pd.NA
+    unparsable = ~missing & ~is_true & ~is_false
+    return pd.Series(values, index=raw.index), unparsable
+
+
+def _as_date(raw, text, missing):
+    if text is None:
+        return pd.to_datetime(raw, errors="coerce"), np.zeros(len(raw), dtype=bool)
+    values = pd.to_datetime(text.where(~missing, None), errors="coerce", format="ISO8601")
+    unparsable = ~missing & values.isna().to_numpy()
+    return values, unparsable
+
+
+def _range_problems(
+    values: pd.Series, raw: pd.Series, name: str, spec: ColumnSpec
+) -> list[Problem]:
+    array = values.to_numpy(dtype=float, na_value=np.nan)
+    outside = np.zeros(len(array), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        if spec.min is not None:
+            outside |= array < spec.min
+        if spec.max is not None:
+            outside |= array > spec.max
+    if not outside.any():
+        return []
+    return [_rows_problem("out_of_range", name, raw, outside, f"expected {spec.expected()}")]
+
+
+def _category_problems(values, missing, raw, name, spec: ColumnSpec) -> list[Problem]:
+    allowed = set(spec.categories or ())
+    unknown = ~missing & ~values.isin(allowed).to_numpy()
+    if not unknown.any():
+        return []
+    hints = []
+    by_lower = {c.lower(): c for c in allowed}
+    for found in pd.unique(values[unknown])[:SHOW_VALUES]:
+        if str(found).lower() in by_lower:
+            hints.append(f"{found!r} should be written {by_lower[str(found).lower()]!r}")
+    expected = "one of " + ", ".join(spec.categories or ())
+    if hints:
+        expected += " (" + "; ".join(hints) + ")"
+    return [_rows_problem("unknown_category", name, raw, unknown, f"expected {expected}")]
+
+
+def _duplicate_problems(values: pd.Series, missing: np.ndarray, name: str) -> list[Problem]:
+    duplicated = values.duplicated(keep=False).to_numpy() & ~missing
+    if not duplicated.any():
+        return []
+    rows = np.flatnonzero(duplicated) + 1
+    examples = []
+    for value in pd.unique(values[duplicated])[:SHOW_VALUES]:
+        where = np.flatnonzero((values == value).to_numpy()) + 1
+        examples.append(f"{value!r} in rows {_list_rows(where)}")
+    count = pd.unique(values[duplicated]).size
+    message = (
+        f"column {name!r}: ids must be unique, found {count} id(s) used more than once: "
+        + "; ".join(examples)
+    )
+    return [Problem("error", "duplicate_id", name, message, rows)]
+
+
+def _rows_problem(
+    kind: str, name: str, raw: pd.Series, mask: np.ndarray, expected: str, show_found: bool = True
+) -> Problem:
+    rows = np.flatnonzero(mask) + 1
+    noun = "row" if rows.size == 1 else "rows"
+    message = f"column {name!r}: {expected}"
+    if show_found:
+        found = pd.unique(raw[mask].astype("string"))
+        shown = ", ".join(repr(str(v)) for v in found[:SHOW_VALUES])
+        more = f" and {found.size - SHOW_VALUES} other value(s)" if found.size > SHOW_VALUES else ""
+        message += f"; found {shown}{more}"
+    else:
+        message += "; missing"
+    message += f" in {rows.size:,} {noun} ({noun} {_list_rows(rows)})"
+    return Problem("error", kind, name, message, rows)
+
+
+def _list_rows(rows: np.ndarray) -> str:
+    shown = ", ".join(str(r) for r in rows[:SHOW_ROWS])
+    return shown + (f" and {rows.size - SHOW_ROWS:,} more" if rows.size > SHOW_ROWS else "")

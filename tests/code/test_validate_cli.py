@@ -1,0 +1,192 @@
+"""`prospect validate`: every kind of bad input gets its own clear message, never a traceback."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from prospect_predictor.generate import generate
+
+
+@pytest.fixture(scope="module")
+def good_rows():
+    export, _ = generate(40, seed=4)
+    return export
+
+
+def _write(tmp_path, frame: pd.DataFrame, name="f.csv", **kwargs):
+    path = tmp_path / name
+    frame.to_csv(path, index=False, **kwargs)
+    return path
+
+
+def _assert_clean_failure(result, *expected_fragments):
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    for fragment in expected_fragments:
+        assert fragment in result.output, (fragment, result.output)
+
+
+def test_a_valid_file_passes(run_cli, tmp_path, good_rows):
+    result = run_cli("validate", _write(tmp_path, good_rows))
+    assert result.exit_code == 0, result.output
+    assert "40 prospects, 0 error(s), 0 warning(s) — valid" in result.stdout
+
+
+def test_semicolon_file_with_bom_passes(run_cli, tmp_path, good_rows):
+    path = _write(tmp_path, good_rows, sep=";", encoding="utf-8-sig")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    result = run_cli("validate", path)
+    assert result.exit_code == 0, result.output
+
+
+def test_parquet_passes(run_cli, tmp_path, good_rows):
+    path = tmp_path / "f.parquet"
+    good_rows.to_parquet(path, index=False)
+    assert run_cli("validate", path).exit_code == 0
+
+
+def test_empty_file(run_cli, tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    _assert_clean_failure(run_cli("validate", path), "empty.csv", "the file is empty")
+
+
+def test_header_only(run_cli, tmp_path, good_rows):
+    path = _write(tmp_path, good_rows.head(0))
+    _assert_clean_failure(run_cli("validate", path), "f.csv", "has a header but no rows")
+
+
+def test_missing_column_is_named(run_cli, tmp_path, good_rows):
+    path = _write(tmp_path, good_rows.drop(columns=["postponements"]))
+    _assert_clean_failure(
+        run_cli("validate", path), "f.csv", "column 'postponements' is missing", "a whole number"
+    )
+
+
+def test_misspelt_column_gets_a_hint(run_cli, tmp_path, good_rows):
+    path = _write(tmp_path, good_rows.rename(columns={"no_shows": "no_show"}))
+    _assert_clean_failure(
+        run_cli("validate", path), "column 'no_shows' is missing", "found a column 'no_show'"
+    )
+
+
+def test_missing_outcome_points_to_leads_mode(run_cli, tmp_path, good_rows):
+    path = _write(tmp_path, good_rows.drop(columns=["outcome"]))
+    _assert_clean_failure(run_cli("validate", path), "column 'outcome' is missing", "--leads")
+    assert run_cli("validate", path, "--leads").exit_code == 0
+
+
+def test_unknown_extra_column_is_a_warning_and_ignored(run_cli, tmp_path, good_rows):
+    path = _write(tmp_path, good_rows.assign(notes="called twice"))
+    result = run_cli("validate", path)
+    assert result.exit_code == 0, result.output
+    assert "warning: " in result.stdout
+    assert "column 'notes' is not in schema 'prospects' and is ignored" in result.stdout
+
+
+def test_wrong_type_names_column_rows_expected_and_found(run_cli, tmp_path, good_rows):
+    frame = good_rows.astype({"meetings_held": object, "decision_maker_present": object})
+    frame.loc[[2, 6], "meetings_held"] = "two"
+    frame.loc[4, "decision_maker_present"] = "maybe"
+    result = run_cli("validate", _write(tmp_path, frame))
+    _assert_clean_failure(
+        result,
+        "column 'meetings_held': expected a whole number from 0 to 100; found 'two' in 2 rows "
+        "(rows 3, 7)",
+        "column 'decision_maker_present': expected true or false; found 'maybe' in 1 row (row 5)",
+    )
+
+
+def test_fraction_in_a_whole_number_column(run_cli, tmp_path, good_rows):
+    frame = good_rows.astype({"postponements": object})
+    frame.loc[0, "postponements"] = "1.5"
+    _assert_clean_failure(
+        run_cli("validate", _write(tmp_path, frame)),
+        "column 'postponements': expected a whole number; found '1.5'",
+    )
+
+
+def test_out_of_range(run_cli, tmp_path, good_rows):
+    frame = good_rows.astype({"age_years": object})
+    frame.loc[9, "age_years"] = 250
+    _assert_clean_failure(
+        run_cli("validate", _write(tmp_path, frame)),
+        "column 'age_years': expected a whole number from 18 to 110; found '250' in 1 row (row 10)",
+    )
+
+
+def test_unknown_category_with_case_hint(run_cli, tmp_path, good_rows):
+    frame = good_rows.copy()
+    frame.loc[0, "referral_source"] = "tv_advert"
+    frame.loc[1, "referral_source"] = "Seminar"
+    result = run_cli("validate", _write(tmp_path, frame))
+    _assert_clean_failure(
+        result,
+        "column 'referral_source': expected one of client_referral",
+        "'Seminar' should be written 'seminar'",
+        "'tv_advert'",
+        "rows 1, 2",
+    )
+
+
+def test_duplicated_ids(run_cli, tmp_path, good_rows):
+    frame = good_rows.copy()
+    frame.loc[5, "prospect_id"] = frame.loc[1, "prospect_id"]
+    result = run_cli("validate", _write(tmp_path, frame))
+    _assert_clean_failure(
+        result,
+        "column 'prospect_id': ids must be unique",
+        f"{frame.loc[1, 'prospect_id']!r} in rows 2, 6",
+    )
+
+
+def test_missing_required_value(run_cli, tmp_path, good_rows):
+    frame = good_rows.copy()
+    frame.loc[3, "first_contact_date"] = None
+    _assert_clean_failure(
+        run_cli("validate", _write(tmp_path, frame)),
+        "column 'first_contact_date': a value is required; missing in 1 row (row 4)",
+    )
+
+
+def test_bad_date(run_cli, tmp_path, good_rows):
+    frame = good_rows.copy()
+    frame.loc[0, "first_contact_date"] = "31/02/2024"
+    _assert_clean_failure(
+        run_cli("validate", _write(tmp_path, frame)),
+        "column 'first_contact_date': expected a date (YYYY-MM-DD); found '31/02/2024'",
+    )
+
+
+def test_every_problem_is_reported_at_once(run_cli, tmp_path, good_rows):
+    frame = good_rows.drop(columns=["region"]).astype({"no_shows": object})
+    frame.loc[0, "no_shows"] = -1
+    frame.loc[1, "outcome"] = "maybe_later"
+    result = run_cli("validate", _write(tmp_path, frame))
+    _assert_clean_failure(
+        result, "column 'region' is missing", "column 'no_shows'", "column 'outcome'", "3 error(s)"
+    )
+
+
+def test_not_utf8(run_cli, tmp_path, good_rows):
+    path = _write(tmp_path, good_rows)
+    path.write_bytes(path.read_bytes().replace(b"seminar", b"s\xe9minar", 1))
+    _assert_clean_failure(run_cli("validate", path), "not UTF-8 text")
+
+
+def test_file_not_found_and_unsupported_type(run_cli, tmp_path):
+    _assert_clean_failure(run_cli("validate", tmp_path / "nope.csv"), "nope.csv: file not found")
+    other = tmp_path / "history.xlsx"
+    other.write_bytes(b"PK")
+    _assert_clean_failure(run_cli("validate", other), "unsupported file type '.xlsx'")
+
+
+def test_malformed_csv(run_cli, tmp_path, good_rows):
+    path = _write(tmp_path, good_rows)
+    with path.open("a") as handle:
+        handle.write('P999,"unclosed quote\n')
+    result = run_cli("validate", path)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "f.csv" in result.output
