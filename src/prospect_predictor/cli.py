@@ -136,6 +136,98 @@ def validate(
     console.print(f"{summary} — valid", markup=False)
 
 
+def _progress_printer():
+    """Print each step with the time since the start, on stderr."""
+    import time
+
+    console, start = _console(), time.perf_counter()
+
+    def progress(step: str) -> None:
+        console.print(f"[{time.perf_counter() - start:6.1f}s] {step}", markup=False)
+
+    return progress
+
+
+KEY_METRICS = ("log_loss", "brier", "roc_auc_macro", "balanced_accuracy", "ece")
+
+
+def _print_training_summary(report) -> None:
+    from rich.table import Table
+
+    result = report.result
+    console = _console(stderr=False)
+    holdout = (
+        "time-based holdout (newest prospects)"
+        if result.holdout_kind == "time"
+        else ("random holdout (no date column)")
+    )
+    table = Table(
+        title=f"{report.pipeline.name}: {result.family}, classes {', '.join(result.classes)}",
+        title_justify="left",
+    )
+    table.add_column("metric")
+    folds = report.pipeline.config.validation.folds
+    table.add_column(f"{folds}-fold cross-validation (older rows)", justify="right")
+    table.add_column(holdout, justify="right")
+    for name in KEY_METRICS:
+        table.add_row(
+            name,
+            f"{result.cv_metrics.get(name, float('nan')):.4f}",
+            f"{result.holdout.metrics.get(name, float('nan')):.4f}",
+        )
+    console.print(table)
+    console.print(
+        f"MLflow run {report.run_id}: model {report.pipeline.name!r} version "
+        f"{report.model_version}",
+        markup=False,
+    )
+    if report.is_champion:
+        console.print(
+            f"Champion: version {report.model_version}, exported to {report.bundle_dir}/",
+            markup=False,
+        )
+    else:
+        console.print(
+            f"The champion stays version {report.champion_version}; this version is "
+            f"registered for review and was not exported.",
+            markup=False,
+        )
+    console.print(f"Review the run: {report.ui_command}", markup=False)
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Option("--data", help="Labelled history: CSV or Parquet.")],
+    pipeline: Annotated[
+        Path | None,
+        typer.Option(
+            "--pipeline",
+            help="Pipeline TOML. Default: pipelines/prospects.toml in the "
+            "working directory, else the one shipped with the package.",
+        ),
+    ] = None,
+    family: Annotated[
+        str | None,
+        typer.Option(
+            "--family", help="Override the pipeline's model family: hgb, hgb_default or logistic."
+        ),
+    ] = None,
+) -> None:
+    """Learn from a history how prospects turned out; record the run in MLflow.
+
+    Validates the history against the pipeline's schema, refuses too little data or a
+    leaking feature, cross-validates on the older prospects, measures on the newest
+    (time-based holdout), calibrates, and refits on every row. The run (params, metrics,
+    charts, the model) goes to MLflow (experiments/mlflow.db unless MLFLOW_TRACKING_URI
+    is set); the model is registered under the pipeline's name, and the first version
+    becomes champion and is exported to models/NAME/ for scoring.
+    """
+    from prospect_predictor.jobs import run_training
+
+    report = run_training(data, pipeline, family, progress=_progress_printer())
+    _print_training_summary(report)
+
+
 @app.command()
 def demo(
     rows: Annotated[

@@ -1,0 +1,90 @@
+"""SHAP explanations, per feature and summed per reason, in calibrated log-odds.
+
+Unit: each value is a contribution to the model's calibrated logit of an outcome (the
+softmax input), so that for every row and outcome
+``base[k] + sum over features of values[:, j, k] == model.logits(frame)[:, k]``.
+A reason's contribution is the sum of its features' values (SHAP values are additive).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from prospect_predictor.domain import CONTEXT, REASONS
+from prospect_predictor.errors import ProspectError
+from prospect_predictor.model import ProspectModel
+
+TREE_FAMILIES = ("HistGradientBoostingClassifier",)
+
+
+def feature_contributions(
+    model: ProspectModel, frame: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact (path-dependent TreeSHAP) values ``(rows, features, classes)`` and the base
+    values ``(classes,)``; features in ``model.feature_names`` order, classes in
+    ``model.classes`` order."""
+    import shap
+
+    estimator = model.pipeline[-1]
+    if type(estimator).__name__ not in TREE_FAMILIES:
+        raise ProspectError(
+            f"explanations are available for tree models ({', '.join(TREE_FAMILIES)}); this "
+            f"model is a {type(estimator).__name__}"
+        )
+    encoder = model.pipeline[:-1]
+    encoded = encoder.transform(frame)
+    explainer = shap.TreeExplainer(estimator)
+    values = np.asarray(explainer.shap_values(encoded, check_additivity=False), dtype=float)
+    base = np.atleast_1d(np.asarray(explainer.expected_value, dtype=float))
+    if values.ndim == 2:  # binary: the single score is the logit of the second class
+        values = np.stack([np.zeros_like(values), values], axis=2)
+        base = np.array([0.0, base[0]])
+    fitted = list(model.pipeline.classes_)
+    class_order = [fitted.index(c) for c in model.classes]
+    encoded_names = list(encoder.get_feature_names_out())
+    feature_order = [encoded_names.index(f) for f in model.feature_names]
+    values = values[:, feature_order, :][:, :, class_order] * model.scale
+    bias = np.zeros(len(model.classes)) if model.bias is None else model.bias
+    return values, base[class_order] * model.scale + bias
+
+
+def reason_contributions(
+    values: np.ndarray, feature_names: list[str], feature_reasons: Mapping[str, str]
+) -> dict[str, np.ndarray]:
+    """Sum feature values per reason (and ``context``): reason -> ``(rows, classes)``.
+
+    Reasons without any feature are absent from the result: "no data", not zero.
+    """
+    result = {}
+    for reason in (*REASONS, CONTEXT):
+        index = [j for j, f in enumerate(feature_names) if feature_reasons.get(f) == reason]
+        if index:
+            result[reason] = values[:, index, :].sum(axis=1)
+    return result
+
+
+def global_importance(
+    values: np.ndarray,
+    feature_names: list[str],
+    feature_reasons: Mapping[str, str],
+    classes: list[str],
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float | None]]]:
+    """Mean |contribution| per outcome: by feature ``{outcome: {feature: v}}`` and by reason
+    ``{reason: {outcome: v}}`` (``None`` for a reason with no feature)."""
+    by_feature = {
+        c: {f: float(np.abs(values[:, j, k]).mean()) for j, f in enumerate(feature_names)}
+        for k, c in enumerate(classes)
+    }
+    reasons = reason_contributions(values, feature_names, feature_reasons)
+    by_reason: dict[str, dict[str, float | None]] = {}
+    for reason in (*REASONS, CONTEXT):
+        if reason in reasons:
+            by_reason[reason] = {
+                c: float(np.abs(reasons[reason][:, k]).mean()) for k, c in enumerate(classes)
+            }
+        elif reason != CONTEXT:
+            by_reason[reason] = None
+    return by_feature, by_reason

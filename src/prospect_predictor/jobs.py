@@ -1,0 +1,212 @@
+"""Jobs that wire the pure steps to their side effects: training -> MLflow -> bundle.
+
+Each job is one function the CLI (and the demo) calls; it reports progress through a
+callback and returns what the user should be told.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from prospect_predictor.pipeline import Pipeline, load_pipeline, pipeline_summary
+from prospect_predictor.train import History, TrainingResult, load_history, train
+
+Progress = Callable[[str], None]
+MODELS_DIR = Path("models")
+SHAP_SAMPLE_ROWS = 2_000
+
+
+@dataclass
+class TrainingReport:
+    pipeline: Pipeline
+    history: History
+    result: TrainingResult
+    run_id: str
+    model_version: str
+    champion_version: str
+    is_champion: bool
+    bundle_dir: Path | None
+    ui_command: str
+
+
+def bundle_dir(pipeline: Pipeline) -> Path:
+    return MODELS_DIR / pipeline.name
+
+
+def run_training(
+    data: str | Path,
+    pipeline_path: str | Path | None = None,
+    family: str | None = None,
+    progress: Progress = lambda step: None,
+) -> TrainingReport:
+    """Train on ``data``, record the run in MLflow, export the bundle if it is champion."""
+    from prospect_predictor import tracking
+
+    progress("checking the pipeline and the history")
+    pipeline = load_pipeline(pipeline_path)
+    history = load_history(pipeline, data)
+    result = train(pipeline, history, family=family, progress=progress)
+
+    progress("explaining the model and drawing charts")
+    with tracking.new_artifacts_dir() as folder:
+        artifacts = Path(folder)
+        profile = write_artifacts(artifacts, pipeline, history, result)
+        progress("recording the run in MLflow")
+        tracked = tracking.log_training_run(
+            experiment=pipeline.name,
+            model_name=pipeline.name,
+            params=run_params(pipeline, history, result),
+            metrics=run_metrics(result),
+            artifacts_dir=artifacts,
+            model=result.model,
+            input_example=tracking.typical_input_example(
+                history.features, pipeline.feature_types()
+            ),
+            tags={"kind": "training", "family": result.family},
+        )
+    exported = None
+    if tracked.is_champion:
+        progress("exporting the champion bundle")
+        exported = export_champion(pipeline, result, history, tracked, profile)
+    return TrainingReport(
+        pipeline,
+        history,
+        result,
+        tracked.run_id,
+        tracked.version,
+        tracked.champion_version,
+        tracked.is_champion,
+        exported,
+        tracking.ui_command(),
+    )
+
+
+def run_params(pipeline: Pipeline, history: History, result: TrainingResult) -> dict[str, str]:
+    from prospect_predictor.bundle import library_versions
+    from prospect_predictor.tracking import flatten
+
+    params = flatten(pipeline_summary(pipeline), "pipeline.")
+    params.update(flatten(result.params, "model.effective_params."))
+    params.update(
+        {
+            "data.file": history.source,
+            "data.sha256": history.sha256,
+            "data.rows": str(len(history.outcomes)),
+            "data.train_rows": str(result.n_train),
+            "data.holdout_rows": str(len(result.holdout.y_true)),
+            "data.holdout_kind": result.holdout_kind,
+            "model.family": result.family,
+            "model.classes": json.dumps(result.classes),
+        }
+    )
+    params.update({f"data.rows_{c}": str(n) for c, n in result.rows_per_class.items()})
+    params.update({f"version.{k}": v for k, v in library_versions().items()})
+    return params
+
+
+def run_metrics(result: TrainingResult) -> dict[str, float]:
+    metrics = dict(result.holdout.metrics)
+    metrics.update({f"cv_{k}": v for k, v in result.cv_metrics.items()})
+    metrics.update(
+        {
+            f"uncalibrated_{k}": result.uncalibrated_holdout_metrics[k]
+            for k in ("log_loss", "ece", "brier")
+        }
+    )
+    metrics["calibration_scale"] = result.model.scale
+    metrics["train_seconds"] = float(sum(result.seconds.values()))
+    return metrics
+
+
+def write_artifacts(
+    folder: Path, pipeline: Pipeline, history: History, result: TrainingResult
+) -> dict:
+    """Charts and files an analyst reviews in MLflow; returns the training data profile."""
+    from prospect_predictor import reports
+    from prospect_predictor.explain import feature_contributions, global_importance
+
+    classes, holdout = result.classes, result.holdout
+    predicted = np.asarray(classes, dtype=object)[holdout.proba.argmax(axis=1)]
+    reports.confusion_matrix_png(
+        holdout.y_true, predicted, classes, folder / "confusion_matrix.png"
+    )
+    reports.calibration_curves_png(
+        holdout.y_true, holdout.proba, classes, folder / "calibration_curves.png"
+    )
+    sample = history.features.sample(
+        min(SHAP_SAMPLE_ROWS, len(history.features)), random_state=pipeline.config.validation.seed
+    )
+    values, _ = feature_contributions(result.model, sample)
+    by_feature, by_reason = global_importance(
+        values, result.model.feature_names, pipeline.feature_reasons, classes
+    )
+    reports.feature_importance_png(
+        by_feature, pipeline.feature_reasons, folder / "shap_summary.png"
+    )
+    reports.reason_importance_png(by_reason, folder / "reason_importance.png")
+    profile = reports.data_profile(history.features, pipeline.feature_types())
+    reports.data_profile_png(
+        history.features, pipeline.feature_types(), folder / "data_profile.png"
+    )
+    shutil.copyfile(pipeline.source, folder / "pipeline.toml")
+    _write_json(folder / "data_profile.json", profile)
+    _write_json(
+        folder / "global_importance.json", {"by_reason": by_reason, "by_feature": by_feature}
+    )
+    _write_json(folder / "single_feature_auc.json", result.single_feature_auc)
+    _write_json(folder / "holdout_metrics.json", result.holdout.metrics)
+    _write_json(folder / "cv_metrics.json", result.cv_metrics)
+    return profile
+
+
+def export_champion(
+    pipeline: Pipeline, result: TrainingResult, history: History, tracked, profile: dict
+) -> Path:
+    from prospect_predictor.bundle import export_bundle
+
+    config = pipeline.config
+    metadata = {
+        "name": pipeline.name,
+        "classes": result.classes,
+        "features": pipeline.features,
+        "feature_types": pipeline.feature_types(),
+        "feature_reasons": pipeline.feature_reasons,
+        "reasons_without_features": pipeline.reasons_without_features(),
+        "id_column": pipeline.id_column,
+        "date_column": pipeline.date_column,
+        "outcome_column": pipeline.outcome_column,
+        "outcome_labels": dict(config.outcome.labels),
+        "schema": pipeline.schema.model_dump(mode="json"),
+        "language": config.language,
+        "recommendation": config.recommendation.model_dump(),
+        "family": result.family,
+        "metrics": {
+            "holdout": result.holdout.metrics,
+            "cv": result.cv_metrics,
+            "holdout_kind": result.holdout_kind,
+        },
+        "mlflow": {
+            "run_id": tracked.run_id,
+            "model_name": tracked.model_name,
+            "model_version": tracked.version,
+            "tracking_uri": tracked.tracking_uri,
+        },
+        "data": {
+            "file": history.source,
+            "sha256": history.sha256,
+            "rows": len(history.outcomes),
+            "rows_per_class": result.rows_per_class,
+        },
+    }
+    extra = {"profile.json": json.dumps(profile, indent=1, sort_keys=True).encode()}
+    return export_bundle(bundle_dir(pipeline), result.model, metadata, extra_files=extra)
+
+
+def _write_json(path: Path, data) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=True, default=float) + "\n")

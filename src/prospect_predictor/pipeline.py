@@ -1,0 +1,264 @@
+"""The pipeline configuration: how a firm's history maps onto the product.
+
+A pipeline TOML names the schema of the history, how its outcome labels map onto the
+four outcomes, which of the four reasons each feature speaks to, the protected
+attributes kept out of the model, validation, the model and its thresholds. It is
+checked in two passes: pydantic checks each key's type (unknown keys are errors), then
+:func:`load_pipeline` checks the config against its schema and names every problem.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
+from prospect_predictor.errors import ConfigError
+from prospect_predictor.schema import BUILTIN_SCHEMAS, Schema, load_schema
+from prospect_predictor.tomlconfig import load_toml_model
+
+DEFAULT_PIPELINE = Path("pipelines") / "prospects.toml"
+TODO = "TODO"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OutcomeConfig(_Strict):
+    column: str | None = Field(None, description="default: the schema's outcome column")
+    labels: dict[str, Literal["win_win", "win_lose", "stalled", "declined"]] = Field(
+        default_factory=lambda: {o: o for o in OUTCOMES},
+        description="label in the file -> one of the four outcomes",
+    )
+
+
+class ValidationConfig(_Strict):
+    folds: int = Field(5, ge=2, le=20)
+    holdout_share: float = Field(0.2, gt=0, lt=0.5)
+    seed: int = 42
+    min_rows: int = Field(200, ge=20)
+    min_per_class: int = Field(30, ge=5)
+
+
+class ModelConfig(_Strict):
+    family: Literal["hgb", "logistic"] = "hgb"
+    params: dict[str, Any] = Field(default_factory=dict)
+    calibration: Literal["temperature", "none"] = "temperature"
+    rare_category_share: float = Field(
+        0.005, ge=0, lt=0.5, description="categories rarer than this share are grouped"
+    )
+    compare_with: list[Literal["hgb", "hgb_default", "logistic"]] = Field(
+        default_factory=list, description="families `prospect compare` runs beside this one"
+    )
+
+
+class RecommendationConfig(_Strict):
+    pursue_min_win_win: float = Field(0.40, ge=0, le=1)
+    walk_away_min_bad: float = Field(0.55, ge=0, le=1)
+    walk_away_min_declined: float = Field(0.75, ge=0, le=1)
+
+
+class PromotionConfig(_Strict):
+    max_log_loss_increase: float = Field(0.01, ge=0)
+    max_recall_drop: float = Field(0.05, ge=0, le=1)
+
+
+class LeakageConfig(_Strict):
+    max_single_feature_auc: float = Field(0.95, gt=0.5, le=1)
+    allow: list[str] = Field(default_factory=list)
+
+
+class PipelineConfig(_Strict):
+    name: str = Field("prospects", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    description: str = ""
+    schema_: str | Schema = Field("prospects", alias="schema")
+    language: Literal["en", "fr"] = "en"
+    id_column: str | None = None
+    date_column: str | None = None
+    outcome: OutcomeConfig = Field(default_factory=OutcomeConfig)
+    features: dict[str, str]
+    excluded: list[str] = Field(default_factory=list)
+    protected: list[str] = Field(default_factory=list)
+    allow_protected: list[str] = Field(default_factory=list)
+    validation: ValidationConfig = Field(default_factory=ValidationConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    recommendation: RecommendationConfig = Field(default_factory=RecommendationConfig)
+    promotion: PromotionConfig = Field(default_factory=PromotionConfig)
+    leakage: LeakageConfig = Field(default_factory=LeakageConfig)
+
+
+class Pipeline:
+    """A checked config with its schema resolved: what training and scoring use."""
+
+    def __init__(self, config: PipelineConfig, schema: Schema, source: str) -> None:
+        self.config = config
+        self.schema = schema
+        self.source = source
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def id_column(self) -> str | None:
+        return self.config.id_column or self.schema.id_column
+
+    @property
+    def date_column(self) -> str | None:
+        return self.config.date_column or self.schema.date_column
+
+    @property
+    def outcome_column(self) -> str:
+        return self.config.outcome.column or self.schema.outcome_column
+
+    @property
+    def feature_reasons(self) -> dict[str, str]:
+        """Feature -> reason (or ``context``), in the config's order."""
+        return dict(self.config.features)
+
+    @property
+    def features(self) -> list[str]:
+        return list(self.config.features)
+
+    @property
+    def protected(self) -> list[str]:
+        declared = self.schema.columns_with_role("protected")
+        return declared + [c for c in self.config.protected if c not in declared]
+
+    def feature_types(self) -> dict[str, str]:
+        return {name: self.schema.columns[name].type for name in self.features}
+
+    def classes_in_mapping(self) -> list[str]:
+        mapped = set(self.config.outcome.labels.values())
+        return [o for o in OUTCOMES if o in mapped]
+
+    def reasons_without_features(self) -> list[str]:
+        used = set(self.config.features.values())
+        return [r for r in REASONS if r not in used]
+
+
+def resolve_pipeline_path(path: str | Path | None) -> Path:
+    """``--pipeline``: the given path; by default ``pipelines/prospects.toml`` in the working
+    directory, else the same default shipped inside the package."""
+    if path is not None:
+        return Path(path)
+    if DEFAULT_PIPELINE.exists():
+        return DEFAULT_PIPELINE
+    shipped = resources.files("prospect_predictor") / "pipelines" / "prospects.toml"
+    return Path(str(shipped))
+
+
+def load_pipeline(path: str | Path | None = None) -> Pipeline:
+    """Load and check a pipeline; every problem is named in one :class:`ConfigError`."""
+    path = resolve_pipeline_path(path)
+    config = load_toml_model(path, PipelineConfig)
+    schema = _resolve_schema(config.schema_, path)
+    problems = _check_against_schema(config, schema)
+    if problems:
+        raise ConfigError(
+            f"{path}: {len(problems)} problem(s) in the pipeline:\n"
+            + "\n".join(f"  - {p}" for p in problems)
+        )
+    return Pipeline(config, schema, str(path))
+
+
+def _resolve_schema(schema: str | Schema, config_path: Path) -> Schema:
+    if isinstance(schema, Schema):
+        return schema
+    if schema in BUILTIN_SCHEMAS:
+        return load_schema(schema)
+    relative = Path(schema)
+    if not relative.is_absolute():
+        relative = config_path.parent / relative
+    if not relative.exists():
+        raise ConfigError(
+            f"{config_path}: schema: {schema!r} is neither a built-in schema "
+            f"({', '.join(BUILTIN_SCHEMAS)}) nor a file (looked for {relative})"
+        )
+    return load_schema(relative)
+
+
+def _check_against_schema(config: PipelineConfig, schema: Schema) -> list[str]:
+    problems: list[str] = []
+    columns = schema.columns
+    choices = ", ".join((*REASONS, CONTEXT))
+    protected = set(schema.columns_with_role("protected")) | set(config.protected)
+    roles = {"id": config.id_column, "date": config.date_column}
+    for role, name in roles.items():
+        if name is not None and name not in columns:
+            problems.append(f"{role}_column: {name!r} is not a column of the schema")
+    outcome = config.outcome.column or schema.outcome_column
+    if outcome is None:
+        problems.append("outcome.column: the schema has no outcome column; name one here")
+    elif outcome not in columns:
+        problems.append(f"outcome.column: {outcome!r} is not a column of the schema")
+    elif columns[outcome].type == "category":
+        unmapped = [c for c in columns[outcome].categories or () if c not in config.outcome.labels]
+        if unmapped:
+            problems.append(
+                f"outcome.labels: no class for label(s) {', '.join(map(repr, unmapped))}; "
+                f"map each onto one of {', '.join(OUTCOMES)}"
+            )
+    if len(set(config.outcome.labels.values())) < 2:
+        problems.append("outcome.labels: at least two outcome classes are needed")
+
+    not_features = {
+        outcome,
+        config.id_column or schema.id_column,
+        config.date_column or schema.date_column,
+    }
+    for name, reason in config.features.items():
+        key = f"features.{name}"
+        if name not in columns:
+            problems.append(f"{key}: not a column of schema {schema.name!r}")
+        elif name in not_features:
+            problems.append(f"{key}: the id, date and outcome columns cannot be features")
+        if reason == TODO:
+            problems.append(f"{key}: still {TODO}; map it to one of {choices}, or exclude it")
+        elif reason not in (*REASONS, CONTEXT):
+            problems.append(f"{key}: unknown reason {reason!r}; expected one of {choices}")
+        if name in protected and name not in config.allow_protected:
+            problems.append(
+                f"{key}: {name!r} is a protected attribute; the firm must not pick clients by "
+                "it. Remove it, or list it in allow_protected to use it explicitly"
+            )
+        if name in config.excluded:
+            problems.append(f"{key}: also listed in excluded; choose one")
+    for key in ("excluded", "protected", "allow_protected"):
+        for name in getattr(config, key):
+            if name not in columns:
+                problems.append(f"{key}: {name!r} is not a column of schema {schema.name!r}")
+    undecided = [
+        name
+        for name, spec in columns.items()
+        if spec.role == "feature"
+        and name not in config.features
+        and name not in config.excluded
+        and name not in protected
+    ]
+    if undecided:
+        problems.append(
+            "features: no decision for column(s) "
+            + ", ".join(map(repr, undecided))
+            + f"; map each to one of {choices}, or list it in excluded"
+        )
+    if not config.features:
+        problems.append("features: at least one feature is needed")
+    for name in config.leakage.allow:
+        if name not in config.features:
+            problems.append(f"leakage.allow: {name!r} is not a feature of this pipeline")
+    return problems
+
+
+def pipeline_summary(pipeline: Pipeline) -> dict[str, Any]:
+    """Plain values describing the pipeline, for logging as run parameters."""
+    data = pipeline.config.model_dump(mode="json", by_alias=True)
+    if isinstance(pipeline.config.schema_, Schema):
+        data["schema"] = pipeline.schema.name
+    data["source"] = os.fspath(pipeline.source)
+    return data

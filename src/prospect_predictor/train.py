@@ -1,0 +1,316 @@
+"""Training: from a validated history to a calibrated model and the evidence about it.
+
+Pure steps (no MLflow, no bundle): load and check the history, refuse too little data or
+a leaking feature, split off the newest prospects as the time-based holdout, cross-validate
+on the older ones, calibrate on the out-of-fold predictions, measure on the holdout, and
+refit on every row for the model that will be used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedKFold, train_test_split
+
+from prospect_predictor.domain import OUTCOMES
+from prospect_predictor.errors import InputFileError, ProspectError
+from prospect_predictor.metrics import classification_metrics
+from prospect_predictor.model import ProspectModel, build_pipeline, fit_temperature, softmax
+from prospect_predictor.pipeline import Pipeline
+from prospect_predictor.validate import validate_file
+
+Progress = Callable[[str], None]
+
+
+class NotEnoughDataError(ProspectError):
+    """Too few rows, or too few examples of a class, to train an honest model."""
+
+
+class LeakageError(ProspectError):
+    """A feature predicts the outcome so well that it is probably known only afterwards."""
+
+
+@dataclass
+class History:
+    """A validated history: features, outcome classes, dates."""
+
+    source: str
+    features: pd.DataFrame
+    outcomes: np.ndarray
+    dates: pd.Series | None
+    sha256: str
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Evaluation:
+    y_true: np.ndarray
+    proba: np.ndarray
+    features: pd.DataFrame
+    metrics: dict[str, float]
+
+
+@dataclass
+class TrainingResult:
+    model: ProspectModel
+    classes: list[str]
+    family: str
+    params: dict
+    holdout: Evaluation
+    holdout_kind: str  # "time" (newest rows) or "random" (no date column)
+    cv_metrics: dict[str, float]
+    uncalibrated_holdout_metrics: dict[str, float]
+    rows_per_class: dict[str, int]
+    n_train: int
+    single_feature_auc: dict[str, float]
+    seconds: dict[str, float]
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_history(pipeline: Pipeline, path: str | Path) -> History:
+    """Validate a labelled history and map its outcome labels onto the four outcomes."""
+    report = validate_file(path, pipeline.schema, require_outcome=True)
+    if not report.ok:
+        raise InputFileError(
+            f"{path} cannot be used for training until these problems are fixed:\n"
+            + "\n".join(report.lines())
+        )
+    frame = report.frame
+    labels = frame[pipeline.outcome_column].astype(object)
+    mapping = pipeline.config.outcome.labels
+    outcomes = labels.map(mapping)
+    unmapped = outcomes.isna().to_numpy()
+    if unmapped.any():
+        rows = np.flatnonzero(unmapped)[:5] + 1
+        found = ", ".join(repr(v) for v in pd.unique(labels[unmapped])[:3])
+        raise InputFileError(
+            f"{path}: column {pipeline.outcome_column!r}: label(s) {found} have no class in the "
+            f"pipeline's outcome.labels (rows {', '.join(map(str, rows))}); map each onto one "
+            f"of {', '.join(OUTCOMES)}"
+        )
+    dates = frame[pipeline.date_column] if pipeline.date_column else None
+    return History(
+        source=str(path),
+        features=frame[pipeline.features],
+        outcomes=outcomes.to_numpy(dtype=object),
+        dates=dates,
+        sha256=file_sha256(path),
+        warnings=[line for line in report.lines() if line.startswith("warning")],
+    )
+
+
+def check_enough_data(outcomes: np.ndarray, pipeline: Pipeline) -> dict[str, int]:
+    """Refuse, before any training, a history too small to learn from or to measure."""
+    rules = pipeline.config.validation
+    counts = {c: int((outcomes == c).sum()) for c in OUTCOMES if (outcomes == c).any()}
+    problems = []
+    if len(outcomes) < rules.min_rows:
+        problems.append(f"{len(outcomes):,} rows in all, fewer than the {rules.min_rows:,} needed")
+    for name, count in counts.items():
+        if count < rules.min_per_class:
+            problems.append(
+                f"class {name!r} has {count} examples, fewer than the {rules.min_per_class} needed"
+            )
+    if len(counts) < 2:
+        problems.append(f"only one outcome class is present ({', '.join(counts)})")
+    if problems:
+        raise NotEnoughDataError(
+            "not enough data to train: "
+            + "; ".join(problems)
+            + ". Add more history, or map rare labels onto a neighbouring class in "
+            "outcome.labels (thresholds: validation.min_rows, validation.min_per_class)."
+        )
+    return counts
+
+
+def single_feature_auc(features: pd.DataFrame, outcomes: np.ndarray, bins: int = 20) -> dict:
+    """How well each feature alone separates the outcomes (best one-vs-rest ROC AUC).
+
+    Each feature is cut into quantile bins (categories stay as they are, missing is a bin
+    of its own) and scored by its bins' outcome shares.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    result = {}
+    for name in features.columns:
+        column = features[name]
+        if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+            values = column.astype("float64")
+            ranks = values.rank(method="dense")
+            cells = pd.qcut(
+                ranks, q=min(bins, max(int(ranks.nunique()), 1)), labels=False, duplicates="drop"
+            )
+            key = cells.astype("float64").fillna(-1).to_numpy()
+        else:
+            key = column.astype(object).where(column.notna(), "(missing)").astype(str).to_numpy()
+        best = 0.5
+        for outcome in pd.unique(outcomes):
+            hit = (outcomes == outcome).astype(float)
+            if hit.min() == hit.max():
+                continue
+            share = pd.Series(hit).groupby(key).transform("mean").to_numpy()
+            auc = roc_auc_score(hit, share)
+            best = max(best, auc, 1 - auc)
+        result[name] = float(best)
+    return result
+
+
+def check_leakage(auc: dict[str, float], pipeline: Pipeline) -> None:
+    guard = pipeline.config.leakage
+    suspects = {
+        n: a for n, a in auc.items() if a > guard.max_single_feature_auc and n not in guard.allow
+    }
+    if suspects:
+        listed = ", ".join(f"{n!r} (ROC AUC {a:.3f} on its own)" for n, a in suspects.items())
+        raise LeakageError(
+            f"suspected leakage: {listed} nearly determines the outcome by itself, above the "
+            f"{guard.max_single_feature_auc} limit (leakage.max_single_feature_auc). A column "
+            "known only after the outcome (such as a call's duration) must not be a feature: "
+            "exclude it, or, if it is truly known before the outcome, list it in leakage.allow."
+        )
+
+
+def split_holdout(history: History, pipeline: Pipeline) -> tuple[np.ndarray, np.ndarray, str]:
+    """The newest ``holdout_share`` of rows by date; a stratified random share without dates."""
+    rules = pipeline.config.validation
+    n = len(history.outcomes)
+    n_holdout = max(int(round(n * rules.holdout_share)), 1)
+    if history.dates is not None:
+        order = np.argsort(history.dates.to_numpy(), kind="stable")
+        return np.sort(order[: n - n_holdout]), np.sort(order[n - n_holdout :]), "time"
+    train, holdout = train_test_split(
+        np.arange(n), test_size=n_holdout, random_state=rules.seed, stratify=history.outcomes
+    )
+    return np.sort(train), np.sort(holdout), "random"
+
+
+def category_levels(pipeline: Pipeline) -> dict[str, list[str]]:
+    return {
+        name: list(pipeline.schema.columns[name].categories or ())
+        for name, kind in pipeline.feature_types().items()
+        if kind == "category"
+    }
+
+
+def fit_uncalibrated(
+    pipeline: Pipeline,
+    family: str,
+    params: dict,
+    features: pd.DataFrame,
+    outcomes: np.ndarray,
+    classes: list[str],
+) -> ProspectModel:
+    estimator = build_pipeline(
+        family,
+        params,
+        pipeline.feature_types(),
+        category_levels(pipeline),
+        pipeline.config.model.rare_category_share,
+        pipeline.config.validation.seed,
+    )
+    estimator.fit(features, outcomes)
+    return ProspectModel(estimator, classes)
+
+
+def out_of_fold_logits(
+    pipeline: Pipeline,
+    family: str,
+    params: dict,
+    features: pd.DataFrame,
+    outcomes: np.ndarray,
+    classes: list[str],
+    progress: Progress,
+) -> np.ndarray:
+    rules = pipeline.config.validation
+    folds = StratifiedKFold(rules.folds, shuffle=True, random_state=rules.seed)
+    logits = np.zeros((len(outcomes), len(classes)))
+    for i, (fit_rows, test_rows) in enumerate(folds.split(features, outcomes), start=1):
+        progress(f"cross-validation fold {i}/{rules.folds}")
+        model = fit_uncalibrated(
+            pipeline, family, params, features.iloc[fit_rows], outcomes[fit_rows], classes
+        )
+        logits[test_rows] = model.logits(features.iloc[test_rows])
+    return logits
+
+
+def train(
+    pipeline: Pipeline,
+    history: History,
+    family: str | None = None,
+    params: dict | None = None,
+    progress: Progress = lambda step: None,
+) -> TrainingResult:
+    """Cross-validate, calibrate, measure on the holdout, refit on all rows."""
+    config = pipeline.config
+    family = family or config.model.family
+    if params is None:  # the config's params belong to the config's family
+        params = dict(config.model.params) if family == config.model.family else {}
+    seconds: dict[str, float] = {}
+    current = {"name": "checks", "start": time.perf_counter()}
+
+    def step(name: str) -> None:
+        """End the current step (recording its duration) and start the next."""
+        now = time.perf_counter()
+        seconds[current["name"]] = now - current["start"]
+        current.update(name=name, start=now)
+        progress(name)
+
+    rows_per_class = check_enough_data(history.outcomes, pipeline)
+    classes = [c for c in OUTCOMES if c in rows_per_class]
+    step("leakage check")
+    auc = single_feature_auc(history.features, history.outcomes)
+    check_leakage(auc, pipeline)
+
+    train_rows, holdout_rows, holdout_kind = split_holdout(history, pipeline)
+    x_train, y_train = history.features.iloc[train_rows], history.outcomes[train_rows]
+    x_hold, y_hold = history.features.iloc[holdout_rows], history.outcomes[holdout_rows]
+
+    oof = out_of_fold_logits(pipeline, family, params, x_train, y_train, classes, step)
+    y_index = np.array([classes.index(c) for c in y_train])
+    if config.model.calibration == "temperature":
+        scale, bias = fit_temperature(oof, y_index)
+    else:
+        scale, bias = 1.0, np.zeros(len(classes))
+    cv_metrics = classification_metrics(y_train, softmax(scale * oof + bias), classes)
+
+    step("holdout model")
+    on_older = fit_uncalibrated(pipeline, family, params, x_train, y_train, classes)
+    uncalibrated = classification_metrics(y_hold, on_older.predict_proba(x_hold), classes)
+    on_older.scale, on_older.bias = scale, bias
+    holdout_proba = on_older.predict_proba(x_hold)
+    holdout = Evaluation(
+        y_hold, holdout_proba, x_hold, classification_metrics(y_hold, holdout_proba, classes)
+    )
+
+    step("final model on all rows")
+    final = fit_uncalibrated(pipeline, family, params, history.features, history.outcomes, classes)
+    final.scale, final.bias = scale, bias
+    step("done")
+    seconds.pop("done", None)
+    return TrainingResult(
+        model=final,
+        classes=classes,
+        family=family,
+        params=params,
+        holdout=holdout,
+        holdout_kind=holdout_kind,
+        cv_metrics=cv_metrics,
+        uncalibrated_holdout_metrics=uncalibrated,
+        rows_per_class=rows_per_class,
+        n_train=len(train_rows),
+        single_feature_auc=auc,
+        seconds=seconds,
+    )

@@ -1,0 +1,344 @@
+"""Charts and the data profile (prospect_predictor.reports) on small synthetic inputs."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from prospect_predictor import metrics, reports
+from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def assert_png(path, min_bytes: int = 5_000) -> None:
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE
+    assert len(data) > min_bytes, f"{path.name} is only {len(data)} bytes"
+
+
+def texts(fig) -> list[str]:
+    return [t.get_text() for ax in fig.axes for t in ax.texts]
+
+
+@pytest.fixture
+def predictions():
+    """300 rows over the four outcomes; 'stalled' is never predicted."""
+    rng = np.random.default_rng(0)
+    y_true = rng.choice(OUTCOMES, size=300, p=[0.4, 0.2, 0.25, 0.15])
+    proba = rng.dirichlet(np.ones(4), size=300)
+    ranked = proba.copy()
+    ranked[:, OUTCOMES.index("stalled")] = -1.0  # never the prediction
+    y_pred = [OUTCOMES[k] for k in np.argmax(ranked, axis=1)]
+    assert "stalled" not in y_pred
+    return [str(y) for y in y_true], y_pred, proba
+
+
+@pytest.fixture
+def frame():
+    """Typed columns as the validator returns them, with gaps and a heavy tail."""
+    rng = np.random.default_rng(1)
+    n = 400
+    assets = rng.lognormal(11, 1.5, size=n)
+    assets[:40] = np.nan  # 10 % missing
+    age = rng.integers(18, 90, size=n).astype("float64")
+    age[:4] = np.nan
+    score = rng.integers(1, 8, size=n).astype("float64")
+    flag = pd.array(rng.random(n) < 0.3, dtype="boolean")
+    flag[:20] = pd.NA  # 5 % missing
+    need = pd.Series(rng.choice(["retirement", "growth", "tax"], size=n), dtype=object)
+    need[:100] = None  # 25 % missing
+    return pd.DataFrame(
+        {
+            "investable_assets_eur": assets,
+            "age_years": age,
+            "risk_tolerance_score": score,
+            "has_existing_advisor": flag,
+            "primary_need": need,
+            "prospect_id": [f"p{i}" for i in range(n)],  # not a feature: ignored
+        }
+    )
+
+
+FEATURE_TYPES = {
+    "investable_assets_eur": "float",
+    "age_years": "int",
+    "risk_tolerance_score": "int",
+    "has_existing_advisor": "bool",
+    "primary_need": "category",
+}
+
+
+# --------------------------------------------------------------------------- confusion
+
+
+def test_confusion_matrix_png_writes_a_png_with_an_unpredicted_class(tmp_path, predictions):
+    y_true, y_pred, _ = predictions
+    path = reports.confusion_matrix_png(y_true, y_pred, OUTCOMES, tmp_path / "cm.png")
+    assert path == tmp_path / "cm.png"
+    assert_png(path)
+
+
+def test_confusion_counts_rows_are_true_columns_are_predicted():
+    counts = reports._confusion_counts(["a", "a", "b", "c"], ["b", "b", "b", "a"], ["a", "b", "c"])
+    assert counts.tolist() == [[0, 2, 0], [0, 1, 0], [1, 0, 0]]
+
+
+def test_confusion_cells_show_count_and_row_share():
+    fig = reports._confusion_figure(["a", "a", "a", "b"], ["a", "a", "b", "b"], ["a", "b", "c"])
+    cells = texts(fig)
+    assert "2\n67%" in cells  # true a, predicted a: 2 of 3
+    assert "1\n33%" in cells
+    assert "1\n100%" in cells  # true b, predicted b
+    assert cells.count("0\n—") == 3  # 'c' never true: its row has no share
+
+
+def test_confusion_rejects_unknown_labels(tmp_path):
+    with pytest.raises(ValueError, match="outside"):
+        reports.confusion_matrix_png(["a", "z"], ["a", "a"], ["a", "b"], tmp_path / "x.png")
+    assert not (tmp_path / "x.png").exists()
+
+
+# --------------------------------------------------------------------------- calibration
+
+
+def test_calibration_curves_png_writes_a_png_with_ece_in_the_legend(tmp_path, predictions):
+    y_true, _, proba = predictions
+    path = reports.calibration_curves_png(y_true, proba, OUTCOMES, tmp_path / "cal.png")
+    assert_png(path)
+    fig = reports._calibration_figure(y_true, proba, OUTCOMES, 10)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    for k, outcome in enumerate(OUTCOMES):
+        ece = metrics.calibration_bins(np.asarray(y_true) == outcome, proba[:, k], 10)[3]
+        assert f"{outcome} (ECE {ece:.3f})" in labels
+
+
+def test_calibration_curves_skip_empty_bins():
+    p = np.array([0.05, 0.05, 0.95, 0.95])
+    mean_p, observed, counts, _ = metrics.calibration_bins(
+        np.array([False, False, True, True]), p, 10
+    )
+    assert mean_p.tolist() == [0.05, 0.95]
+    assert observed.tolist() == [0.0, 1.0]
+    assert counts.tolist() == [2, 2]
+
+
+def test_ece_is_zero_for_perfectly_calibrated_bins():
+    # In each group of 10 rows, p(a) is constant and exactly that share of rows is 'a';
+    # p(b) = 1 - p(a) is then calibrated too. The five groups fall in five distinct bins.
+    y, pa = [], []
+    for tenths in (1, 3, 5, 7, 9):
+        y += ["a"] * tenths + ["b"] * (10 - tenths)
+        pa += [tenths / 10] * 10
+    pa = np.array(pa)
+    proba = np.column_stack([pa, 1 - pa])
+    assert metrics.expected_calibration_error(y, proba, ["a", "b"]) == pytest.approx(0, abs=1e-12)
+    # Shifting every probability by 0.05 inside the same bins costs exactly 0.05.
+    shifted = np.column_stack([pa - 0.05, 1 - pa + 0.05])
+    assert metrics.expected_calibration_error(y, shifted, ["a", "b"]) == pytest.approx(0.05)
+
+
+def test_ece_matches_a_hand_computation():
+    # bins=2: [0, 0.5) and [0.5, 1].
+    # a: p=[.7,.4,.2], y=[1,0,0]: |.7-1|*1/3 + |.3-0|*2/3 = 0.1 + 0.2        = 0.3
+    # b: p=[.2,.4,.2], y=[0,1,0]: |.8/3 - 1/3| * 1                            = 1/15
+    # c: p=[.1,.2,.6], y=[0,0,1]: |.15-0|*2/3 + |.6-1|*1/3 = 0.1 + 0.4/3      = 7/30
+    # mean: (0.3 + 1/15 + 7/30) / 3 = 0.2
+    proba = np.array([[0.7, 0.2, 0.1], [0.4, 0.4, 0.2], [0.2, 0.2, 0.6]])
+    ece = metrics.expected_calibration_error(["a", "b", "c"], proba, ["a", "b", "c"], bins=2)
+    assert ece == pytest.approx(0.2)
+
+
+def test_calibration_bins_are_half_open_with_one_in_the_last_bin():
+    # bins=2: [0, 0.5) and [0.5, 1]; 0.5 opens the upper bin, 1.0 closes it.
+    p = np.array([0.0, 0.49, 0.5, 1.0])
+    mean_p, _, counts, _ = metrics.calibration_bins(np.zeros(4, dtype=bool), p, 2)
+    assert counts.tolist() == [2, 2]
+    assert mean_p.tolist() == pytest.approx([0.245, 0.75])
+
+
+def test_ece_counts_probability_one_with_its_neighbours():
+    # bins=10, y=[b, a, a]. a: p=[1, .9, .9] share one bin: |0.9333 - 2/3| = 0.2667.
+    # b: p=[0, .1, .1]: |0 - 1| * 1/3 + |0.1 - 0| * 2/3 = 0.4. Mean: 1/3.
+    # (Were p=1 alone in an eleventh bin, 'a' would cost 1/3 + 0.1 * 2/3 = 0.4.)
+    proba = np.array([[1.0, 0.0], [0.9, 0.1], [0.9, 0.1]])
+    ece = metrics.expected_calibration_error(["b", "a", "a"], proba, ["a", "b"])
+    assert ece == pytest.approx(1 / 3)
+
+
+def test_ece_rejects_a_misshapen_proba():
+    with pytest.raises(ValueError, match="shape"):
+        metrics.expected_calibration_error(["a", "b"], np.ones((2, 3)) / 3, ["a", "b"])
+
+
+# --------------------------------------------------------------------------- importance
+
+
+def test_reason_importance_png_with_a_reason_without_data(tmp_path):
+    importance = {
+        "poor_fit": {o: 0.1 * (i + 1) for i, o in enumerate(OUTCOMES)},
+        "difficult_expectations": {o: 0.05 for o in OUTCOMES},
+        "product_mismatch": None,  # no feature speaks to it
+        "strung_along": {o: None for o in OUTCOMES},  # present but empty
+        CONTEXT: {o: 0.02 for o in OUTCOMES},
+    }
+    path = reports.reason_importance_png(importance, tmp_path / "reasons.png")
+    assert_png(path)
+    fig = reports._reason_figure(importance, "t")
+    ax = fig.axes[0]
+    assert texts(fig).count(reports.NO_REASON_DATA) == 2
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert ticks == [r.replace("_", " ") for r in (*REASONS, CONTEXT)]
+    assert len(ax.patches) == 3 * len(OUTCOMES)  # bars only for the three reasons with data
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == list(OUTCOMES)
+
+
+def test_reason_importance_orders_reasons_and_shows_only_those_present(tmp_path):
+    importance = {CONTEXT: {"win_win": 0.3}, "strung_along": {"win_win": 0.1}}
+    fig = reports._reason_figure(importance, "t")
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert ticks == ["strung along", "context"]
+    all_missing = {"poor_fit": None}
+    assert_png(reports.reason_importance_png(all_missing, tmp_path / "none.png"), 2_000)
+
+
+def test_feature_importance_png_panels_and_reason_colours(tmp_path):
+    rng = np.random.default_rng(2)
+    features = [f"feature_{i:02d}" for i in range(30)]
+    reason_of = {f: (*REASONS, CONTEXT)[i % 5] for i, f in enumerate(features[:-1])}
+    importance = {o: dict(zip(features, rng.random(30), strict=True)) for o in OUTCOMES}
+    path = reports.feature_importance_png(importance, reason_of, tmp_path / "feat.png", top=12)
+    assert_png(path)
+    fig = reports._feature_figure(importance, reason_of, top=12)
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in panels] == [f"{o}: top 12 features" for o in OUTCOMES]
+    first = panels[0]
+    shown = [t.get_text() for t in first.get_yticklabels()]
+    expected = sorted(features, key=lambda f: -importance["win_win"][f])[:12]
+    assert shown == expected
+    colours = {tuple(p.get_facecolor()) for p in first.patches}
+    assert len(colours) > 1  # coloured by reason, not one colour
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend[: len(REASONS)] == [r.replace("_", " ") for r in REASONS]
+    if features[-1] in expected:
+        assert reports.UNASSIGNED in legend
+
+
+# --------------------------------------------------------------------------- profile
+
+
+def _plain_only(value) -> bool:
+    if isinstance(value, dict):
+        return all(type(k) is str and _plain_only(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain_only(v) for v in value)
+    return value is None or type(value) in (int, float, str, bool)
+
+
+def test_data_profile_shares_bins_and_missing(frame):
+    profile = reports.data_profile(frame, FEATURE_TYPES)
+    assert profile["n_rows"] == len(frame)
+    features = profile["features"]
+    assert list(features) == list(FEATURE_TYPES)
+    assert features["investable_assets_eur"]["missing_share"] == pytest.approx(0.10)
+    assert features["age_years"]["missing_share"] == pytest.approx(0.01)
+    assert features["has_existing_advisor"]["missing_share"] == pytest.approx(0.05)
+    assert features["primary_need"]["missing_share"] == pytest.approx(0.25)
+    assert features["risk_tolerance_score"]["missing_share"] == 0.0
+    for name, entry in features.items():
+        shares = entry["shares"]
+        total = sum(shares.values()) if isinstance(shares, dict) else sum(shares)
+        assert total == pytest.approx(1.0), name
+    for name in ("investable_assets_eur", "age_years", "risk_tolerance_score"):
+        entry = features[name]
+        known = frame[name].dropna().to_numpy()
+        edges = entry["edges"]
+        assert edges == sorted(set(edges))
+        assert edges[0] == entry["min"] == known.min()
+        assert edges[-1] == entry["max"] == known.max()
+        assert len(entry["shares"]) == len(edges) - 1
+        assert entry["mean"] == pytest.approx(known.mean())
+        assert entry["std"] == pytest.approx(known.std(ddof=1))
+    assets = features["investable_assets_eur"]
+    assert len(assets["edges"]) == 11  # continuous: ten deciles
+    assert assets["shares"] == pytest.approx([0.1] * 10)
+    # 1..7 in whole numbers: the ties collapse edges, so fewer, uneven bins.
+    assert len(features["risk_tolerance_score"]["edges"]) < 11
+    flag = frame["has_existing_advisor"].dropna()
+    assert features["has_existing_advisor"]["share_true"] == pytest.approx(flag.mean())
+    need = frame["primary_need"].dropna()
+    assert features["primary_need"]["shares"] == pytest.approx(
+        (need.value_counts() / len(need)).to_dict()
+    )
+    assert "prospect_id" not in features
+
+
+def test_data_profile_is_plain_json(frame):
+    profile = reports.data_profile(frame, FEATURE_TYPES)
+    assert _plain_only(profile)
+    text = json.dumps(profile, allow_nan=False)
+    assert json.loads(text) == profile
+
+
+def test_data_profile_edge_cases():
+    frame = pd.DataFrame(
+        {
+            "empty": [np.nan, np.nan, np.nan],
+            "constant": [5.0, 5.0, np.nan],
+            "no_flag": pd.array([pd.NA, pd.NA, pd.NA], dtype="boolean"),
+            "no_cat": pd.Series([None, None, None], dtype=object),
+        }
+    )
+    types = {"empty": "float", "constant": "int", "no_flag": "bool", "no_cat": "category"}
+    profile = reports.data_profile(frame, types)["features"]
+    assert profile["empty"]["missing_share"] == 1.0
+    assert profile["empty"]["edges"] == [] and profile["empty"]["mean"] is None
+    assert profile["constant"]["edges"] == [5.0, 5.0]
+    assert profile["constant"]["shares"] == [1.0]
+    assert profile["constant"]["missing_share"] == pytest.approx(1 / 3)
+    assert profile["no_flag"]["share_true"] is None
+    assert profile["no_cat"]["shares"] == {}
+    json.dumps(profile, allow_nan=False)
+
+
+def test_data_profile_rejects_absent_features_and_unknown_types(frame):
+    with pytest.raises(ValueError, match="not in the frame"):
+        reports.data_profile(frame, {"nope": "float"})
+    with pytest.raises(ValueError, match="unknown feature types"):
+        reports.data_profile(frame, {"investable_assets_eur": "money"})
+
+
+def test_numeric_bin_shares_reproduces_the_profile_and_keeps_outliers(frame):
+    entry = reports.data_profile(frame, FEATURE_TYPES)["features"]["age_years"]
+    assert reports.numeric_bin_shares(frame["age_years"], entry["edges"]) == entry["shares"]
+    edges = [0.0, 1.0, 2.0, 3.0]
+    # below the range -> first bin, above -> last, an edge -> the bin it opens, NaN ignored
+    shares = reports.numeric_bin_shares([-5.0, 1.0, 2.5, 3.0, 99.0, math.nan], edges)
+    assert shares == pytest.approx([0.2, 0.2, 0.6])
+
+
+def test_data_profile_png_with_gaps(tmp_path, frame):
+    path = reports.data_profile_png(frame, FEATURE_TYPES, tmp_path / "profile.png")
+    assert_png(path, 20_000)
+    fig = reports._profile_figure(frame, FEATURE_TYPES)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
+    assert len(titles) == len(FEATURE_TYPES)
+    assert titles[0].startswith("investable_assets_eur (float)\nmissing 10.0%")
+    assert "clipped to p1–p99" in titles[0]
+    assert "missing 25.0%" in titles[4]
+
+
+def test_charts_leave_no_pyplot_figure_open(tmp_path, predictions, frame):
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    y_true, y_pred, proba = predictions
+    reports.confusion_matrix_png(y_true, y_pred, OUTCOMES, tmp_path / "a.png")
+    reports.calibration_curves_png(y_true, proba, OUTCOMES, tmp_path / "b.png")
+    reports.data_profile_png(frame, FEATURE_TYPES, tmp_path / "c.png")
+    assert plt.get_fignums() == before
