@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -48,3 +49,33 @@ def history_20k():
 @pytest.fixture(scope="session")
 def small_history():
     return generate(300, seed=3)
+
+
+DEFAULT_PIPELINE = Path(__file__).parents[1] / "pipelines" / "prospects.toml"
+
+
+def write_pipeline(folder: Path, filename: str = "pipeline.toml", **changes: str) -> Path:
+    """A copy of the default pipeline with some ``key = value`` lines replaced or added.
+
+    ``changes`` maps a TOML line's key (``folds``) to its new full line (``folds = 3``);
+    a key not found is appended to the top-level section.
+    """
+    lines = DEFAULT_PIPELINE.read_text().splitlines()
+    for key, new_line in changes.items():
+        for i, line in enumerate(lines):
+            if line.split("=")[0].strip() == key:
+                lines[i] = new_line
+                break
+        else:
+            lines.insert(0, new_line)
+    path = folder / filename
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def isolated_store(tmp_path, monkeypatch):
+    """Work in a fresh folder with the embedded MLflow store (no MLFLOW_TRACKING_URI)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    return tmp_path

@@ -34,7 +34,10 @@ app = typer.Typer(
 def _console(stderr: bool = True):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    console = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    if not console.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
+        console = Console(stderr=stderr, highlight=False, soft_wrap=True, width=160)
+    return console
 
 
 def _version(value: bool) -> None:
@@ -229,37 +232,102 @@ def train(
 
 
 @app.command()
+def compare(
+    data: Annotated[Path, typer.Option("--data", help="Labelled history: CSV or Parquet.")],
+    pipeline: Annotated[
+        Path | None, typer.Option("--pipeline", help="Pipeline TOML (default as for train).")
+    ] = None,
+    family: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--family",
+            help="A family to compare (repeat the option): hgb, "
+            "hgb_default, logistic. Default: the pipeline's family and its "
+            "model.compare_with list.",
+        ),
+    ] = None,
+) -> None:
+    """Compare model families on the same folds and the same holdout.
+
+    Each family is trained exactly as `prospect train` would (same cross-validation folds,
+    same time-based holdout, same calibration) and recorded as one run of the MLflow
+    experiment NAME-comparison. Nothing is registered or exported: choose the family in
+    the pipeline's [model] section from this evidence.
+    """
+    from rich.table import Table
+
+    from prospect_predictor.jobs import run_comparison
+
+    config, candidates = run_comparison(data, pipeline, family, progress=_progress_printer())
+    table = Table(
+        title=f"{config.name}: model families on the same folds and holdout", title_justify="left"
+    )
+    for column in (
+        "family",
+        "cv log_loss",
+        "holdout log_loss",
+        "holdout roc_auc_macro",
+        "holdout ece",
+        "uncalibrated ece",
+        "seconds",
+        "MLflow run",
+    ):
+        table.add_column(column, justify="left" if column in ("family", "MLflow run") else "right")
+    for c in candidates:
+        m = c.result.holdout.metrics
+        table.add_row(
+            c.family,
+            f"{c.result.cv_metrics['log_loss']:.4f}",
+            f"{m['log_loss']:.4f}",
+            f"{m.get('roc_auc_macro', float('nan')):.4f}",
+            f"{m['ece']:.4f}",
+            f"{c.result.uncalibrated_holdout_metrics['ece']:.4f}",
+            f"{sum(c.result.seconds.values()):.1f}",
+            c.run_id,
+        )
+    _console(stderr=False).print(table)
+
+
+@app.command()
 def demo(
     rows: Annotated[
-        int, typer.Option("--rows", min=200, help="Prospects in the history.")
+        int, typer.Option("--rows", min=500, help="Prospects in the history.")
     ] = 20_000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 7,
 ) -> None:
-    """Run the main job on the built-in default: generate a history and new leads under
-    data/demo/, validate them, and show what comes next."""
+    """Run the main job on the built-in default, end to end.
+
+    Generates a history of prospects and 1,000 new leads under data/demo/, validates
+    both, trains with the default pipeline (runs recorded in experiments/mlflow.db),
+    exports the champion to models/prospects/, and shows what to do next.
+    """
     from prospect_predictor.demo import run_demo
 
+    result = run_demo(rows, seed, progress=_progress_printer())
     console = _console(stderr=False)
-    with _console().status("generating and validating the demo history…"):
-        result = run_demo(rows, seed)
     console.print(
-        f"[bold]History[/bold] {result.history} — {result.history_report.n_rows:,} "
-        "prospects, valid against the built-in schema"
+        f"History: {result.history} — {result.history_report.n_rows:,} prospects, "
+        "valid against the built-in schema",
+        markup=False,
     )
     shares = ", ".join(f"{k} {v:.0%}" for k, v in result.outcome_shares.items())
-    console.print(f"  outcomes: {shares}")
-    console.print(f"  truth (kept apart from the export): {result.truth}")
+    console.print(f"  outcomes: {shares}", markup=False)
+    console.print(f"  truth (kept apart from the export): {result.truth}", markup=False)
     console.print(
-        f"[bold]New leads[/bold] {result.leads} — {result.leads_report.n_rows:,} "
-        "prospects to score, valid"
+        f"New leads: {result.leads} — {result.leads_report.n_rows:,} prospects to score, valid",
+        markup=False,
     )
+    _print_training_summary(result.training)
     console.print(
-        "\n[bold]Next[/bold]\n"
+        "\nNext\n"
         "  - read data/README.md: the firm, every column and the causal model behind the "
         "outcomes\n"
-        f"  - check any export: prospect validate {result.history}\n"
-        "  - training, scoring and explanations are the next stages to be built "
-        "(see ARCHITECTURE.md); this demo will run them once they exist"
+        f"  - train on your own file: prospect train --data FILE [--pipeline PIPELINE.toml]\n"
+        f"  - compare model families: prospect compare --data {result.history}\n"
+        f"  - review runs and charts: {result.training.ui_command}\n"
+        "  - scoring leads with explanations is the next stage to be built (see "
+        "ARCHITECTURE.md)",
+        markup=False,
     )
 
 

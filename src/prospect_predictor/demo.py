@@ -1,8 +1,8 @@
 """`prospect demo`: the main job on the built-in default, end to end.
 
-For now: generate a history of prospects and a file of new leads, validate both against
-the built-in schema, and report what they hold. Training and scoring join this flow as
-they are built.
+Generate a history of prospects and a file of new leads, validate both against the
+built-in schema, train on the history with the default pipeline (recorded in the embedded
+MLflow store), and export the champion bundle. Scoring joins this flow as it is built.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 from prospect_predictor.domain import OUTCOMES
 from prospect_predictor.errors import ProspectError
 from prospect_predictor.generate import write_history
+from prospect_predictor.jobs import Progress, TrainingReport, run_training
 from prospect_predictor.schema import load_schema
 from prospect_predictor.validate import ValidationReport, validate_file
 
@@ -29,10 +30,18 @@ class DemoResult:
     leads_report: ValidationReport
     outcome_shares: dict[str, float]
     file_status: dict[str, str]
+    training: TrainingReport
 
 
-def run_demo(rows: int = 20_000, seed: int = 7, folder: Path = DEMO_DIR) -> DemoResult:
-    """Generate the demo files under ``folder`` (named by rows and seed) and validate them."""
+def run_demo(
+    rows: int = 20_000,
+    seed: int = 7,
+    folder: Path = DEMO_DIR,
+    progress: Progress = lambda step: None,
+) -> DemoResult:
+    """Generate the demo files under ``folder`` (named by rows and seed), validate them,
+    train on the history and export the champion."""
+    progress("generating the history and new leads")
     history = folder / f"prospects_{rows}_seed{seed}.csv"
     truth = folder / f"prospects_{rows}_seed{seed}_truth.csv"
     leads = folder / f"leads_{LEAD_ROWS}_seed{seed}.csv"
@@ -49,6 +58,7 @@ def run_demo(rows: int = 20_000, seed: int = 7, folder: Path = DEMO_DIR) -> Demo
             )
     outcomes = history_report.frame[schema.outcome_column]
     shares = outcomes.value_counts(normalize=True).reindex(list(OUTCOMES), fill_value=0.0)
+    training = run_training(history, pipeline_path=None, progress=progress)
     return DemoResult(
         history,
         truth,
@@ -57,4 +67,5 @@ def run_demo(rows: int = 20_000, seed: int = 7, folder: Path = DEMO_DIR) -> Demo
         leads_report,
         {k: float(v) for k, v in shares.items()},
         status,
+        training,
     )

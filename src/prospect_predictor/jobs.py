@@ -87,6 +87,46 @@ def run_training(
     )
 
 
+@dataclass
+class Candidate:
+    family: str
+    result: TrainingResult
+    run_id: str
+
+
+def run_comparison(
+    data: str | Path,
+    pipeline_path: str | Path | None = None,
+    families: list[str] | None = None,
+    progress: Progress = lambda step: None,
+) -> tuple[Pipeline, list[Candidate]]:
+    """Train each family on the same folds and holdout; one MLflow run per family in the
+    experiment ``<name>-comparison``. Nothing is registered or exported."""
+    from prospect_predictor import tracking
+
+    pipeline = load_pipeline(pipeline_path)
+    history = load_history(pipeline, data)
+    config = pipeline.config.model
+    families = families or [config.family, *[f for f in config.compare_with if f != config.family]]
+    candidates = []
+    for family in families:
+        progress(f"training {family}")
+        result = train(
+            pipeline,
+            history,
+            family=family,
+            progress=lambda step, f=family: progress(f"{f}: {step}"),
+        )
+        run_id = tracking.log_plain_run(
+            experiment=f"{pipeline.name}-comparison",
+            params=run_params(pipeline, history, result),
+            metrics=run_metrics(result),
+            tags={"kind": "comparison", "family": family, "data.sha256": history.sha256},
+        )
+        candidates.append(Candidate(family, result, run_id))
+    return pipeline, candidates
+
+
 def run_params(pipeline: Pipeline, history: History, result: TrainingResult) -> dict[str, str]:
     from prospect_predictor.bundle import library_versions
     from prospect_predictor.tracking import flatten

@@ -38,14 +38,25 @@ class TrackedModel:
     tracking_uri: str
 
 
+EMBEDDED_URI = f"sqlite:///{STORE_FILE.as_posix()}"  # as shown to users, relative
+URI_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+
+
+def uses_embedded_store() -> bool:
+    return not os.environ.get("MLFLOW_TRACKING_URI")
+
+
 def tracking_uri() -> str:
-    """``MLFLOW_TRACKING_URI`` if set, else the embedded SQLite store."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{STORE_FILE.as_posix()}"
+    """``MLFLOW_TRACKING_URI`` if set, else the embedded SQLite store of the working
+    directory (as an absolute path: MLflow caches stores by URI)."""
+    if uses_embedded_store():
+        return f"sqlite:///{(Path.cwd() / STORE_FILE).as_posix()}"
+    return os.environ["MLFLOW_TRACKING_URI"]
 
 
 def ui_command() -> str:
     """How to open the MLflow UI on the store in use."""
-    uri = tracking_uri()
+    uri = EMBEDDED_URI if uses_embedded_store() else tracking_uri()
     if uri.startswith(("http://", "https://")):
         return f"open {uri} in a browser"
     return f"mlflow ui --backend-store-uri {uri} --port 5000  (then open http://127.0.0.1:5000)"
@@ -61,10 +72,17 @@ def _client():
     warnings.filterwarnings("ignore", module="mlflow")
 
     uri = tracking_uri()
-    if uri.startswith("sqlite:///") and "MLFLOW_TRACKING_URI" not in os.environ:
+    if uses_embedded_store():
         EXPERIMENTS_DIR.mkdir(exist_ok=True)
+    # set_tracking_uri() also exports the variables; keep the environment as the user set it
+    saved = {name: os.environ.get(name) for name in URI_VARIABLES}
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     return mlflow, MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
@@ -73,9 +91,7 @@ def experiment_id(client, name: str) -> str:
     found = client.get_experiment_by_name(name)
     if found is not None:
         return found.experiment_id
-    location = None
-    if "MLFLOW_TRACKING_URI" not in os.environ:
-        location = ARTIFACTS_DIR.resolve().as_uri()
+    location = ARTIFACTS_DIR.resolve().as_uri() if uses_embedded_store() else None
     return client.create_experiment(name, artifact_location=location)
 
 
@@ -97,9 +113,30 @@ def champion_version(client, model_name: str) -> str | None:
     from mlflow.exceptions import MlflowException
 
     try:
-        return client.get_model_version_by_alias(model_name, CHAMPION).version
+        return str(client.get_model_version_by_alias(model_name, CHAMPION).version)
     except MlflowException:
         return None
+
+
+def model_signature(example: pd.DataFrame, model):
+    """Every input optional (a CRM leaves fields blank). Booleans are declared as doubles
+    (1 = true, 0 = false, NaN = unknown): MLflow's schema enforcement cannot carry a missing
+    boolean, and the model reads both forms."""
+    from mlflow.models import ModelSignature, infer_signature
+    from mlflow.types.schema import ColSpec, Schema
+
+    inputs = Schema(
+        [
+            ColSpec(
+                "double" if pd.api.types.is_numeric_dtype(example[c]) else "string",
+                c,
+                required=False,
+            )
+            for c in example.columns
+        ]
+    )
+    outputs = infer_signature(example, model.predict_proba(example)).outputs
+    return ModelSignature(inputs=inputs, outputs=outputs)
 
 
 def typical_input_example(features: pd.DataFrame, feature_types: dict[str, str]) -> pd.DataFrame:
@@ -110,8 +147,8 @@ def typical_input_example(features: pd.DataFrame, feature_types: dict[str, str])
         column = features[name].dropna()
         if kind in ("int", "float"):
             row[name] = float(column.median()) if len(column) else float("nan")
-        elif kind == "bool":
-            row[name] = bool(column.astype(bool).mean() >= 0.5) if len(column) else False
+        elif kind == "bool":  # as a double: see model_signature
+            row[name] = float(column.astype(bool).mean() >= 0.5) if len(column) else 0.0
         else:
             row[name] = str(column.mode().iloc[0]) if len(column) else ""
     return pd.DataFrame([row])
@@ -133,8 +170,6 @@ def log_training_run(
     (signature + input example) registered under ``model_name``; the first registered
     version becomes ``champion``."""
     mlflow, client = _client()
-    from mlflow.models import infer_signature
-
     try:
         exp_id = experiment_id(client, experiment)
         with mlflow.start_run(experiment_id=exp_id, tags=tags) as run:
@@ -142,7 +177,7 @@ def log_training_run(
                 mlflow.log_params(dict(list(params.items())[start : start + 100]))
             mlflow.log_metrics({k: float(v) for k, v in metrics.items() if np.isfinite(v)})
             mlflow.log_artifacts(str(artifacts_dir))
-            signature = infer_signature(input_example, model.predict_proba(input_example))
+            signature = model_signature(input_example, model)
             info = mlflow.sklearn.log_model(
                 model,
                 name="model",
@@ -172,6 +207,23 @@ def log_training_run(
     except ProspectError:
         raise
     except Exception as exc:  # an unreachable server, a locked store…: say where and what
+        raise ProspectError(
+            f"MLflow at {tracking_uri()} failed: {type(exc).__name__}: {exc}"
+        ) from None
+
+
+def log_plain_run(
+    *, experiment: str, params: dict[str, str], metrics: dict[str, float], tags: dict[str, str]
+) -> str:
+    """A run with params and metrics only (e.g. one candidate of a comparison)."""
+    mlflow, client = _client()
+    try:
+        with mlflow.start_run(experiment_id=experiment_id(client, experiment), tags=tags) as run:
+            for start in range(0, len(params), 100):
+                mlflow.log_params(dict(list(params.items())[start : start + 100]))
+            mlflow.log_metrics({k: float(v) for k, v in metrics.items() if np.isfinite(v)})
+            return run.info.run_id
+    except Exception as exc:
         raise ProspectError(
             f"MLflow at {tracking_uri()} failed: {type(exc).__name__}: {exc}"
         ) from None

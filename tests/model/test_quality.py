@@ -1,0 +1,96 @@
+"""The model against the truth: how close to the Bayes limit, and are its SHAP values exact."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from prospect_predictor.explain import feature_contributions, reason_contributions
+from prospect_predictor.generate import generate
+from prospect_predictor.metrics import multiclass_log_loss
+from prospect_predictor.pipeline import load_pipeline
+from prospect_predictor.train import (
+    History,
+    LeakageError,
+    check_leakage,
+    single_feature_auc,
+    train,
+)
+from prospect_predictor.validate import validate_frame
+
+
+def _history(rows: int, seed: int, pipeline) -> tuple[History, pd.DataFrame]:
+    export, truth = generate(rows, seed)
+    frame = validate_frame(export, pipeline.schema, "generated").frame
+    history = History(
+        "generated",
+        frame[pipeline.features],
+        frame["outcome"].to_numpy(object),
+        frame[pipeline.date_column],
+        sha256="-",
+    )
+    return history, truth
+
+
+@pytest.fixture(scope="module")
+def model_on_20k():
+    pipeline = load_pipeline(None)
+    history, _ = _history(20_000, 101, pipeline)
+    return pipeline, train(pipeline, history)
+
+
+def test_log_loss_within_ten_percent_of_the_bayes_limit(model_on_20k):
+    pipeline, result = model_on_20k
+    test, truth = _history(20_000, 202, pipeline)
+    classes = result.classes
+    model_loss = multiclass_log_loss(
+        test.outcomes, result.model.predict_proba(test.features), classes
+    )
+    bayes_loss = multiclass_log_loss(
+        test.outcomes, truth[[f"p_{c}" for c in classes]].to_numpy(), classes
+    )
+    assert model_loss <= 1.10 * bayes_loss, (model_loss, bayes_loss)
+    assert model_loss > 0.97 * bayes_loss  # no model beats the truth by much on 20,000 rows
+
+
+def test_probabilities_are_calibrated(model_on_20k):
+    _, result = model_on_20k
+    assert result.holdout.metrics["ece"] < 0.03
+    assert 0.5 < result.model.scale < 2
+
+
+def test_shap_values_add_up_to_the_models_logits_on_real_columns(model_on_20k):
+    pipeline, result = model_on_20k
+    test, _ = _history(1_000, 303, pipeline)
+    values, base = feature_contributions(result.model, test.features)
+    logits = result.model.logits(test.features)
+    assert np.allclose(base + values.sum(axis=1), logits, atol=1e-6)
+    reasons = reason_contributions(values, result.model.feature_names, pipeline.feature_reasons)
+    assert np.allclose(base + sum(reasons.values()), logits, atol=1e-6)
+
+
+def test_leakage_guard_stops_a_feature_that_gives_the_outcome_away(model_on_20k):
+    pipeline, _ = model_on_20k
+    history, _ = _history(2_000, 404, pipeline)
+    leaky = history.features.copy()
+    leaky["meetings_held"] = (history.outcomes == "win_win") * 3.0 + np.random.default_rng(
+        0
+    ).random(len(leaky))
+    auc = single_feature_auc(leaky, history.outcomes)
+    assert auc["meetings_held"] > 0.99
+    assert auc["postponements"] < 0.8
+    with pytest.raises(
+        LeakageError, match="'meetings_held'.*suspected leakage|suspected leakage.*'meetings_held'"
+    ):
+        check_leakage(auc, pipeline)
+    check_leakage(single_feature_auc(history.features, history.outcomes), pipeline)
+
+
+def test_leakage_guard_can_be_told_a_feature_is_known_in_advance(tmp_path):
+    from tests.conftest import write_pipeline
+
+    pipeline = load_pipeline(write_pipeline(tmp_path, allow='allow = ["meetings_held"]'))
+    check_leakage({"meetings_held": 0.999, "postponements": 0.6}, pipeline)
+    with pytest.raises(LeakageError, match="'postponements'"):
+        check_leakage({"meetings_held": 0.999, "postponements": 0.96}, pipeline)

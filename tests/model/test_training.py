@@ -1,0 +1,251 @@
+"""Training end to end: the MLflow run an analyst reviews, the registry, the bundle."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from prospect_predictor.bundle import BundleError, load_bundle, read_metadata
+from prospect_predictor.domain import OUTCOMES
+from prospect_predictor.errors import ConfigError
+from prospect_predictor.generate import write_history
+from prospect_predictor.jobs import run_training
+from prospect_predictor.pipeline import load_pipeline
+from prospect_predictor.train import NotEnoughDataError, load_history, train
+from tests.conftest import write_pipeline
+
+KEY_METRICS = ("log_loss", "brier", "roc_auc_macro", "balanced_accuracy", "ece")
+ARTIFACTS = (
+    "confusion_matrix.png",
+    "calibration_curves.png",
+    "shap_summary.png",
+    "reason_importance.png",
+    "data_profile.png",
+    "data_profile.json",
+    "pipeline.toml",
+)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One real training run on 1,500 generated prospects, in its own folder and store."""
+    folder = tmp_path_factory.mktemp("trained")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        write_history(1_500, 21, folder / "history.csv")
+        pipeline = write_pipeline(folder, folds="folds = 3")
+        report = run_training(folder / "history.csv", pipeline)
+        yield folder, report
+
+
+def _client(folder):
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{folder / 'experiments' / 'mlflow.db'}"
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def test_run_records_params_metrics_and_artifacts(trained):
+    folder, report = trained
+    run = _client(folder).get_run(report.run_id)
+    params, metrics = run.data.params, run.data.metrics
+    sha = hashlib.sha256((folder / "history.csv").read_bytes()).hexdigest()
+    assert params["data.sha256"] == sha
+    assert params["pipeline.model.family"] == "hgb"
+    assert params["pipeline.validation.folds"] == "3"
+    assert params["data.holdout_kind"] == "time"
+    assert "version.scikit-learn" in params
+    counts = {c: int(params[f"data.rows_{c}"]) for c in OUTCOMES}
+    assert sum(counts.values()) == 1_500
+    for name in KEY_METRICS:
+        assert np.isfinite(metrics[name]) and np.isfinite(metrics[f"cv_{name}"])
+    for outcome in OUTCOMES:
+        assert 0.5 < metrics[f"roc_auc_{outcome}"] <= 1
+        assert 0 < metrics[f"pr_auc_{outcome}"] <= 1
+    assert metrics["log_loss"] < np.log(4)  # better than knowing nothing
+    listed = {a.path for a in _client(folder).list_artifacts(report.run_id)}
+    for name in ARTIFACTS:
+        assert name in listed, name
+    png = folder / "experiments" / "artifacts"
+    assert any(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in png.rglob("*.png"))
+
+
+def test_first_version_is_champion_and_exported(trained):
+    folder, report = trained
+    client = _client(folder)
+    assert report.is_champion
+    assert str(client.get_model_version_by_alias("prospects", "champion").version) == "1"
+    bundle = load_bundle(folder / "models" / "prospects")
+    assert bundle.metadata["mlflow"]["run_id"] == report.run_id
+    assert bundle.metadata["mlflow"]["model_version"] == "1"
+    assert bundle.metadata["classes"] == list(OUTCOMES)
+    assert set(bundle.metadata["metrics"]["holdout"]) >= set(KEY_METRICS)
+
+
+def test_mlflow_model_has_a_signature_and_agrees_with_the_bundle(trained):
+    import mlflow
+
+    folder, _ = trained
+    mlflow.set_tracking_uri(f"sqlite:///{folder / 'experiments' / 'mlflow.db'}")
+    logged = mlflow.pyfunc.load_model("models:/prospects@champion")
+    inputs = logged.metadata.get_input_schema().input_names()
+    assert "prospect_id" not in inputs
+    assert not {"age_years", "marital_status"} & set(inputs)
+    history = pd.read_csv(folder / "history.csv")
+    pipeline = load_pipeline(folder / "pipeline.toml")
+    features = load_history(pipeline, folder / "history.csv").features.head(20)
+    bundle = load_bundle(folder / "models" / "prospects")
+    # MLflow's schema carries booleans as doubles (1, 0, NaN): see tracking.model_signature
+    as_logged = features.astype(
+        {c: "float64" for c in features.columns if str(features[c].dtype) == "boolean"}
+    )
+    assert np.allclose(np.asarray(logged.predict(as_logged)), bundle.model.predict_proba(features))
+    assert len(history) == 1_500
+
+
+def test_protected_attributes_never_reach_the_model(trained):
+    folder, _ = trained
+    model = load_bundle(folder / "models" / "prospects").model
+    assert not {"age_years", "marital_status"} & set(model.feature_names)
+    assert "prospect_id" not in model.feature_names
+
+
+def test_a_later_training_is_registered_but_does_not_replace_the_champion(trained, monkeypatch):
+    folder, first = trained
+    monkeypatch.chdir(folder)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    manifest = (folder / "models" / "prospects" / "manifest.json").read_bytes()
+    second = run_training(folder / "history.csv", folder / "pipeline.toml")
+    assert second.model_version == "2"
+    assert not second.is_champion and second.champion_version == "1"
+    assert (folder / "models" / "prospects" / "manifest.json").read_bytes() == manifest
+
+
+def test_tampered_bundle_is_refused(trained, tmp_path):
+    import shutil
+
+    folder, _ = trained
+    copy = tmp_path / "prospects"
+    shutil.copytree(folder / "models" / "prospects", copy)
+    with open(copy / "model.joblib", "ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(BundleError, match="model.joblib"):
+        load_bundle(copy)
+    assert read_metadata(folder / "models" / "prospects")["name"] == "prospects"
+
+
+def test_binary_yes_no_history_trains(tmp_path, isolated_store):
+    """A firm with only yes/no outcomes: yes -> win_win, no -> declined."""
+    write_history(1_200, 5, tmp_path / "four.csv")
+    frame = pd.read_csv(tmp_path / "four.csv", dtype=str, keep_default_na=False)
+    frame["outcome"] = np.where(frame["outcome"] == "win_win", "yes", "no")
+    frame.to_csv(tmp_path / "binary.csv", index=False)
+    schema = load_pipeline(None).schema.model_dump(mode="json")
+    schema["columns"]["outcome"]["categories"] = ["yes", "no"]
+    (tmp_path / "binary_schema.json").write_text(json.dumps(schema))
+    _write_toml_schema(tmp_path / "binary_schema.toml", schema)
+    pipeline = write_pipeline(
+        tmp_path,
+        "binary.toml",
+        folds="folds = 3",
+        name='name = "binary"',
+        schema='schema = "binary_schema.toml"',
+        labels='labels = { yes = "win_win", no = "declined" }',
+    )
+    report = run_training(tmp_path / "binary.csv", pipeline)
+    assert report.result.classes == ["win_win", "declined"]
+    assert report.result.holdout.proba.shape[1] == 2
+    assert 0.5 < report.result.holdout.metrics["roc_auc_macro"] <= 1
+    bundle = load_bundle(tmp_path / "models" / "binary")
+    assert bundle.metadata["outcome_labels"] == {"yes": "win_win", "no": "declined"}
+
+
+def test_three_class_history_trains(tmp_path):
+    write_history(1_200, 6, tmp_path / "h.csv")
+    pipeline = load_pipeline(
+        write_pipeline(
+            tmp_path,
+            folds="folds = 3",
+            labels='labels = { win_win = "win_win", win_lose = "win_lose", stalled = "declined", '
+            'declined = "declined" }',
+        )
+    )
+    result = train(pipeline, load_history(pipeline, tmp_path / "h.csv"))
+    assert result.classes == ["win_win", "win_lose", "declined"]
+    assert np.allclose(result.holdout.proba.sum(axis=1), 1)
+
+
+def _write_toml_schema(path, schema: dict) -> None:
+    lines = [f'name = "{schema["name"]}"']
+    for name, spec in schema["columns"].items():
+        lines.append(f"[columns.{name}]")
+        for key, value in spec.items():
+            if value is not None:
+                lines.append(f"{key} = {json.dumps(value)}")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_unknown_config_key_is_an_error_naming_it(tmp_path, run_cli):
+    path = write_pipeline(tmp_path, colour='colour = "blue"')
+    with pytest.raises(ConfigError, match="colour: unknown key"):
+        load_pipeline(path)
+    write_history(300, 1, tmp_path / "h.csv")
+    result = run_cli("train", "--data", tmp_path / "h.csv", "--pipeline", path)
+    assert result.exit_code == 1
+    assert "colour: unknown key" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_protected_attribute_as_feature_is_refused_unless_allowed(tmp_path):
+    path = write_pipeline(tmp_path)
+    path.write_text(
+        path.read_text().replace("[features]\n", '[features]\nage_years = "poor_fit"\n')
+    )
+    with pytest.raises(ConfigError, match="'age_years' is a protected attribute"):
+        load_pipeline(path)
+    allowed = path.read_text().replace("allow_protected = []", 'allow_protected = ["age_years"]')
+    path.write_text(allowed)
+    assert "age_years" in load_pipeline(path).features
+
+
+def test_config_naming_todo_and_unmapped_columns(tmp_path):
+    path = write_pipeline(
+        tmp_path, region='region = "TODO"', newsletter_opt_in="# newsletter_opt_in removed"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_pipeline(path)
+    message = str(caught.value)
+    assert "features.region: still TODO" in message
+    assert "no decision for column(s) 'newsletter_opt_in'" in message
+
+
+def test_too_little_data_is_refused_before_training(tmp_path, run_cli):
+    write_history(150, 1, tmp_path / "tiny.csv")
+    pipeline = load_pipeline(None)
+    with pytest.raises(NotEnoughDataError, match="150 rows in all, fewer than the 200"):
+        train(pipeline, load_history(pipeline, tmp_path / "tiny.csv"))
+    write_history(2_000, 1, tmp_path / "h.csv")
+    frame = pd.read_csv(tmp_path / "h.csv", dtype=str, keep_default_na=False)
+    rare = frame[frame["outcome"] == "win_lose"].head(12)
+    frame = pd.concat([frame[frame["outcome"] != "win_lose"], rare]).sort_values("prospect_id")
+    frame.to_csv(tmp_path / "few.csv", index=False)
+    result = run_cli("train", "--data", tmp_path / "few.csv")
+    assert result.exit_code == 1
+    assert "class 'win_lose' has 12 examples, fewer than the 30 needed" in result.stderr
+    assert not (tmp_path / "experiments").exists()
+
+
+def test_invalid_history_is_refused_with_every_problem(tmp_path, run_cli):
+    write_history(400, 1, tmp_path / "h.csv")
+    frame = pd.read_csv(tmp_path / "h.csv", dtype=str, keep_default_na=False)
+    frame.loc[3, "no_shows"] = "many"
+    frame.drop(columns=["region"]).to_csv(tmp_path / "bad.csv", index=False)
+    result = run_cli("train", "--data", tmp_path / "bad.csv")
+    assert result.exit_code == 1
+    assert "column 'region' is missing" in result.stderr
+    assert "column 'no_shows'" in result.stderr and "row 4" in result.stderr
