@@ -79,3 +79,21 @@ def isolated_store(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def trained_folder(tmp_path_factory):
+    """One real training run (3,000 generated prospects, 3 folds) in its own folder with its
+    own embedded MLflow store, plus 400 new leads; shared by the scoring tests."""
+    from prospect_predictor.generate import write_history
+    from prospect_predictor.jobs import run_training
+
+    folder = tmp_path_factory.mktemp("trained")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        write_history(3_000, 21, folder / "history.csv")
+        write_history(400, 21, folder / "leads.csv", new_leads=True)
+        pipeline = write_pipeline(folder, folds="folds = 3")
+        report = run_training(folder / "history.csv", pipeline)
+    return folder, report

@@ -288,6 +288,173 @@ def compare(
     _console(stderr=False).print(table)
 
 
+def _count_progress(label: str):
+    """A progress bar on stderr for files of more than a few thousand rows."""
+    state = {"bar": None, "task": None}
+
+    def update(done: int, total: int) -> None:
+        if total <= 5_000:
+            return
+        if state["bar"] is None:
+            from rich.progress import Progress
+
+            state["bar"] = Progress(console=_console(), transient=True)
+            state["bar"].start()
+            state["task"] = state["bar"].add_task(label, total=total)
+        state["bar"].update(state["task"], completed=done)
+        if done >= total:
+            state["bar"].stop()
+
+    return update
+
+
+ModelOption = Annotated[
+    Path | None,
+    typer.Option("--model", help="Model bundle folder. Default: models/prospects/."),
+]
+LangOption = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        help="Language of texts: en or fr. Default: the "
+        "pipeline's language, recorded in the bundle.",
+    ),
+]
+LeadOption = Annotated[
+    str | None,
+    typer.Option(
+        "--lead",
+        help='One prospect as JSON, e.g. \'{"postponements": 3, '
+        '"expected_return_pct": 15}\'. Fields left out are unknown.',
+    ),
+]
+
+
+@app.command()
+def score(
+    file: Annotated[
+        Path | None, typer.Argument(help="Leads to score: CSV (comma or semicolon) or Parquet.")
+    ] = None,
+    lead: LeadOption = None,
+    model: ModelOption = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="table (default in a terminal), csv, json or parquet. "
+            "Default with --out: from its extension.",
+        ),
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write here instead of stdout.")] = None,
+    lang: LangOption = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing --out file.")
+    ] = False,
+) -> None:
+    """Score leads: each outcome's probability, a recommendation, the top reason and advice.
+
+    Recommendation: walk_away, qualify (worth one more meeting to find out) or pursue,
+    from thresholds on the probabilities (docs/scoring.md). Contributions are SHAP values
+    in log-odds against win_win, summed per reason. A file is validated like training
+    data: bad rows are reported and written to a rejects file next to the output (or the
+    input, when writing to stdout) and the good rows are still scored. Data goes to
+    stdout, messages to stderr.
+    """
+    from prospect_predictor.jobs import run_scoring
+    from prospect_predictor.output import FORMATS, table, write_scores
+    from prospect_predictor.tableio import write_table
+
+    if (file is None) == (lead is None):
+        raise ProspectError("give either a FILE of leads or --lead JSON (one of the two)")
+    fmt = (fmt or (out.suffix.lower().lstrip(".") if out else "table")).lower()
+    if fmt not in FORMATS:
+        raise ProspectError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    if fmt == "table" and out is not None:
+        raise ProspectError("--out needs --format csv, json or parquet")
+    if fmt == "parquet" and out is None:
+        raise ProspectError("--format parquet needs --out FILE (Parquet is not for a terminal)")
+    if file is not None and out is not None and out.resolve() == file.resolve():
+        raise ProspectError(f"--out {out} is the input file; it would be overwritten")
+
+    report = run_scoring(model, file, lead, lang, progress=_count_progress("scoring"))
+    console = _console()
+    leads = report.leads
+    if len(leads.rejects):
+        rejects = (out or file).with_name((out or file).stem + ".rejects.csv")
+        write_table(leads.rejects, rejects, overwrite=True)
+        console.print(
+            f"{len(leads.rejects):,} row(s) rejected, written to {rejects}:", markup=False
+        )
+        for row in leads.rejects.head(5).itertuples(index=False):
+            console.print(f"  row {row.row}: {row.problems}", markup=False)
+    if leads.unknown_fields:
+        from prospect_predictor import texts
+
+        console.print(
+            texts.ui("unknown_fields", report.lang, fields=", ".join(leads.unknown_fields)),
+            markup=False,
+        )
+    if fmt == "table":
+        _console(stderr=False).print(
+            table(report.frame, report.lang, list(report.metadata["classes"]))
+        )
+        return
+    text = write_scores(report.frame, fmt, out, report.records, overwrite)
+    if text is not None:
+        sys.stdout.write(text)
+    else:
+        console.print(f"{len(report.frame):,} prospect(s) scored, written to {out}", markup=False)
+
+
+@app.command()
+def explain(
+    prospect_id: Annotated[
+        str | None, typer.Argument(help="The prospect's id in --input (not needed with --lead).")
+    ] = None,
+    input_file: Annotated[
+        Path | None, typer.Option("--input", help="The file holding the prospect.")
+    ] = None,
+    lead: LeadOption = None,
+    model: ModelOption = None,
+    lang: LangOption = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot",
+            help="Save a waterfall chart (PNG) of the main bad "
+            "outcome, features grouped by reason.",
+        ),
+    ] = None,
+) -> None:
+    """The full picture for one prospect: every reason's signed contribution to every
+    outcome, every feature's value and contribution, the top reason and the advice.
+
+    Contributions are SHAP values in log-odds against win_win; the average prospect's
+    value plus all contributions equals the prospect's value.
+    """
+    from prospect_predictor.explain_view import render_explanation, waterfall
+    from prospect_predictor.jobs import run_scoring
+
+    if lead is None and (prospect_id is None or input_file is None):
+        raise ProspectError("give PROSPECT_ID with --input FILE, or --lead JSON")
+    if lead is not None and input_file is not None:
+        raise ProspectError("give either --input FILE (with PROSPECT_ID) or --lead, not both")
+    report = run_scoring(
+        model, input_file, lead, lang, only_id=None if lead is not None else prospect_id
+    )
+    render_explanation(report, _console(stderr=False))
+    if report.leads.unknown_fields:
+        from prospect_predictor import texts
+
+        _console().print(
+            texts.ui("unknown_fields", report.lang, fields=", ".join(report.leads.unknown_fields)),
+            markup=False,
+        )
+    if plot is not None:
+        waterfall(report, plot)
+        _console().print(f"chart written to {plot}", markup=False)
+
+
 @app.command()
 def demo(
     rows: Annotated[

@@ -51,6 +51,18 @@ def feature_contributions(
     return values, base[class_order] * model.scale + bias
 
 
+def relative_to_reference(values: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Contributions to ``log(p_k / p_ref)``, the log-odds of each outcome against the
+    reference outcome (the first class: ``win_win`` when the model has it).
+
+    A softmax's logits are defined only up to a shared shift, so a contribution to one
+    outcome's logit alone is not meaningful; against a reference it is, and it stays
+    additive: ``base_rel[k] + values_rel[:, :, k].sum(axis=1) == log(p_k / p_ref)``.
+    The reference's own column is zero.
+    """
+    return values - values[:, :, :1], base - base[0]
+
+
 def reason_contributions(
     values: np.ndarray, feature_names: list[str], feature_reasons: Mapping[str, str]
 ) -> dict[str, np.ndarray]:

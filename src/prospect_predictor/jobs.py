@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from prospect_predictor.pipeline import Pipeline, load_pipeline, pipeline_summary
 from prospect_predictor.train import History, TrainingResult, load_history, train
@@ -250,3 +251,89 @@ def export_champion(
 
 def _write_json(path: Path, data) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=True, default=float) + "\n")
+
+
+DEFAULT_BUNDLE = MODELS_DIR / "prospects"
+SCORING_CHUNK_ROWS = 5_000
+Counter = Callable[[int, int], None]
+
+
+@dataclass
+class ScoringReport:
+    frame: pd.DataFrame  # the documented output columns, one row per scored prospect
+    records: list[dict]  # the same as JSON records, with every reason x outcome contribution
+    scores: list  # score.Scores per chunk
+    leads: object  # leads.Leads
+    metadata: dict
+    lang: str
+
+
+def run_scoring(
+    model_dir: str | Path | None,
+    input_path: str | Path | None = None,
+    lead_json: str | None = None,
+    lang: str | None = None,
+    progress: Counter = lambda done, total: None,
+    only_id: str | None = None,
+) -> ScoringReport:
+    """Score a file of leads (bad rows set aside) or one JSON lead with a bundle."""
+    import pandas as pd
+
+    from prospect_predictor import texts
+    from prospect_predictor.bundle import load_bundle
+    from prospect_predictor.leads import lead_from_json, read_leads
+    from prospect_predictor.output import to_records
+    from prospect_predictor.score import score, to_frame
+
+    bundle = load_bundle(Path(model_dir) if model_dir else DEFAULT_BUNDLE)
+    metadata = bundle.metadata
+    lang = texts.check_language(lang or metadata.get("language", "en"))
+    leads = (
+        lead_from_json(lead_json, metadata)
+        if lead_json is not None
+        else read_leads(input_path, metadata)
+    )
+    if only_id is not None:
+        leads = _one_prospect(leads, only_id, input_path, metadata)
+    total = len(leads.frame)
+    frames, all_scores = [], []
+    for start in range(0, total, SCORING_CHUNK_ROWS):
+        chunk = leads.frame.iloc[start : start + SCORING_CHUNK_ROWS]
+        scores = score(bundle.model, metadata, chunk)
+        frames.append(to_frame(scores, metadata, lang, leads.unknown_fields))
+        all_scores.append(scores)
+        progress(min(start + SCORING_CHUNK_ROWS, total), total)
+    frame = pd.concat(frames, ignore_index=True)
+    first = all_scores[0]
+    base = {c: float(first.base[k]) for k, c in enumerate(first.classes)}
+    records = to_records(frame, base, first.reference, texts.ui("unit", lang))
+    return ScoringReport(frame, records, all_scores, leads, metadata, lang)
+
+
+def _one_prospect(leads, prospect_id: str, input_path, metadata: dict):
+    """Keep the one prospect ``prospect_id`` of a file (for ``prospect explain``)."""
+    from prospect_predictor.errors import ProspectError
+    from prospect_predictor.leads import Leads
+
+    id_column = metadata.get("id_column")
+    if not id_column:
+        raise ProspectError("this model's history has no id column: use --lead instead")
+    match = (leads.frame[id_column].astype(str) == str(prospect_id)).to_numpy()
+    if match.any():
+        return Leads(leads.frame[match], leads.rows[match], leads.rejects.iloc[0:0], leads.report)
+    rejected = (
+        leads.rejects[leads.rejects[id_column].astype(str) == str(prospect_id)]
+        if (id_column in leads.rejects)
+        else leads.rejects.iloc[0:0]
+    )
+    if len(rejected):
+        row = rejected.iloc[0]
+        raise ProspectError(
+            f"{input_path}: prospect {prospect_id!r} (row {row['row']}) cannot "
+            f"be scored: {row['problems']}"
+        )
+    examples = ", ".join(map(str, leads.frame[id_column].head(3)))
+    raise ProspectError(
+        f"{input_path}: no prospect with {id_column} {prospect_id!r} among "
+        f"{len(leads.frame):,} rows (ids look like: {examples})"
+    )

@@ -71,9 +71,17 @@ def validate_file(
 
 
 def validate_frame(
-    raw: pd.DataFrame, schema: Schema, source: str, require_outcome: bool = True
+    raw: pd.DataFrame,
+    schema: Schema,
+    source: str,
+    require_outcome: bool = True,
+    optional: frozenset[str] = frozenset(),
 ) -> ValidationReport:
-    """Validate a frame as read (CSV cells as text, or Parquet's typed columns)."""
+    """Validate a frame as read (CSV cells as text, or Parquet's typed columns).
+
+    Columns in ``optional`` may be absent (e.g. columns a model does not use, when
+    scoring); when present they are checked like the others.
+    """
     problems: list[Problem] = []
     n_rows = len(raw)
     if n_rows == 0:
@@ -87,7 +95,7 @@ def validate_frame(
     present = [c for c in expected if c in raw.columns]
     extra = [c for c in raw.columns if c not in schema.columns]
     for name in expected:
-        if name not in raw.columns:
+        if name not in raw.columns and name not in optional:
             problems.append(_missing_column(name, schema, extra, require_outcome))
     for name in extra:
         problems.append(

@@ -342,3 +342,141 @@ def test_charts_leave_no_pyplot_figure_open(tmp_path, predictions, frame):
     reports.calibration_curves_png(y_true, proba, OUTCOMES, tmp_path / "b.png")
     reports.data_profile_png(frame, FEATURE_TYPES, tmp_path / "c.png")
     assert plt.get_fignums() == before
+
+
+# --------------------------------------------------------------------------- waterfall
+
+WATERFALL = [  # (feature label, reason, value), deliberately out of order
+    ("region: Lyon", CONTEXT, 0.05),
+    ("3 postponements", "strung_along", 0.62),
+    ("expects 15 % a year", "difficult_expectations", 0.42),
+    ("no reply to the last two emails", "strung_along", 0.22),
+    ("investable assets 40 k€", "poor_fit", -0.30),
+    ("wants guaranteed capital", "difficult_expectations", -0.10),
+    ("met at a seminar", "a_new_reason", 0.07),
+    ("age 34", "poor_fit", 0.12),
+]
+WATERFALL_BASE = -0.75
+WATERFALL_TOTAL = WATERFALL_BASE + math.fsum(v for *_, v in WATERFALL)
+
+
+def waterfall_bars(fig):
+    (container,) = fig.axes[0].containers
+    return [(p.get_x(), p.get_width()) for p in container.patches]
+
+
+def yticks(fig) -> list[str]:
+    return [t.get_text() for t in fig.axes[0].get_yticklabels()]
+
+
+def test_waterfall_png_writes_a_png_and_leaves_no_pyplot_figure(tmp_path):
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    path = reports.waterfall_png(
+        WATERFALL_BASE, WATERFALL, WATERFALL_TOTAL, tmp_path / "w" / "wf.png", title="P-1"
+    )
+    assert path == tmp_path / "w" / "wf.png"
+    assert_png(path)
+    assert plt.get_fignums() == before
+
+
+def test_waterfall_groups_by_reason_in_order_with_block_sums():
+    fig = reports._waterfall_figure(
+        WATERFALL_BASE,
+        WATERFALL,
+        WATERFALL_TOTAL,
+        title="P-1: stalled",
+        unit="log-odds of stalled against win_win",
+        reason_labels={"strung_along": "fait traîner"},
+    )
+    assert yticks(fig) == [
+        "average prospect",
+        "poor fit  -0.18",
+        "investable assets 40 k€",  # |-0.30| before |0.12|
+        "age 34",
+        "difficult expectations  +0.32",
+        "expects 15 % a year",
+        "wants guaranteed capital",
+        "fait traîner  +0.84",
+        "3 postponements",
+        "no reply to the last two emails",
+        "context  +0.05",
+        "region: Lyon",
+        "a new reason  +0.07",  # not one of the product's reasons: last
+        "met at a seminar",
+        "this prospect",
+    ]
+    values = [-0.30, 0.12, 0.42, -0.10, 0.62, 0.22, 0.05, 0.07]
+    bars = waterfall_bars(fig)
+    assert [width for _, width in bars] == pytest.approx(values)
+    # each bar starts where the previous one ended, from base to total
+    starts = WATERFALL_BASE + np.concatenate([[0.0], np.cumsum(values)[:-1]])
+    assert [left for left, _ in bars] == pytest.approx(starts.tolist())
+    assert bars[-1][0] + bars[-1][1] == pytest.approx(WATERFALL_TOTAL)
+    from matplotlib.colors import to_rgb
+
+    (container,) = fig.axes[0].containers
+    colours = [p.get_facecolor()[:3] for p in container.patches]
+    up, down = (to_rgb(reports.WATERFALL_UP), to_rgb(reports.WATERFALL_DOWN))
+    assert colours == [down, up, up, down, up, up, up, up]
+    labels = texts(fig)
+    for value in ("-0.30", "+0.12", "+0.42", "-0.10", "+0.62", "+0.22", "+0.05", "+0.07"):
+        assert value in labels
+    assert f"{WATERFALL_BASE:+.2f}" in labels and f"{WATERFALL_TOTAL:+.2f}" in labels
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "log-odds of stalled against win_win"
+    assert ax.get_title() == "P-1: stalled"
+    vertical = [line.get_xdata()[0] for line in ax.lines if list(line.get_ydata()) == [0, 1]]
+    assert WATERFALL_BASE in vertical and pytest.approx(WATERFALL_TOTAL) in vertical
+
+
+def test_waterfall_merges_features_beyond_the_maximum_per_reason():
+    many = [(f"f{i}", "poor_fit", v) for i, v in enumerate([0.01, -0.5, 0.2, -0.03, 0.3])]
+    many.append(("expects 15 % a year", "difficult_expectations", 0.4))
+    total = 1.0 + math.fsum(v for *_, v in many)
+    fig = reports._waterfall_figure(1.0, many, total, title="t", max_features_per_reason=2)
+    assert yticks(fig) == [
+        "average prospect",
+        "poor fit  -0.02",  # the sum of all five, merged or not
+        "f1",
+        "f4",
+        "3 other features",
+        "difficult expectations  +0.40",
+        "expects 15 % a year",
+        "this prospect",
+    ]
+    assert [w for _, w in waterfall_bars(fig)] == pytest.approx([-0.5, 0.3, 0.18, 0.4])
+    # a single leftover keeps its name: merging it would save no row
+    three = many[2:5]
+    fig = reports._waterfall_figure(
+        0.0, three, math.fsum(v for *_, v in three), title="t", max_features_per_reason=2
+    )
+    assert yticks(fig)[2:5] == ["f4", "f2", "f3"]
+    with pytest.raises(ValueError, match="at least 1"):
+        reports._waterfall_figure(0.0, three, 0.47, title="t", max_features_per_reason=0)
+
+
+def test_waterfall_rejects_contributions_that_do_not_add_up(tmp_path):
+    path = tmp_path / "wf.png"
+    with pytest.raises(ValueError, match=r"-0\.65.*but total = -0\.6499") as caught:
+        reports.waterfall_png(-0.75, [("age 34", "poor_fit", 0.1)], -0.6499, path, title="t")
+    assert "do not add up" in str(caught.value)
+    assert not path.exists()
+    with pytest.raises(ValueError, match="finite"):
+        reports.waterfall_png(0.0, [("age", "poor_fit", math.nan)], 0.0, path, title="t")
+    assert not path.exists()
+    # float noise within the tolerance is accepted
+    reports.waterfall_png(-0.75, [("age 34", "poor_fit", 0.1)], -0.65 + 1e-9, path, title="t")
+    assert_png(path)
+
+
+def test_waterfall_without_contributions_goes_from_base_to_total(tmp_path):
+    path = reports.waterfall_png(0.3, [], 0.3, tmp_path / "empty.png", title="nothing to say")
+    assert_png(path, 2_000)
+    fig = reports._waterfall_figure(0.3, [], 0.3, title="t")
+    assert yticks(fig) == ["average prospect", "this prospect"]
+    assert waterfall_bars(fig) == []
+    assert "no feature contributions" in texts(fig)
+    with pytest.raises(ValueError, match="do not add up"):
+        reports._waterfall_figure(0.3, [], 0.5, title="t")

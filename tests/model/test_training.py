@@ -31,16 +31,8 @@ ARTIFACTS = (
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """One real training run on 1,500 generated prospects, in its own folder and store."""
-    folder = tmp_path_factory.mktemp("trained")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(folder)
-        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
-        write_history(1_500, 21, folder / "history.csv")
-        pipeline = write_pipeline(folder, folds="folds = 3")
-        report = run_training(folder / "history.csv", pipeline)
-        yield folder, report
+def trained(trained_folder):
+    return trained_folder
 
 
 def _client(folder):
@@ -61,7 +53,7 @@ def test_run_records_params_metrics_and_artifacts(trained):
     assert params["data.holdout_kind"] == "time"
     assert "version.scikit-learn" in params
     counts = {c: int(params[f"data.rows_{c}"]) for c in OUTCOMES}
-    assert sum(counts.values()) == 1_500
+    assert sum(counts.values()) == 3_000
     for name in KEY_METRICS:
         assert np.isfinite(metrics[name]) and np.isfinite(metrics[f"cv_{name}"])
     for outcome in OUTCOMES:
@@ -105,7 +97,7 @@ def test_mlflow_model_has_a_signature_and_agrees_with_the_bundle(trained):
         {c: "float64" for c in features.columns if str(features[c].dtype) == "boolean"}
     )
     assert np.allclose(np.asarray(logged.predict(as_logged)), bundle.model.predict_proba(features))
-    assert len(history) == 1_500
+    assert len(history) == 3_000
 
 
 def test_protected_attributes_never_reach_the_model(trained):

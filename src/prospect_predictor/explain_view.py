@@ -1,0 +1,139 @@
+"""What `prospect explain` shows for one prospect, and its waterfall chart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from prospect_predictor import texts
+from prospect_predictor.domain import BAD_OUTCOMES, CONTEXT, REASONS
+from prospect_predictor.score import advice_for, describe_drivers
+
+
+def main_bad_outcome(report) -> str:
+    """The outcome the chart explains: the top reason's, else the likeliest bad one."""
+    scores = report.scores[0]
+    if scores.top_reason_outcome[0]:
+        return scores.top_reason_outcome[0]
+    candidates = [c for c in BAD_OUTCOMES if c in scores.classes] or scores.classes[1:]
+    return max(candidates, key=lambda c: scores.proba[0, scores.classes.index(c)])
+
+
+def render_explanation(report, console) -> None:
+    from rich.table import Table
+
+    scores, lang, metadata = report.scores[0], report.lang, report.metadata
+    ui = texts.ui
+    outcomes = [c for c in scores.classes if c != scores.reference]
+    row = report.frame.iloc[0]
+    console.print(f"{ui('prospect', lang)} {row['prospect_id']}", markup=False)
+    probabilities = ", ".join(
+        f"{texts.outcome_label(c, lang)} {texts.format_percent(scores.proba[0, k], lang)}"
+        for k, c in enumerate(scores.classes)
+    )
+    console.print(f"{ui('probability', lang)}: {probabilities}", markup=False)
+    console.print(
+        f"{ui('recommendation', lang)}: "
+        f"{texts.recommendation_label(row['recommendation'], lang)} — "
+        f"{texts.recommendation_meaning(row['recommendation'], lang)}",
+        markup=False,
+    )
+
+    reasons = Table(title=f"{ui('reason', lang)} — {ui('unit', lang)}", title_justify="left")
+    reasons.add_column(ui("reason", lang))
+    for outcome in outcomes:
+        reasons.add_column(texts.outcome_label(outcome, lang), justify="right")
+    reasons.add_row(
+        "(average prospect)", *[f"{scores.base[scores.classes.index(o)]:+.3f}" for o in outcomes]
+    )
+    for reason in (*REASONS, CONTEXT):
+        label = texts.reason_label(reason, lang)
+        if reason not in scores.reasons:
+            if reason != CONTEXT:
+                reasons.add_row(label, *[ui("no_data", lang)] * len(outcomes))
+            continue
+        reasons.add_row(
+            label, *[f"{scores.reasons[reason][0, scores.classes.index(o)]:+.3f}" for o in outcomes]
+        )
+    total = [
+        scores.base[scores.classes.index(o)] + scores.values[0, :, scores.classes.index(o)].sum()
+        for o in outcomes
+    ]
+    reasons.add_row("= this prospect", *[f"{t:+.3f}" for t in total])
+    console.print(reasons)
+
+    features = Table(title=ui("feature", lang), title_justify="left")
+    features.add_column(ui("feature", lang))
+    features.add_column(ui("reason", lang))
+    features.add_column(ui("value", lang))
+    for outcome in outcomes:
+        features.add_column(texts.outcome_label(outcome, lang), justify="right")
+    units = {n: c.get("unit") for n, c in metadata["schema"]["columns"].items()}
+    order = np.argsort(-np.abs(scores.values[0]).max(axis=1))
+    for j in order:
+        name = scores.features[j]
+        value = texts.describe_feature(
+            name,
+            scores.feature_values.iloc[0][name],
+            lang,
+            kind=metadata["feature_types"][name],
+            unit=units.get(name),
+        )
+        reason = metadata["feature_reasons"].get(name, CONTEXT)
+        features.add_row(
+            texts.column_label(name, lang),
+            texts.reason_label(reason, lang),
+            value,
+            *[f"{scores.values[0, j, scores.classes.index(o)]:+.3f}" for o in outcomes],
+        )
+    console.print(features)
+    top = scores.top_reason[0]
+    if top:
+        drivers = "; ".join(describe_drivers(scores, 0, metadata["feature_types"], units, lang))
+        console.print(
+            f"{ui('top_reason', lang)}: {texts.reason_label(top, lang)} "
+            f"({texts.outcome_label(scores.top_reason_outcome[0], lang)}) — "
+            f"{drivers}",
+            markup=False,
+        )
+    console.print(f"{ui('advice', lang)}: {advice_for(scores, 0, lang)}", markup=False)
+
+
+def waterfall(report, path: Path) -> Path:
+    from prospect_predictor.reports import waterfall_png
+
+    scores, lang, metadata = report.scores[0], report.lang, report.metadata
+    outcome = main_bad_outcome(report)
+    k = scores.classes.index(outcome)
+    units = {n: c.get("unit") for n, c in metadata["schema"]["columns"].items()}
+    parts = [
+        (
+            texts.describe_feature(
+                name,
+                scores.feature_values.iloc[0][name],
+                lang,
+                kind=metadata["feature_types"][name],
+                unit=units.get(name),
+            ),
+            metadata["feature_reasons"].get(name, CONTEXT),
+            float(scores.values[0, j, k]),
+        )
+        for j, name in enumerate(scores.features)
+    ]
+    base = float(scores.base[k])
+    total = base + sum(p[2] for p in parts)
+    title = (
+        f"{report.frame.iloc[0]['prospect_id']}: "
+        f"{texts.outcome_label(outcome, lang)} vs {texts.outcome_label(scores.reference, lang)}"
+    )
+    labels = {r: texts.reason_label(r, lang) for r in (*REASONS, CONTEXT)}
+    return waterfall_png(
+        base,
+        parts,
+        total,
+        Path(path),
+        title=title,
+        unit=texts.ui("unit", lang),
+        reason_labels=labels,
+    )

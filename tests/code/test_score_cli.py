@@ -1,0 +1,176 @@
+"""`prospect score` and `prospect explain` as an advisor uses them."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from prospect_predictor.domain import REASONS
+
+STABLE_COLUMNS = [
+    "prospect_id",
+    "p_win_win",
+    "p_win_lose",
+    "p_stalled",
+    "p_declined",
+    "recommendation",
+    "top_reason",
+    "top_reason_outcome",
+    *[
+        f"reason_{r}__{o}"
+        for r in (*REASONS, "context")
+        for o in ("win_lose", "stalled", "declined")
+    ],
+    "top_drivers",
+    "advice",
+    "no_data_reasons",
+    "unknown_fields",
+]
+
+
+@pytest.fixture
+def in_trained(trained_folder, monkeypatch):
+    folder, _ = trained_folder
+    monkeypatch.chdir(folder)
+    return folder
+
+
+def test_csv_output_has_the_documented_columns(run_cli, in_trained):
+    result = run_cli("score", "leads.csv", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split(",") == STABLE_COLUMNS
+    assert len(lines) == 401
+
+
+def test_json_output_carries_every_reason_and_outcome(run_cli, in_trained):
+    result = run_cli("score", "leads.csv", "--format", "json")
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.stdout)  # stdout holds data only
+    assert len(records) == 400
+    first = records[0]
+    assert set(first["contributions"]) == {*REASONS, "context"}
+    for reason in first["contributions"].values():
+        assert set(reason) == {"win_win", "win_lose", "stalled", "declined"}
+        assert reason["win_win"] == 0.0
+    assert first["contribution_unit"] == "log-odds against win_win"
+    assert (
+        abs(sum(first[f"p_{o}"] for o in ("win_win", "win_lose", "stalled", "declined")) - 1) < 1e-9
+    )
+
+
+def test_parquet_and_csv_files_agree(run_cli, in_trained):
+    assert run_cli("score", "leads.csv", "--out", "scored.parquet").exit_code == 0
+    assert run_cli("score", "leads.csv", "--out", "scored.csv").exit_code == 0
+    parquet = pd.read_parquet(in_trained / "scored.parquet")
+    csv = pd.read_csv(in_trained / "scored.csv", keep_default_na=False)
+    assert list(parquet.columns) == STABLE_COLUMNS
+    assert (parquet["recommendation"] == csv["recommendation"]).all()
+    assert (parquet["p_stalled"] - csv["p_stalled"]).abs().max() < 1e-12
+
+
+def test_table_in_french_and_english(run_cli, in_trained):
+    english = run_cli("score", "leads.csv", "--lang", "en")
+    french = run_cli("score", "leads.csv", "--lang", "fr")
+    assert english.exit_code == 0 and french.exit_code == 0
+    assert "Correct me if I'm wrong" in english.stdout or "Refer" in english.stdout
+    assert english.stdout != french.stdout
+    assert run_cli("score", "leads.csv", "--lang", "de").exit_code == 1
+
+
+def test_bad_rows_are_rejected_and_good_rows_scored(run_cli, in_trained):
+    frame = pd.read_csv(in_trained / "leads.csv", dtype=str, keep_default_na=False).head(10)
+    frame.loc[2, "postponements"] = "three"
+    frame.loc[5, "referral_source"] = "tv_advert"
+    frame.to_csv(in_trained / "some_bad.csv", index=False)
+    result = run_cli("score", "some_bad.csv", "--out", "out.csv")
+    assert result.exit_code == 0, result.output
+    assert "2 row(s) rejected" in result.stderr
+    assert "row 3: postponements" in result.stderr and "row 6: referral_source" in result.stderr
+    scored = pd.read_csv(in_trained / "out.csv")
+    assert len(scored) == 8
+    rejects = pd.read_csv(in_trained / "out.rejects.csv", dtype=str)
+    assert rejects["row"].tolist() == ["3", "6"]
+    assert rejects.loc[0, "postponements"] == "three"
+    assert "wrong type" in rejects.loc[0, "problems"]
+
+
+def test_a_file_without_any_usable_row_fails(run_cli, in_trained):
+    frame = pd.read_csv(in_trained / "leads.csv", dtype=str, keep_default_na=False).head(3)
+    frame["no_shows"] = "-1"
+    frame.to_csv(in_trained / "all_bad.csv", index=False)
+    result = run_cli("score", "all_bad.csv", "--format", "csv")
+    assert result.exit_code == 1
+    assert "no row can be scored" in result.stderr
+    assert result.stdout == ""
+
+
+def test_formula_like_cells_are_escaped(run_cli, in_trained):
+    frame = pd.read_csv(in_trained / "leads.csv", dtype=str, keep_default_na=False).head(4)
+    frame.loc[0, "prospect_id"] = '=HYPERLINK("http://x")'
+    frame.loc[1, "prospect_id"] = "@SUM(A1)"
+    frame.loc[2, "prospect_id"] = "+1-2"
+    frame.to_csv(in_trained / "formulas.csv", index=False)
+    result = run_cli("score", "formulas.csv", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    scored = pd.read_csv(pd.io.common.StringIO(result.stdout), dtype=str)
+    assert scored["prospect_id"].tolist()[:3] == ['\'=HYPERLINK("http://x")', "'@SUM(A1)", "'+1-2"]
+    assert not scored["reason_poor_fit__stalled"].str.startswith("'").any()
+
+
+def test_one_lead_as_json_reports_unknown_fields(run_cli, in_trained):
+    lead = json.dumps(
+        {"investable_assets_eur": 250000, "postponements": 5, "decision_maker_present": False}
+    )
+    result = run_cli("score", "--lead", lead, "--format", "json")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)[0]
+    assert record["prospect_id"] == "lead"
+    assert "referral_source" in record["unknown_fields"]
+    assert "postponements" not in record["unknown_fields"]
+    assert "unknown" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "lead, message",
+    [
+        ("{not json", "not valid JSON"),
+        ('{"postponement": 3}', "did you mean 'postponements'"),
+        ('{"postponements": "many"}', "column 'postponements'"),
+        ("[1, 2]", "expected a JSON object"),
+    ],
+)
+def test_bad_lead_gets_a_clear_message(run_cli, in_trained, lead, message):
+    result = run_cli("score", "--lead", lead)
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_missing_bundle_says_how_to_train(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("score", "--lead", "{}")
+    assert result.exit_code == 1
+    assert "prospect train" in result.stderr
+
+
+def test_input_is_never_overwritten(run_cli, in_trained):
+    before = (in_trained / "leads.csv").read_bytes()
+    result = run_cli("score", "leads.csv", "--out", "leads.csv")
+    assert result.exit_code == 1
+    assert "is the input file" in result.stderr
+    assert (in_trained / "leads.csv").read_bytes() == before
+
+
+def test_explain_shows_every_reason_and_saves_a_waterfall(run_cli, in_trained):
+    result = run_cli("explain", "L000007", "--input", "leads.csv", "--plot", "l7.png")
+    assert result.exit_code == 0, result.output
+    for label in ("Poor fit", "Product mismatch", "Strung along", "advice"):
+        assert label in result.stdout
+    assert "= this prospect" in result.stdout
+    assert (in_trained / "l7.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    missing = run_cli("explain", "NOPE", "--input", "leads.csv")
+    assert missing.exit_code == 1
+    assert "no prospect with prospect_id 'NOPE'" in missing.stderr
