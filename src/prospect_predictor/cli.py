@@ -378,6 +378,7 @@ def score(
 
     report = run_scoring(model, file, lead, lang, progress=_count_progress("scoring"))
     console = _console()
+    _print_drift(report.drift_warnings, "these leads")
     leads = report.leads
     if len(leads.rejects):
         rejects = (out or file).with_name((out or file).stem + ".rejects.csv")
@@ -455,6 +456,216 @@ def explain(
         _console().print(f"chart written to {plot}", markup=False)
 
 
+def _print_drift(warnings: list[str], what: str) -> None:
+    if not warnings:
+        return
+    console = _console()
+    console.print(f"drift: {what} differ from the model's training data:", markup=False)
+    for line in warnings:
+        console.print(f"  warning: {line}", markup=False)
+
+
+@app.command()
+def evaluate(
+    data: Annotated[Path, typer.Option("--data", help="Labelled prospects: CSV or Parquet.")],
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="champion (the exported bundle, default), a registered "
+            "VERSION number, or a bundle folder.",
+        ),
+    ] = None,
+    pipeline: Annotated[
+        Path | None,
+        typer.Option(
+            "--pipeline",
+            help="Pipeline TOML: names the model in "
+            "MLflow and its bundle folder (default as for train).",
+        ),
+    ] = None,
+) -> None:
+    """Measure a model on labelled prospects and log an evaluation run in MLflow.
+
+    Reports log_loss, brier, roc_auc_macro, balanced_accuracy, ece and per-class ROC/PR
+    AUC, with a confusion matrix, calibration curves and the four reasons' global
+    importance as artifacts, linked to the model version evaluated. Warns when the file
+    drifts from the model's training data.
+    """
+    from rich.table import Table
+
+    from prospect_predictor.jobs import run_evaluation
+
+    report = run_evaluation(data, model, pipeline, progress=_progress_printer())
+    _print_drift(report.drift_warnings, "these prospects")
+    grid = Table(
+        title=f"{report.model_label} (model version {report.model_version or '?'}) on "
+        f"{report.rows:,} prospects",
+        title_justify="left",
+    )
+    grid.add_column("metric")
+    grid.add_column("value", justify="right")
+    for name in (
+        *KEY_METRICS,
+        *[f"roc_auc_{c}" for c in report.classes],
+        *[f"pr_auc_{c}" for c in report.classes],
+        *[f"recall_{c}" for c in report.classes],
+    ):
+        if name in report.metrics:
+            grid.add_row(name, f"{report.metrics[name]:.4f}")
+    console = _console(stderr=False)
+    console.print(grid)
+    importance = ", ".join(
+        f"{reason} {max(v.values()):.2f}" if v else f"{reason} (no data)"
+        for reason, v in report.reason_importance.items()
+    )
+    console.print(
+        f"Reasons' global importance (max mean |log-odds| over outcomes): {importance}",
+        markup=False,
+    )
+    console.print(f"MLflow evaluation run {report.run_id}", markup=False)
+
+
+@app.command()
+def retrain(
+    data: Annotated[Path, typer.Option("--data", help="The new labelled history.")],
+    pipeline: Annotated[
+        Path | None, typer.Option("--pipeline", help="Pipeline TOML (default as for train).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Promote even if the gate refuses (needs --reason).")
+    ] = False,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why --force was used; recorded in the run.")
+    ] = None,
+) -> None:
+    """Train a challenger and promote it only if it passes the promotion gate.
+
+    The challenger and the current champion are measured on the same holdout (the newest
+    prospects of the new history). The challenger replaces the champion (the champion
+    alias moves, a fresh bundle is exported atomically) only when its log loss is not
+    worse than the champion's by more than promotion.max_log_loss_increase, no outcome's
+    ROC AUC falls by more than promotion.max_roc_auc_drop, and its macro ROC AUC reaches
+    promotion.min_roc_auc_macro. Otherwise the champion stays and the failing rules are
+    shown with both numbers. With no champion
+    yet, the first model is promoted. Drift against the champion's training data is
+    reported and logged.
+    """
+    from prospect_predictor.jobs import run_retrain
+
+    report = run_retrain(data, pipeline, force, reason, progress=_progress_printer())
+    _print_drift(report.drift_warnings, "the new history")
+    _print_training_summary(report.training)
+    console = _console(stderr=False)
+    if report.gate is not None:
+        console.print("Promotion gate (same holdout for both):", markup=False)
+        for rule in report.gate.rules:
+            console.print(f"  {rule.sentence()}", markup=False)
+    if report.promoted:
+        how = (
+            f"forced: {reason}"
+            if report.forced and report.gate is not None and (not report.gate.passed)
+            else ("first model" if report.gate is None else "gate passed")
+        )
+        console.print(
+            f"Promoted ({how}): version {report.training.model_version} is champion "
+            f"(was {report.previous_version or 'none'}).",
+            markup=False,
+        )
+    else:
+        failed = "; ".join(rule.sentence() for rule in report.gate.failed)
+        console.print(
+            f"Not promoted: the champion stays version {report.previous_version}. {failed}",
+            markup=False,
+        )
+
+
+runs_app = typer.Typer(
+    help="Review recent training and evaluation runs.",
+    no_args_is_help=False,
+    invoke_without_command=True,
+)
+app.add_typer(runs_app, name="runs")
+
+
+@runs_app.callback(invoke_without_command=True)
+def runs(
+    ctx: typer.Context,
+    pipeline: Annotated[
+        Path | None, typer.Option("--pipeline", help="Pipeline TOML (default as for train).")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many runs.")] = 20,
+) -> None:
+    """List recent training, retraining, comparison and evaluation runs, newest first,
+    with their key metrics side by side. `prospect runs compare RUN_A RUN_B` shows what
+    differs between two runs."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich.table import Table
+
+    from prospect_predictor.jobs import RUN_COLUMNS, list_runs
+
+    frame = list_runs(pipeline, limit)
+    console = _console(stderr=False)
+    if frame.empty:
+        console.print(
+            "No runs yet: train a model with prospect train (or prospect demo).", markup=False
+        )
+        return
+    grid = Table()
+    for column in ("run", "started", "kind", "version", "family", *RUN_COLUMNS, "rows"):
+        # fold rather than cut: run ids are copied into `prospect runs compare`
+        grid.add_column(
+            column,
+            justify="right" if column in RUN_COLUMNS else "left",
+            overflow="fold",
+            min_width=32 if column == "run" else len(column),
+            no_wrap=column == "run",
+        )
+    for _, row in frame.iterrows():
+        cells = [
+            row["run_id"],
+            str(row["start_time"])[:19],
+            str(row.get("tags.kind") or ""),
+            str(row.get("tags.model_version") or ""),
+            str(row.get("tags.family") or ""),
+        ]
+        for metric in RUN_COLUMNS:
+            value = row.get(f"metrics.{metric}")
+            cells.append("" if value is None or value != value else f"{value:.4f}")
+        cells.append(str(row.get("params.data.rows") or ""))
+        grid.add_row(*cells)
+    console.print(grid)
+
+
+@runs_app.command("compare")
+def runs_compare(
+    run_a: Annotated[str, typer.Argument(help="First run id.")],
+    run_b: Annotated[str, typer.Argument(help="Second run id.")],
+) -> None:
+    """Show the params and metrics that differ between two runs."""
+    from rich.table import Table
+
+    from prospect_predictor.jobs import compare_runs
+
+    params, metrics = compare_runs(run_a, run_b)
+    console = _console(stderr=False)
+    for title, rows in (("params that differ", params), ("metrics that differ", metrics)):
+        grid = Table(title=title, title_justify="left")
+        grid.add_column("name", no_wrap=True)
+        for column in (run_a[:12], run_b[:12]):
+            grid.add_column(column, overflow="fold")
+        for name, (a, b) in rows.items():
+            grid.add_row(name, _cell(a), _cell(b))
+        console.print(grid)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
 @app.command()
 def demo(
     rows: Annotated[
@@ -466,7 +677,8 @@ def demo(
 
     Generates a history of prospects and 1,000 new leads under data/demo/, validates
     both, trains with the default pipeline (runs recorded in experiments/mlflow.db),
-    exports the champion to models/prospects/, and shows what to do next.
+    exports the champion to models/prospects/, scores the new leads with it, and shows
+    what to do next.
     """
     from prospect_predictor.demo import run_demo
 
@@ -485,15 +697,30 @@ def demo(
         markup=False,
     )
     _print_training_summary(result.training)
+    from prospect_predictor.output import table
+
+    scoring = result.scoring
+    counts = scoring.frame["recommendation"].value_counts()
+    console.print(
+        f"\nScored {len(scoring.frame):,} new leads with the champion -> {result.scored}: "
+        + ", ".join(f"{k} {counts.get(k, 0):,}" for k in ("pursue", "qualify", "walk_away")),
+        markup=False,
+    )
+    console.print(table(scoring.frame.head(3), scoring.lang, list(scoring.metadata["classes"])))
+    first = scoring.frame["prospect_id"].iloc[0]
     console.print(
         "\nNext\n"
-        "  - read data/README.md: the firm, every column and the causal model behind the "
-        "outcomes\n"
-        f"  - train on your own file: prospect train --data FILE [--pipeline PIPELINE.toml]\n"
+        f"  - score leads: prospect score {result.leads}   (--format csv|json|parquet, "
+        "--out FILE, --lang fr)\n"
+        f'  - one lead: prospect score --lead \'{{"postponements": 4, '
+        f'"expected_return_pct": 15}}\'\n'
+        f"  - the full picture for one prospect: prospect explain {first} --input "
+        f"{result.leads} --plot {first}.png\n"
+        f"  - review runs and charts in MLflow: {result.training.ui_command}\n"
+        "  - train on your own file: prospect train --data FILE [--pipeline PIPELINE.toml]\n"
         f"  - compare model families: prospect compare --data {result.history}\n"
-        f"  - review runs and charts: {result.training.ui_command}\n"
-        "  - scoring leads with explanations is the next stage to be built (see "
-        "ARCHITECTURE.md)",
+        "  - read data/README.md (the firm, the columns, the causal model) and "
+        "docs/scoring.md (the output columns, units and thresholds)",
         markup=False,
     )
 

@@ -2,7 +2,7 @@
 
 Generate a history of prospects and a file of new leads, validate both against the
 built-in schema, train on the history with the default pipeline (recorded in the embedded
-MLflow store), and export the champion bundle. Scoring joins this flow as it is built.
+MLflow store), export the champion bundle, and score the new leads with it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from pathlib import Path
 from prospect_predictor.domain import OUTCOMES
 from prospect_predictor.errors import ProspectError
 from prospect_predictor.generate import write_history
-from prospect_predictor.jobs import Progress, TrainingReport, run_training
+from prospect_predictor.jobs import Progress, TrainingReport, run_scoring, run_training
+from prospect_predictor.output import write_scores
 from prospect_predictor.schema import load_schema
 from prospect_predictor.validate import ValidationReport, validate_file
 
@@ -31,6 +32,8 @@ class DemoResult:
     outcome_shares: dict[str, float]
     file_status: dict[str, str]
     training: TrainingReport
+    scored: Path | None = None
+    scoring: object = None  # jobs.ScoringReport of the new leads, when a champion exists
 
 
 def run_demo(
@@ -59,6 +62,10 @@ def run_demo(
     outcomes = history_report.frame[schema.outcome_column]
     shares = outcomes.value_counts(normalize=True).reindex(list(OUTCOMES), fill_value=0.0)
     training = run_training(history, pipeline_path=None, progress=progress)
+    progress("scoring the new leads with the champion")
+    scored = folder / f"leads_{LEAD_ROWS}_seed{seed}_scored.csv"
+    scoring = run_scoring(None, leads)
+    write_scores(scoring.frame, "csv", scored, scoring.records, overwrite=True)
     return DemoResult(
         history,
         truth,
@@ -68,4 +75,6 @@ def run_demo(
         {k: float(v) for k, v in shares.items()},
         status,
         training,
+        scored,
+        scoring,
     )

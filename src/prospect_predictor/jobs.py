@@ -72,9 +72,10 @@ def run_training(
             tags={"kind": "training", "family": result.family},
         )
     exported = None
-    if tracked.is_champion:
+    if not tracked.champion_version:  # the first version becomes champion
         progress("exporting the champion bundle")
         exported = export_champion(pipeline, result, history, tracked, profile)
+        tracking.set_champion(tracked, {"promoted": "true", "promotion": "first version"})
     return TrainingReport(
         pipeline,
         history,
@@ -203,16 +204,14 @@ def write_artifacts(
     _write_json(folder / "single_feature_auc.json", result.single_feature_auc)
     _write_json(folder / "holdout_metrics.json", result.holdout.metrics)
     _write_json(folder / "cv_metrics.json", result.cv_metrics)
+    _write_json(folder / "bundle_metadata.json", bundle_metadata(pipeline, result, history))
     return profile
 
 
-def export_champion(
-    pipeline: Pipeline, result: TrainingResult, history: History, tracked, profile: dict
-) -> Path:
-    from prospect_predictor.bundle import export_bundle
-
+def bundle_metadata(pipeline: Pipeline, result: TrainingResult, history: History) -> dict:
+    """Everything scoring needs besides the model itself (JSON-serialisable)."""
     config = pipeline.config
-    metadata = {
+    return {
         "name": pipeline.name,
         "classes": result.classes,
         "features": pipeline.features,
@@ -226,17 +225,12 @@ def export_champion(
         "schema": pipeline.schema.model_dump(mode="json"),
         "language": config.language,
         "recommendation": config.recommendation.model_dump(),
+        "promotion": config.promotion.model_dump(),
         "family": result.family,
         "metrics": {
             "holdout": result.holdout.metrics,
             "cv": result.cv_metrics,
             "holdout_kind": result.holdout_kind,
-        },
-        "mlflow": {
-            "run_id": tracked.run_id,
-            "model_name": tracked.model_name,
-            "model_version": tracked.version,
-            "tracking_uri": tracked.tracking_uri,
         },
         "data": {
             "file": history.source,
@@ -244,6 +238,20 @@ def export_champion(
             "rows": len(history.outcomes),
             "rows_per_class": result.rows_per_class,
         },
+    }
+
+
+def export_champion(
+    pipeline: Pipeline, result: TrainingResult, history: History, tracked, profile: dict
+) -> Path:
+    from prospect_predictor.bundle import export_bundle
+
+    metadata = bundle_metadata(pipeline, result, history)
+    metadata["mlflow"] = {
+        "run_id": tracked.run_id,
+        "model_name": tracked.model_name,
+        "model_version": tracked.version,
+        "tracking_uri": tracked.tracking_uri,
     }
     extra = {"profile.json": json.dumps(profile, indent=1, sort_keys=True).encode()}
     return export_bundle(bundle_dir(pipeline), result.model, metadata, extra_files=extra)
@@ -266,6 +274,7 @@ class ScoringReport:
     leads: object  # leads.Leads
     metadata: dict
     lang: str
+    drift_warnings: list[str]
 
 
 def run_scoring(
@@ -293,8 +302,13 @@ def run_scoring(
         if lead_json is not None
         else read_leads(input_path, metadata)
     )
+    drift = []
     if only_id is not None:
         leads = _one_prospect(leads, only_id, input_path, metadata)
+    elif lead_json is None:
+        drift = _drift_warnings(
+            leads.frame[metadata["features"]], _bundle_profile(bundle.path), None, metadata
+        )
     total = len(leads.frame)
     frames, all_scores = [], []
     for start in range(0, total, SCORING_CHUNK_ROWS):
@@ -307,7 +321,7 @@ def run_scoring(
     first = all_scores[0]
     base = {c: float(first.base[k]) for k, c in enumerate(first.classes)}
     records = to_records(frame, base, first.reference, texts.ui("unit", lang))
-    return ScoringReport(frame, records, all_scores, leads, metadata, lang)
+    return ScoringReport(frame, records, all_scores, leads, metadata, lang, drift)
 
 
 def _one_prospect(leads, prospect_id: str, input_path, metadata: dict):
@@ -337,3 +351,276 @@ def _one_prospect(leads, prospect_id: str, input_path, metadata: dict):
         f"{input_path}: no prospect with {id_column} {prospect_id!r} among "
         f"{len(leads.frame):,} rows (ids look like: {examples})"
     )
+
+
+# --- evaluation -------------------------------------------------------------------------
+
+
+@dataclass
+class EvaluationReport:
+    metrics: dict[str, float]
+    classes: list[str]
+    rows: int
+    model_label: str
+    model_version: str
+    run_id: str
+    reason_importance: dict
+    drift_warnings: list[str]
+
+
+def resolve_model(reference: str | None, pipeline_path: str | Path | None):
+    """``--model``: a bundle folder, ``champion`` (the exported bundle, the default) or a
+    registered VERSION number. Returns (model, metadata, profile or None, label)."""
+    from prospect_predictor import tracking
+    from prospect_predictor.bundle import load_bundle
+
+    reference = reference or "champion"
+    if Path(reference).is_dir():
+        bundle = load_bundle(Path(reference))
+        return bundle.model, bundle.metadata, _bundle_profile(bundle.path), str(reference)
+    pipeline = load_pipeline(pipeline_path)
+    if reference == "champion":
+        bundle = load_bundle(bundle_dir(pipeline))
+        return bundle.model, bundle.metadata, _bundle_profile(bundle.path), "champion"
+    if reference.isdigit():
+        model, metadata = tracking.load_registered(pipeline.name, reference)
+        return model, metadata, None, f"version {reference}"
+    from prospect_predictor.errors import ProspectError
+
+    raise ProspectError(
+        f"--model {reference!r}: expected champion, a version number or a "
+        "bundle folder (no such folder)"
+    )
+
+
+def _bundle_profile(path: Path) -> dict | None:
+    profile = path / "profile.json"
+    return json.loads(profile.read_text()) if profile.exists() else None
+
+
+def run_evaluation(
+    data: str | Path,
+    model_ref: str | None = None,
+    pipeline_path: str | Path | None = None,
+    progress: Progress = lambda step: None,
+) -> EvaluationReport:
+    """Score a labelled file, measure, chart, and log an evaluation run in MLflow."""
+    from prospect_predictor import reports, tracking
+    from prospect_predictor.evaluate import evaluate, read_labelled
+    from prospect_predictor.explain import feature_contributions, global_importance
+
+    progress("loading the model and the labelled file")
+    model, metadata, profile, label = resolve_model(model_ref, pipeline_path)
+    labelled = read_labelled(data, metadata)
+    classes = list(metadata["classes"])
+    progress("scoring and measuring")
+    metrics, proba = evaluate(model, metadata, labelled.features, labelled.outcomes)
+    drift = _drift_warnings(labelled.features, profile, labelled.outcomes, metadata)
+    progress("drawing charts and recording the evaluation run in MLflow")
+    with tracking.new_artifacts_dir() as folder:
+        artifacts = Path(folder)
+        predicted = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+        reports.confusion_matrix_png(
+            labelled.outcomes, predicted, classes, artifacts / "confusion_matrix.png"
+        )
+        reports.calibration_curves_png(
+            labelled.outcomes, proba, classes, artifacts / "calibration_curves.png"
+        )
+        sample = labelled.features.head(SHAP_SAMPLE_ROWS)
+        values, _ = feature_contributions(model, sample)
+        _, by_reason = global_importance(
+            values, list(metadata["features"]), metadata["feature_reasons"], classes
+        )
+        reports.reason_importance_png(by_reason, artifacts / "reason_importance.png")
+        _write_json(artifacts / "metrics.json", metrics)
+        _write_json(artifacts / "drift.json", {"warnings": drift})
+        version = str(metadata.get("mlflow", {}).get("model_version", ""))
+        run_id = tracking.log_evaluation_run(
+            experiment=metadata["name"],
+            params={
+                "data.file": labelled.source,
+                "data.sha256": labelled.sha256,
+                "data.rows": str(len(labelled.outcomes)),
+                "model": label,
+                "model.version": version,
+            },
+            metrics=metrics,
+            artifacts_dir=artifacts,
+            tags={
+                "kind": "evaluation",
+                "model_version": version,
+                "evaluated_run_id": str(metadata.get("mlflow", {}).get("run_id", "")),
+            },
+        )
+    return EvaluationReport(
+        metrics, classes, len(labelled.outcomes), label, version, run_id, by_reason, drift
+    )
+
+
+def _drift_warnings(features, profile, outcomes, metadata) -> list[str]:
+    if not profile:
+        return []
+    from prospect_predictor.drift import drift_report
+
+    rows = metadata.get("data", {}).get("rows_per_class") or {}
+    total = sum(rows.values())
+    shares = {k: v / total for k, v in rows.items()} if total and outcomes is not None else None
+    return drift_report(features, profile, outcomes if shares else None, shares).warnings
+
+
+# --- retraining with a promotion gate ---------------------------------------------------
+
+
+@dataclass
+class RetrainReport:
+    training: TrainingReport
+    gate: object | None  # evaluate.GateResult, None without a champion to compare with
+    champion_metrics: dict | None
+    promoted: bool
+    forced: bool
+    previous_version: str | None
+    drift_warnings: list[str]
+
+
+def run_retrain(
+    data: str | Path,
+    pipeline_path: str | Path | None = None,
+    force: bool = False,
+    reason: str | None = None,
+    progress: Progress = lambda step: None,
+) -> RetrainReport:
+    """Train a challenger; promote it only through the gate (or ``force`` with a reason)."""
+    from prospect_predictor import tracking
+    from prospect_predictor.bundle import load_bundle
+    from prospect_predictor.errors import ProspectError
+    from prospect_predictor.evaluate import promotion_gate
+
+    if force and not (reason or "").strip():
+        raise ProspectError("--force needs --reason TEXT: the reason is recorded in the run")
+    progress("checking the pipeline and the history")
+    pipeline = load_pipeline(pipeline_path)
+    history = load_history(pipeline, data)
+    folder = bundle_dir(pipeline)
+    champion = load_bundle(folder) if (folder / "manifest.json").exists() else None
+    drift: list[str] = []
+    if champion is not None:
+        progress("comparing the new history with the champion's training data")
+        drift = _drift_warnings(
+            history.features, _bundle_profile(folder), history.outcomes, champion.metadata
+        )
+    result = train(pipeline, history, progress=progress)
+
+    gate, champion_metrics = None, None
+    if champion is not None:
+        if list(champion.metadata["classes"]) != result.classes:
+            if not force:
+                raise ProspectError(
+                    f"the challenger predicts {result.classes} but the champion "
+                    f"{champion.metadata['classes']}: they cannot be compared on one holdout. "
+                    "Use --force --reason TEXT to replace the champion anyway."
+                )
+        else:
+            progress("measuring the champion on the challenger's holdout")
+            from prospect_predictor.metrics import classification_metrics
+
+            proba = champion.model.predict_proba(result.holdout.features)
+            champion_metrics = classification_metrics(result.holdout.y_true, proba, result.classes)
+            rules = pipeline.config.promotion
+            gate = promotion_gate(
+                result.holdout.metrics,
+                champion_metrics,
+                result.classes,
+                rules.max_log_loss_increase,
+                rules.max_roc_auc_drop,
+                rules.min_roc_auc_macro,
+            )
+    promote = champion is None or force or (gate is not None and gate.passed)
+
+    progress("explaining the challenger and drawing charts")
+    with tracking.new_artifacts_dir() as artifacts_folder:
+        artifacts = Path(artifacts_folder)
+        profile = write_artifacts(artifacts, pipeline, history, result)
+        _write_json(artifacts / "drift.json", {"warnings": drift})
+        if gate is not None:
+            _write_json(artifacts / "promotion_gate.json", gate.to_dict())
+        metrics = run_metrics(result)
+        if champion_metrics is not None:
+            metrics.update({f"champion_{k}": v for k, v in champion_metrics.items()})
+        progress("recording the challenger in MLflow")
+        tags = {
+            "kind": "retrain",
+            "family": result.family,
+            "gate": "none" if gate is None else ("passed" if gate.passed else "failed"),
+            "drift_warnings": str(len(drift)),
+        }
+        if champion is not None:
+            tags["champion_version"] = str(champion.metadata["mlflow"]["model_version"])
+        tracked = tracking.log_training_run(
+            experiment=pipeline.name,
+            model_name=pipeline.name,
+            params=run_params(pipeline, history, result),
+            metrics=metrics,
+            artifacts_dir=artifacts,
+            model=result.model,
+            input_example=tracking.typical_input_example(
+                history.features, pipeline.feature_types()
+            ),
+            tags=tags,
+        )
+    previous = tracked.champion_version or None
+    exported = None
+    if promote:
+        progress("promoting: exporting the bundle and moving the champion alias")
+        exported = export_champion(pipeline, result, history, tracked, profile)
+        tracking.set_champion(
+            tracked,
+            {
+                "promoted": "true",
+                "forced": str(bool(force)).lower(),
+                **({"force_reason": reason} if force else {}),
+            },
+        )
+    else:
+        tracking.tag_run(tracked.run_id, {"promoted": "false"})
+    training = TrainingReport(
+        pipeline,
+        history,
+        result,
+        tracked.run_id,
+        tracked.version,
+        tracked.champion_version,
+        tracked.is_champion,
+        exported,
+        tracking.ui_command(),
+    )
+    return RetrainReport(training, gate, champion_metrics, promote, force, previous, drift)
+
+
+# --- reviewing runs ---------------------------------------------------------------------
+
+RUN_COLUMNS = ("log_loss", "roc_auc_macro", "balanced_accuracy", "ece", "cv_log_loss")
+
+
+def list_runs(pipeline_path: str | Path | None = None, limit: int = 20):
+    from prospect_predictor import tracking
+
+    pipeline = load_pipeline(pipeline_path)
+    return tracking.recent_runs([pipeline.name, f"{pipeline.name}-comparison"], limit)
+
+
+def compare_runs(run_a: str, run_b: str) -> tuple[dict, dict]:
+    """Params and metrics that differ between two runs: name -> (a, b)."""
+    from prospect_predictor import tracking
+
+    a, b = tracking.get_run(run_a), tracking.get_run(run_b)
+    params = {
+        k: (a.data.params.get(k), b.data.params.get(k))
+        for k in sorted(set(a.data.params) | set(b.data.params))
+        if a.data.params.get(k) != b.data.params.get(k)
+    }
+    metrics = {
+        k: (a.data.metrics.get(k), b.data.metrics.get(k))
+        for k in sorted(set(a.data.metrics) | set(b.data.metrics))
+        if a.data.metrics.get(k) != b.data.metrics.get(k)
+    }
+    return params, metrics

@@ -65,7 +65,8 @@ class RecommendationConfig(_Strict):
 
 class PromotionConfig(_Strict):
     max_log_loss_increase: float = Field(0.01, ge=0)
-    max_recall_drop: float = Field(0.05, ge=0, le=1)
+    max_roc_auc_drop: float = Field(0.02, ge=0, le=1)
+    min_roc_auc_macro: float = Field(0.55, ge=0.5, le=1)
 
 
 class LeakageConfig(_Strict):

@@ -110,12 +110,18 @@ def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, str]:
 
 
 def champion_version(client, model_name: str) -> str | None:
+    """The version with the ``champion`` alias; None only when there is none yet (any other
+    failure, e.g. an unreachable server, is raised rather than read as "no champion")."""
     from mlflow.exceptions import MlflowException
 
     try:
-        return str(client.get_model_version_by_alias(model_name, CHAMPION).version)
-    except MlflowException:
-        return None
+        model = client.get_registered_model(model_name)
+    except MlflowException as exc:
+        if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+            return None
+        raise
+    version = (model.aliases or {}).get(CHAMPION)
+    return str(version) if version is not None else None
 
 
 def model_signature(example: pd.DataFrame, model):
@@ -164,11 +170,10 @@ def log_training_run(
     model,
     input_example: pd.DataFrame,
     tags: dict[str, str],
-    promote_first: bool = True,
 ) -> TrackedModel:
     """One training run: params, metrics, the files in ``artifacts_dir``, the model
-    (signature + input example) registered under ``model_name``; the first registered
-    version becomes ``champion``."""
+    (signature + input example) registered under ``model_name``. The ``champion`` alias is
+    not touched here: see :func:`set_champion`."""
     mlflow, client = _client()
     try:
         exp_id = experiment_id(client, experiment)
@@ -191,9 +196,6 @@ def log_training_run(
             )
             version = str(info.registered_model_version)
             champion = champion_version(client, model_name)
-            if champion is None and promote_first:
-                client.set_registered_model_alias(model_name, CHAMPION, version)
-                champion = version
             mlflow.set_tag("model_version", version)
             return TrackedModel(
                 run.info.run_id,
@@ -201,7 +203,7 @@ def log_training_run(
                 model_name,
                 version,
                 champion or "",
-                champion == version,
+                False,
                 tracking_uri(),
             )
     except ProspectError:
@@ -210,6 +212,28 @@ def log_training_run(
         raise ProspectError(
             f"MLflow at {tracking_uri()} failed: {type(exc).__name__}: {exc}"
         ) from None
+
+
+def set_champion(tracked: TrackedModel, tags: dict[str, str] | None = None) -> TrackedModel:
+    """Move the ``champion`` alias to ``tracked``'s version and tag its run."""
+    _, client = _client()
+    try:
+        client.set_registered_model_alias(tracked.model_name, CHAMPION, tracked.version)
+        for key, value in (tags or {}).items():
+            client.set_tag(tracked.run_id, key, value)
+    except Exception as exc:
+        raise ProspectError(
+            f"MLflow at {tracking_uri()} failed to move the champion alias to version "
+            f"{tracked.version}: {type(exc).__name__}: {exc}"
+        ) from None
+    tracked.champion_version, tracked.is_champion = tracked.version, True
+    return tracked
+
+
+def tag_run(run_id: str, tags: dict[str, str]) -> None:
+    _, client = _client()
+    for key, value in tags.items():
+        client.set_tag(run_id, key, value)
 
 
 def log_plain_run(
@@ -231,3 +255,73 @@ def log_plain_run(
 
 def new_artifacts_dir() -> tempfile.TemporaryDirectory:
     return tempfile.TemporaryDirectory(prefix="prospect-artifacts-")
+
+
+def log_evaluation_run(
+    *,
+    experiment: str,
+    params: dict[str, str],
+    metrics: dict[str, float],
+    artifacts_dir: Path,
+    tags: dict[str, str],
+) -> str:
+    """An evaluation run: params, metrics and charts, no model."""
+    mlflow, client = _client()
+    try:
+        with mlflow.start_run(experiment_id=experiment_id(client, experiment), tags=tags) as run:
+            mlflow.log_params(params)
+            mlflow.log_metrics({k: float(v) for k, v in metrics.items() if np.isfinite(v)})
+            mlflow.log_artifacts(str(artifacts_dir))
+            return run.info.run_id
+    except Exception as exc:
+        raise ProspectError(
+            f"MLflow at {tracking_uri()} failed: {type(exc).__name__}: {exc}"
+        ) from None
+
+
+def load_registered(model_name: str, version: str):
+    """A registered version's model and the bundle metadata logged with its run."""
+    mlflow, client = _client()
+    from mlflow.exceptions import MlflowException
+
+    try:
+        found = client.get_model_version(model_name, str(version))
+    except MlflowException:
+        raise ProspectError(
+            f"no version {version} of model {model_name!r} in {tracking_uri()}; "
+            "`prospect runs` lists the runs and their versions"
+        ) from None
+    model = mlflow.sklearn.load_model(f"models:/{model_name}/{version}")
+    with tempfile.TemporaryDirectory() as folder:
+        path = mlflow.artifacts.download_artifacts(
+            run_id=found.run_id, artifact_path="bundle_metadata.json", dst_path=folder
+        )
+        metadata = json.loads(Path(path).read_text())
+    metadata["mlflow"] = {
+        "run_id": found.run_id,
+        "model_name": model_name,
+        "model_version": str(version),
+        "tracking_uri": tracking_uri(),
+    }
+    return model, metadata
+
+
+def recent_runs(experiments: list[str], limit: int) -> pd.DataFrame:
+    """Runs of these experiments, newest first, as MLflow's search_runs frame."""
+    mlflow, client = _client()
+    names = [e for e in experiments if client.get_experiment_by_name(e) is not None]
+    if not names:
+        return pd.DataFrame()
+    return mlflow.search_runs(
+        experiment_names=names, max_results=limit, order_by=["attributes.start_time DESC"]
+    )
+
+
+def get_run(run_id: str):
+    _, client = _client()
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_run(run_id)
+    except MlflowException:
+        raise ProspectError(f"no run {run_id!r} in {tracking_uri()}") from None
