@@ -161,7 +161,7 @@ def _print_training_summary(report) -> None:
     console = _console(stderr=False)
     holdout = (
         "time-based holdout (newest prospects)"
-        if result.holdout_kind == "time"
+        if result.holdout_kind.startswith("time")
         else ("random holdout (no date column)")
     )
     table = Table(
@@ -179,6 +179,14 @@ def _print_training_summary(report) -> None:
             f"{result.holdout.metrics.get(name, float('nan')):.4f}",
         )
     console.print(table)
+    if result.holdout_drift:
+        console.print(
+            "The holdout's prospects differ from the older ones the model learnt "
+            "from (why the two columns can disagree):",
+            markup=False,
+        )
+        for line in result.holdout_drift[:8]:
+            console.print(f"  drift: {line}", markup=False)
     console.print(
         f"MLflow run {report.run_id}: model {report.pipeline.name!r} version "
         f"{report.model_version}",

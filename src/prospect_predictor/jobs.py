@@ -204,6 +204,7 @@ def write_artifacts(
     _write_json(folder / "single_feature_auc.json", result.single_feature_auc)
     _write_json(folder / "holdout_metrics.json", result.holdout.metrics)
     _write_json(folder / "cv_metrics.json", result.cv_metrics)
+    _write_json(folder / "holdout_drift.json", {"warnings": result.holdout_drift})
     _write_json(folder / "bundle_metadata.json", bundle_metadata(pipeline, result, history))
     return profile
 
@@ -294,7 +295,7 @@ def run_scoring(
     from prospect_predictor.output import to_records
     from prospect_predictor.score import score, to_frame
 
-    bundle = load_bundle(Path(model_dir) if model_dir else DEFAULT_BUNDLE)
+    bundle = load_bundle(Path(model_dir) if model_dir else default_bundle())
     metadata = bundle.metadata
     lang = texts.check_language(lang or metadata.get("language", "en"))
     leads = (
@@ -313,7 +314,8 @@ def run_scoring(
     frames, all_scores = [], []
     for start in range(0, total, SCORING_CHUNK_ROWS):
         chunk = leads.frame.iloc[start : start + SCORING_CHUNK_ROWS]
-        scores = score(bundle.model, metadata, chunk)
+        scores = score(bundle.model, metadata, chunk,
+                       leads.rows[start : start + SCORING_CHUNK_ROWS])
         frames.append(to_frame(scores, metadata, lang, leads.unknown_fields))
         all_scores.append(scores)
         progress(min(start + SCORING_CHUNK_ROWS, total), total)
@@ -324,14 +326,35 @@ def run_scoring(
     return ScoringReport(frame, records, all_scores, leads, metadata, lang, drift)
 
 
+def default_bundle() -> Path:
+    """models/prospects/; if it is absent but other bundles exist, say which to pick."""
+    from prospect_predictor.errors import ProspectError
+
+    if (DEFAULT_BUNDLE / "manifest.json").exists() or not MODELS_DIR.is_dir():
+        return DEFAULT_BUNDLE
+    others = sorted(p.parent for p in MODELS_DIR.glob("*/manifest.json"))
+    if others:
+        choices = ", ".join(f"--model {p}" for p in others)
+        raise ProspectError(f"no model bundle at {DEFAULT_BUNDLE}; this folder has: {choices}")
+    return DEFAULT_BUNDLE
+
+
 def _one_prospect(leads, prospect_id: str, input_path, metadata: dict):
     """Keep the one prospect ``prospect_id`` of a file (for ``prospect explain``)."""
     from prospect_predictor.errors import ProspectError
     from prospect_predictor.leads import Leads
 
     id_column = metadata.get("id_column")
-    if not id_column:
-        raise ProspectError("this model's history has no id column: use --lead instead")
+    if not id_column:  # prospects are named by their row in the file
+        if not str(prospect_id).isdigit():
+            raise ProspectError(f"{input_path} has no id column: name the prospect by its row "
+                                "number (1 = the first row after the header)")
+        match = leads.rows == int(prospect_id)
+        if not match.any():
+            raise ProspectError(f"{input_path}: no scorable row {prospect_id} (rows 1 to "
+                                f"{int(leads.rows.max()):,}; rejected rows cannot be explained)")
+        return Leads(leads.frame[match], leads.rows[match], leads.rejects.iloc[0:0],
+                     leads.report)
     match = (leads.frame[id_column].astype(str) == str(prospect_id)).to_numpy()
     if match.any():
         return Leads(leads.frame[match], leads.rows[match], leads.rejects.iloc[0:0], leads.report)

@@ -40,6 +40,11 @@ class OutcomeConfig(_Strict):
 class ValidationConfig(_Strict):
     folds: int = Field(5, ge=2, le=20)
     holdout_share: float = Field(0.2, gt=0, lt=0.5)
+    rows_in_time_order: bool = Field(
+        False,
+        description="no date column, but the file runs oldest -> newest: the last rows "
+        "are the time-based holdout",
+    )
     seed: int = 42
     min_rows: int = Field(200, ge=20)
     min_per_class: int = Field(30, ge=5)
@@ -71,6 +76,8 @@ class PromotionConfig(_Strict):
 
 class LeakageConfig(_Strict):
     max_single_feature_auc: float = Field(0.95, gt=0.5, le=1)
+    dominance_auc: float = Field(0.75, gt=0.5, le=1)
+    dominance_margin: float = Field(0.10, ge=0, le=0.5)
     allow: list[str] = Field(default_factory=list)
 
 

@@ -66,8 +66,12 @@ def risk_outcomes(classes: list[str], reference: str) -> list[str]:
     return bad or [c for c in classes if c != reference]
 
 
-def score(model, metadata: dict, frame: pd.DataFrame) -> Scores:
-    """Score a validated frame (the bundle's feature columns, typed) with a bundle's model."""
+def score(model, metadata: dict, frame: pd.DataFrame,
+          row_numbers: np.ndarray | None = None) -> Scores:
+    """Score a validated frame (the bundle's feature columns, typed) with a bundle's model.
+
+    Without an id column, prospects are named by ``row_numbers`` (their rows in the input
+    file), else by their position from 1."""
     features = list(metadata["features"])
     classes = list(metadata["classes"])
     reference = classes[0]
@@ -81,11 +85,11 @@ def score(model, metadata: dict, frame: pd.DataFrame) -> Scores:
         values, reasons, features, metadata["feature_reasons"], classes, candidates
     )
     id_column = metadata.get("id_column")
-    ids = (
-        frame[id_column].to_numpy(dtype=object)
-        if id_column and id_column in frame
-        else np.arange(1, len(frame) + 1).astype(str).astype(object)
-    )
+    if id_column and id_column in frame:
+        ids = frame[id_column].astype(str).to_numpy(dtype=object)
+    else:
+        numbers = np.arange(1, len(frame) + 1) if row_numbers is None else row_numbers
+        ids = np.asarray(numbers).astype(str).astype(object)
     return Scores(
         ids,
         classes,

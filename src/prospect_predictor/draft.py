@@ -1,0 +1,698 @@
+"""Draft a pipeline config from a firm's own export: the first step of bringing your own data.
+
+:func:`draft_pipeline` reads a CSV or Parquet file, infers each column's type and role
+(id, date, outcome, protected, feature), guesses the outcome column and how its labels map
+onto the four outcomes, and writes a commented pipeline TOML with the schema inline. Every
+feature's reason is left ``"TODO"``: only the analyst knows which of the four reasons a
+column speaks to, and :func:`prospect_predictor.pipeline.load_pipeline` refuses the draft
+until each one is decided. What the analyst must check is also returned as ``notes``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
+from prospect_predictor.errors import ConfigError, InputFileError
+from prospect_predictor.pipeline import TODO
+from prospect_predictor.tableio import read_table
+from prospect_predictor.validate import FALSE_TOKENS, MISSING_TOKENS, TRUE_TOKENS
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # PipelineConfig.name
+MAX_CATEGORIES = 50  # more distinct values than this is text, not categories...
+MAX_CATEGORY_SHARE = 0.05  # ...as is more than this share of rows (unless <= ALWAYS_CATEGORY)
+ALWAYS_CATEGORY = 12
+OUTCOME_VALUES = (2, 6)  # an outcome column has this many distinct values (inclusive)
+COMMENT_COLUMN = 33  # where a line's trailing comment starts, as in pipelines/prospects.toml
+WIDTH = 96
+
+OUTCOME_WORDS = frozenset(
+    {"outcome", "target", "label", "y", "result", "status", "converted", "won", "subscribed"}
+    | {"churn", "churned", "conversion", "exited"}
+)
+ID_WORDS = frozenset({"id", "ids", "uuid", "guid", "identifier", "code", "number", "ref"})
+ID_WORDS |= {"reference", "key", "nr", "no", "num"}
+STRONG_ID_WORDS = frozenset({"id", "uuid", "guid", "identifier"})
+# Protected attributes by name: long stems anywhere in the name, short words as whole words
+# only (so that "stage", "manager", "average", "trace" and "Essex" are not protected).
+PROTECTED_STEMS = (
+    "gender",
+    "marital",
+    "religio",
+    "ethnic",
+    "nationalit",
+    "citizenship",
+    "disabilit",
+    "disabled",
+    "pregnan",
+    "birth",
+    "sexual",
+)
+PROTECTED_WORD = re.compile(r"^(age[sd]?|age(group|band|range|bracket|class|cat|years?)|sex|race)$")
+# Names of columns that may be known only after the outcome (e.g. a call's duration).
+LEAKAGE_STEMS = ("duration", "closed", "closing", "resolution", "resolved", "churn", "cancel")
+LEAKAGE_STEMS += ("terminat", "converted", "conversion")
+LEAKAGE_WORDS = frozenset({"outcome", "result", "results", "length", "close", "end", "ended"})
+LEAKAGE_WORDS |= {"final", "won", "lost", "signed"}
+# Names of counts and amounts, which cannot be negative.
+AMOUNT_WORDS = frozenset(
+    {"count", "counts", "amount", "amounts", "number", "num", "nb", "n", "qty", "quantity"}
+    | {"total", "price", "cost", "costs", "fee", "fees", "income", "revenue", "salary"}
+    | {"assets", "asset", "duration", "calls", "meetings", "visits", "contacts", "employees"}
+    | {"days", "weeks", "months", "years", "hours", "minutes", "seconds", "eur", "usd", "gbp"}
+    | {"chf", "pct", "percent", "size", "turnover", "wealth", "aum"}
+)
+
+_CLASS_LABELS = {
+    "win_win": ("yes", "y", "true", "t", "1", "won", "win", "success", "successful", "converted")
+    + ("client", "customer", "signed", "subscribed", "accepted", "closed won", "win win"),
+    "declined": ("no", "n", "false", "f", "0", "lost", "declined", "decline", "refused")
+    + ("refusal", "rejected", "failure", "failed", "not interested", "closed lost")
+    + ("not converted", "no deal", "lost deal"),
+    "stalled": ("stalled", "pending", "open", "no decision", "in progress", "undecided")
+    + ("nurture", "follow up", "on hold", "strung along", "ghosted", "stale", "waiting"),
+    "win_lose": ("churned", "churn", "complaint", "complained", "lost client", "lost customer")
+    + ("bad client", "win lose", "left", "cancelled", "canceled", "terminated", "defaulted"),
+}
+LABEL_CLASSES = {label: cls for cls, labels in _CLASS_LABELS.items() for label in labels}
+# With an outcome named like "churn", yes means the client left (win-lose), no means stayed.
+CHURN_CLASSES = {**dict.fromkeys(("yes", "y", "true", "t", "1", "churned"), "win_lose")}
+CHURN_CLASSES |= dict.fromkeys(("no", "n", "false", "f", "0", "stayed", "retained"), "win_win")
+
+
+@dataclass
+class Draft:
+    """A drafted pipeline TOML, the guessed outcome column and what the analyst must check."""
+
+    text: str
+    outcome: str | None
+    notes: list[str]
+
+
+@dataclass
+class _Column:
+    """What the file says about one column."""
+
+    name: str
+    type: str
+    n_rows: int
+    n_missing: int
+    counts: pd.Series  # non-missing value -> rows, most frequent first (ties: file order)
+    numbers: pd.Series | None = None  # the values as numbers, for int and float columns
+    role: str = "feature"
+    why_excluded: str | None = None  # set when the column is not a feature
+    decimal_comma: bool = False
+    consecutive: bool = False  # integers 0..n-1 or 1..n: a row number
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_distinct(self) -> int:
+        return len(self.counts)
+
+    @property
+    def unique(self) -> bool:
+        return self.n_missing == 0 and self.n_distinct == self.n_rows
+
+    @property
+    def words(self) -> list[str]:
+        return name_words(self.name)
+
+
+def draft_pipeline(path: Path, name: str) -> Draft:
+    """Read ``path`` (CSV or Parquet) and draft a pipeline named ``name`` for it."""
+    path = Path(path)
+    if not NAME_PATTERN.match(name):
+        raise ConfigError(
+            f"pipeline name {name!r}: use letters, digits, '_', '.' or '-', starting with a "
+            f"letter or digit (for example {suggest_name(path)!r})"
+        )
+    frame = read_table(path).frame
+    if len(frame) == 0:
+        raise InputFileError(f"{path}: has a header but no rows; a draft needs example rows")
+    columns = [_infer(frame[c], c) for c in frame.columns]
+    outcome = _guess_outcome(columns)
+    _assign_roles(columns, outcome)
+    notes = _notes(columns, outcome, len(frame))
+    text = _render(path, name, columns, outcome, len(frame))
+    return Draft(text=text, outcome=outcome.name if outcome else None, notes=notes)
+
+
+def suggest_name(path: Path) -> str:
+    """A valid pipeline name from a file name: ``bank-full.csv`` -> ``bank-full``."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(path).stem).strip("-._")
+    return slug if slug and NAME_PATTERN.match(slug) else "prospects"
+
+
+def name_words(name: str) -> list[str]:
+    """A column name's words, lower case: ``customerID`` and ``customer_id`` -> customer, id."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", spaced)
+    return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
+
+
+# ------------------------------------------------------------------------------ inference
+
+
+def _infer(raw: pd.Series, name: str) -> _Column:
+    text = raw.astype("string").str.strip()
+    missing = raw.isna().to_numpy() | text.str.lower().isin(MISSING_TOKENS).fillna(True).to_numpy(
+        dtype=bool
+    )
+    values = text[~missing].astype(str)
+    counts = _counts(values)
+    column = _Column(name, "string", len(raw), int(missing.sum()), counts)
+    if values.empty:
+        return column
+    distinct = pd.Series(counts.index, dtype=str)
+    lowered = set(distinct.str.lower())
+    if lowered <= TRUE_TOKENS | FALSE_TOKENS and not lowered <= {"0", "1"}:
+        column.type = "bool"
+        return column
+    numbers = _as_numbers(distinct)
+    if numbers is not None:
+        as_numbers = values.map(dict(zip(distinct, numbers, strict=True))).astype(float)
+        integral = bool((numbers == np.floor(numbers)).all()) and np.abs(numbers).max() <= 2**53
+        column.type = "int" if integral else "float"
+        column.numbers = as_numbers
+        if integral and column.n_missing == 0:
+            ordered = np.sort(as_numbers.to_numpy())
+            column.consecutive = column.unique and (
+                ordered[0] in (0, 1) and bool((np.diff(ordered) == 1).all())
+            )
+        return column
+    if _all_dates(distinct):
+        column.type = "date"
+        return column
+    n_values = len(values)
+    if len(counts) <= ALWAYS_CATEGORY or (
+        len(counts) <= MAX_CATEGORIES and len(counts) <= MAX_CATEGORY_SHARE * n_values
+    ):
+        column.type = "category"
+    column.decimal_comma = bool(distinct.str.fullmatch(r"[+-]?\d+,\d+|[+-]?\d+").all()) and bool(
+        distinct.str.contains(",", regex=False).any()
+    )
+    return column
+
+
+def _counts(values: pd.Series) -> pd.Series:
+    """Value -> rows, most frequent first; equal counts keep the order of first appearance."""
+    counts = values.value_counts(sort=False).to_dict()
+    first = pd.Series(np.arange(len(values)), index=values.to_numpy()).groupby(level=0).min()
+    first = first.to_dict()
+    order = sorted(counts, key=lambda v: (-counts[v], first[v]))
+    return pd.Series([counts[v] for v in order], index=pd.Index(order, dtype=object), dtype=int)
+
+
+def _as_numbers(distinct: pd.Series) -> np.ndarray | None:
+    """The distinct values as finite numbers, or None when one is not a plain number (codes
+    with leading zeros such as a postcode '0123' stay text)."""
+    if distinct.str.match(r"^[+-]?0\d").any():
+        return None
+    numbers = pd.to_numeric(distinct, errors="coerce").to_numpy(dtype=float)
+    if np.isnan(numbers).any() or not np.isfinite(numbers).all():
+        return None
+    return numbers
+
+
+def _all_dates(distinct: pd.Series) -> bool:
+    iso = r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?"
+    if not distinct.str.fullmatch(iso).all():
+        return False
+    parsed = pd.to_datetime(distinct, errors="coerce", format="ISO8601")
+    return not parsed.isna().any()
+
+
+def _guess_outcome(columns: list[_Column]) -> _Column | None:
+    low, high = OUTCOME_VALUES
+    candidates = [
+        c
+        for c in columns
+        if low <= c.n_distinct <= high
+        and c.type != "date"
+        and not _is_protected(c.name)
+        and not STRONG_ID_WORDS & set(c.words)
+    ]
+
+    def rank(column: _Column) -> int:
+        whole = re.sub(r"[^a-z0-9]", "", column.name.lower())
+        if whole in OUTCOME_WORDS:
+            return 2
+        return 1 if OUTCOME_WORDS & set(column.words) else 0
+
+    named = [c for c in candidates if rank(c) > 0]
+    if named:
+        best = max(rank(c) for c in named)
+        return [c for c in named if rank(c) == best][-1]
+    return candidates[-1] if candidates else None
+
+
+def _id_named(column: _Column) -> bool:
+    return bool(ID_WORDS & set(column.words))
+
+
+def _is_protected(name: str) -> bool:
+    lowered = name.lower()
+    if any(stem in lowered for stem in PROTECTED_STEMS):
+        return True
+    return any(PROTECTED_WORD.match(w) for w in name_words(name))
+
+
+def _may_leak(name: str) -> bool:
+    lowered = name.lower()
+    if any(stem in lowered for stem in LEAKAGE_STEMS):
+        return True
+    return bool(LEAKAGE_WORDS & set(name_words(name)))
+
+
+def _is_amount(column: _Column) -> bool:
+    words = set(column.words)
+    return bool(AMOUNT_WORDS & words) or any(w.startswith(("num", "nb")) for w in words)
+
+
+def _assign_roles(columns: list[_Column], outcome: _Column | None) -> None:
+    id_taken = date_taken = False
+    for column in columns:
+        if column is outcome:
+            column.role = "outcome"
+            column.type = "category"  # labels are mapped as text, whatever they look like
+            continue
+        id_like = column.unique and column.type in ("int", "string", "category")
+        id_like = id_like and (_id_named(column) or column.consecutive)
+        if id_like:
+            column.why_excluded = "id-like: a different value in every row"
+            if not id_taken:
+                column.role, id_taken = "id", True
+            continue
+        if _is_protected(column.name):
+            column.role = "protected"
+            continue
+        if column.type == "date":
+            if not date_taken:
+                column.role, date_taken = "date", True
+                column.why_excluded = "date: orders the time-based holdout (role date)"
+            else:
+                column.why_excluded = "date: dates are not features"
+            continue
+        if STRONG_ID_WORDS & set(column.words) and column.type in ("int", "string", "category"):
+            repeated = column.n_rows - column.n_missing - column.n_distinct
+            column.why_excluded = "id-like name, but values repeat: check"
+            column.notes.append(
+                f"{column.name}: looks like an id but {repeated:,} value(s) repeat or are "
+                "missing; it is excluded, not used as the id"
+            )
+            continue
+        if column.n_distinct == 0:
+            column.why_excluded = "empty: no value in the file"
+        elif column.n_distinct == 1:
+            column.why_excluded = "constant: one value in every row"
+        elif column.type == "string":
+            column.why_excluded = (
+                f"free text: {column.n_distinct:,} distinct values, too many for categories"
+            )
+
+
+# ------------------------------------------------------------------------------ labels
+
+
+def _label_classes(outcome: _Column) -> dict[str, str]:
+    """Each label -> a class, or TODO when nothing obvious fits."""
+    churn = any("churn" in w or w == "exited" for w in outcome.words)
+    mapping = {}
+    for label in outcome.counts.index:
+        key = re.sub(r"[\s_-]+", " ", str(label).strip().lower())
+        guess = (CHURN_CLASSES.get(key) if churn else None) or LABEL_CLASSES.get(key)
+        mapping[str(label)] = guess or TODO
+    return mapping
+
+
+# ------------------------------------------------------------------------------ notes
+
+
+def _notes(columns: list[_Column], outcome: _Column | None, n_rows: int) -> list[str]:
+    notes: list[str] = []
+    if outcome is None:
+        notes.append(
+            'outcome: no column looks like an outcome; set outcome.column (now "TODO"), its '
+            'labels, and role = "outcome" in the schema'
+        )
+    else:
+        shown = ", ".join(f"{v!r} {n:,}" for v, n in outcome.counts.items())
+        notes.append(f"outcome: GUESSED {outcome.name!r} ({shown}); check this is the outcome")
+        labels = _label_classes(outcome)
+        mapped = ", ".join(f"{k!r} -> {v}" for k, v in labels.items() if v != TODO)
+        todo = [k for k, v in labels.items() if v == TODO]
+        if mapped:
+            notes.append(f"outcome.labels: guessed {mapped}; check each")
+        if todo:
+            notes.append(
+                f"outcome.labels: choose a class for {', '.join(map(repr, todo))} (still TODO; "
+                f"one of {', '.join(OUTCOMES)})"
+            )
+        per_class: dict[str, int] = {}
+        for label, cls in labels.items():
+            per_class[cls] = per_class.get(cls, 0) + int(outcome.counts[label])
+        rare = [f"{c} {n:,}" for c, n in per_class.items() if c != TODO and n < 30]
+        if n_rows < 200 or rare:
+            notes.append(
+                f"validation: {n_rows:,} rows"
+                + (f", rare classes ({', '.join(rare)})" if rare else "")
+                + ": training refuses fewer than min_rows (200) rows or min_per_class (30) "
+                "examples of a class"
+            )
+        if outcome.n_missing:
+            notes.append(
+                f"{outcome.name}: {outcome.n_missing:,} row(s) have no outcome; training "
+                "refuses them: remove those rows from the history"
+            )
+    features = [c.name for c in columns if c.role == "feature" and c.why_excluded is None]
+    if features:
+        notes.append(
+            f"features: {len(features)} column(s) still TODO: map each to one of "
+            f"{', '.join((*REASONS, CONTEXT))}, or move it to excluded"
+        )
+    leaky = [n for n in features if _may_leak(n)]
+    if leaky:
+        notes.append(
+            f"leakage: {', '.join(leaky)} may be known only after the outcome; check before "
+            "using (exclude it if so)"
+        )
+    protected = [c.name for c in columns if c.role == "protected"]
+    if protected:
+        notes.append(
+            f"protected: {', '.join(protected)} (by name): never features unless listed in "
+            "allow_protected; mark other protected attributes in protected"
+        )
+    excluded = [f"{c.name} ({c.why_excluded.split(':')[0]})" for c in columns if c.why_excluded]
+    if excluded:
+        notes.append(f"excluded: {', '.join(excluded)}; check none of them is needed")
+    date = next((c.name for c in columns if c.role == "date"), None)
+    if date:
+        notes.append(f"date: {date!r} orders the prospects; the newest are the holdout")
+    else:
+        notes.append(
+            "date: no date column; if the rows run oldest -> newest, set "
+            "validation.rows_in_time_order = true (else the holdout is a random share)"
+        )
+    for column in columns:
+        notes.extend(column.notes)
+        if column.decimal_comma:
+            notes.append(
+                f"{column.name}: looks like numbers with a decimal comma, read as text; export "
+                "numbers with a decimal point to use them as numbers"
+            )
+    return notes
+
+
+# ------------------------------------------------------------------------------ rendering
+
+
+def _render(
+    path: Path, name: str, columns: list[_Column], outcome: _Column | None, n_rows: int
+) -> str:
+    source = _comment_text(path.name, 80)
+    out: list[str] = [
+        f"# Pipeline drafted by `prospect draft` from {source} ({n_rows:,} rows, "
+        f"{len(columns)} columns).",
+        "# A draft, not a decision: check every line marked TODO or GUESSED. Training refuses",
+        '# this file while any feature is still "TODO". Types and roles were inferred from the',
+        "# file; the schema is at the end. Unknown keys are errors.",
+        "",
+        _line(f"name = {_string(name)}", "also the MLflow model name and models/<name>/"),
+        f"description = {_string(f'Drafted from {path.name}; describe the history here.')}",
+        _line("language = " + _string("en"), "language of explanations and advice: en or fr"),
+        '# id_column / date_column default to the schema\'s columns with role "id" / "date".',
+        "",
+    ]
+    excluded = [c for c in columns if c.why_excluded]
+    out.append("# Columns in the export that are not features, and why.")
+    if excluded:
+        out.append("excluded = [")
+        for column in excluded:
+            out.append(_line(f"    {_string(column.name)},", column.why_excluded))
+        out.append("]")
+    else:
+        out.append("excluded = []")
+    protected = [c.name for c in columns if c.role == "protected"]
+    out.append("# Protected attributes are never features unless listed in allow_protected.")
+    if protected:
+        out.append(
+            '# By their names, the schema marks these as protected (role "protected"): '
+            + _comment_text(", ".join(protected), WIDTH - 60)
+            + "."
+        )
+    else:
+        out.append("# No column looks like a protected attribute by its name.")
+    out += ["# List more here (age, gender, nationality… under other names).", "protected = []"]
+    out += ["allow_protected = []", ""]
+
+    out += _render_outcome(outcome)
+    out += _render_features(columns)
+    out += _render_settings(columns)
+    out += _render_schema(name, path, columns, n_rows)
+    return "\n".join(out) + "\n"
+
+
+def _render_outcome(outcome: _Column | None) -> list[str]:
+    out = ["[outcome]"]
+    if outcome is None:
+        out += [
+            _line(f"column = {_string(TODO)}", "name the outcome column; give it role outcome"),
+            "# label in the file -> one of win_win, win_lose, stalled, declined",
+            "labels = {}",
+            "",
+        ]
+        return out
+    out += [
+        _line(f"column = {_string(outcome.name)}", "GUESSED: check this is the outcome"),
+        "",
+        "# Each label in the file -> one of win_win (a healthy client), win_lose (became a",
+        "# client, then turned bad), stalled (strung along) or declined. A firm with only",
+        '# some classes maps onto those only (e.g. yes = "win_win", no = "declined").',
+        "[outcome.labels]",
+    ]
+    total = int(outcome.counts.sum())
+    for label, cls in _label_classes(outcome).items():
+        rows = int(outcome.counts[label])
+        comment = f"{rows:,} rows ({100 * rows / total:.1f} %)"
+        comment += "; decide: one of " + ", ".join(OUTCOMES) if cls == TODO else "; GUESSED"
+        out.append(_line(f"{_key(label)} = {_string(cls)}", comment))
+    out.append("")
+    return out
+
+
+def _render_features(columns: list[_Column]) -> list[str]:
+    out = [
+        "# Which of the four reasons each feature speaks to: poor_fit, difficult_expectations,",
+        "# product_mismatch, strung_along, or context (used by the model, belongs to no reason).",
+        '# Replace every "TODO", or move the column to `excluded`. Each comment shows what the',
+        "# file holds: the inferred type, its range or values.",
+        "[features]",
+    ]
+    features = [c for c in columns if c.role == "feature" and not c.why_excluded]
+    for column in features:
+        if _may_leak(column.name):
+            out.append("# may be known only after the outcome: check before using (leakage)")
+        out.append(_line(f"{_key(column.name)} = {_string(TODO)}", _describe(column)))
+    if not features:
+        out.append("# (no column left to use as a feature: check the roles and `excluded`)")
+    out.append("")
+    return out
+
+
+def _render_settings(columns: list[_Column]) -> list[str]:
+    has_date = any(c.role == "date" for c in columns)
+    order = (
+        "the schema's date column orders the rows, so this is ignored"
+        if has_date
+        else "set true when the rows run oldest -> newest"
+    )
+    return [
+        "[validation]",
+        _line("folds = 5", "stratified k-fold cross-validation on the older rows"),
+        _line("holdout_share = 0.2", "the newest 20 % (by date) are the time-based holdout"),
+        "# Without a date column the holdout is a random share, unless the file itself runs",
+        "# oldest -> newest: then set rows_in_time_order = true and the last rows are the holdout.",
+        _line("rows_in_time_order = false", order),
+        "seed = 42",
+        _line("min_rows = 200", "training refuses fewer rows than this..."),
+        _line("min_per_class = 30", "...or fewer examples than this of any outcome class"),
+        "",
+        "[model]",
+        _line('family = "hgb"', "hgb (gradient-boosted trees) or logistic (baseline)"),
+        _line('calibration = "temperature"', "fitted on out-of-fold predictions, or none"),
+        _line("rare_category_share = 0.005", "rarer categories are grouped together"),
+        _line('compare_with = ["hgb_default", "logistic"]', "what `prospect compare` also runs"),
+        "",
+        _line("[model.params]", "passed to scikit-learn's HistGradientBoostingClassifier"),
+        "max_depth = 2",
+        "learning_rate = 0.1",
+        "max_iter = 500",
+        "early_stopping = true",
+        "validation_fraction = 0.1",
+        "n_iter_no_change = 20",
+        "l2_regularization = 1.0",
+        "",
+        "[recommendation]",
+        "# bad = P(win_lose) + P(stalled). walk_away when bad >= walk_away_min_bad or",
+        "# P(declined) >= walk_away_min_declined; pursue when P(win_win) >= pursue_min_win_win;",
+        "# otherwise qualify (worth one more meeting to find out).",
+        "pursue_min_win_win = 0.40",
+        "walk_away_min_bad = 0.55",
+        "walk_away_min_declined = 0.75",
+        "",
+        "[promotion]",
+        "# A challenger replaces the champion only when, on the same holdout (the newest rows):",
+        _line("max_log_loss_increase = 0.01", "its log loss is at most this much worse,"),
+        _line("max_roc_auc_drop = 0.02", "no outcome's ROC AUC falls by more than this,"),
+        _line("min_roc_auc_macro = 0.55", "and it tells outcomes apart (macro ROC AUC floor)."),
+        "",
+        "[leakage]",
+        _line("max_single_feature_auc = 0.95", "a feature this predictive alone stops training"),
+        _line("allow = []", "features allowed past that guard, explicitly"),
+        "",
+    ]
+
+
+def _render_schema(name: str, path: Path, columns: list[_Column], n_rows: int) -> list[str]:
+    out = [
+        "# The schema of the export, inferred from the file: each column's type (string, int,",
+        "# float, bool, category, date), role (id, date, feature, outcome, protected), whether it",
+        "# may be empty, and the allowed categories. Add `unit` and `description` as you like.",
+        "# Validation refuses a value outside a column's categories: add new ones here.",
+        "[schema]",
+        f"name = {_string(name)}",
+        "description = "
+        + _string(f"Inferred from {path.name} ({n_rows:,} rows); check the types and roles."),
+    ]
+    for column in columns:
+        out += ["", f"[schema.columns.{_key(column.name)}]"]
+        out.append(_line(f"type = {_string(column.type)}", _type_comment(column)))
+        out.append(_line(f"role = {_string(column.role)}", _role_comment(column)))
+        out.append(
+            _line(
+                f"nullable = {'true' if column.n_missing else 'false'}",
+                f"{column.n_missing:,} missing" if column.n_missing else "no missing value",
+            )
+        )
+        numeric = column.type in ("int", "float") and column.numbers is not None
+        if numeric and column.numbers.min() >= 0 and _is_amount(column):
+            out.append(_line("min = 0", "a count or amount; no max, so larger values still pass"))
+        if column.type == "category":
+            out += _array("categories = ", [_string(str(v)) for v in column.counts.index])
+    return out
+
+
+def _type_comment(column: _Column) -> str:
+    if column.type == "category":
+        return f"{column.n_distinct} values, most frequent first"
+    if column.type == "string":
+        return f"text, {column.n_distinct:,} distinct values"
+    if column.type in ("int", "float"):
+        low, high = column.numbers.min(), column.numbers.max()
+        return f"from {_number(low)} to {_number(high)} in this file"
+    if column.type == "bool":
+        return ", ".join(str(v) for v in column.counts.index[:4])
+    return f"{column.counts.index.min()} to {column.counts.index.max()}"
+
+
+def _role_comment(column: _Column) -> str:
+    return {
+        "outcome": "GUESSED: check this is the outcome",
+        "id": "id-like: unique in every row",
+        "date": "orders the prospects: the newest are the holdout",
+        "protected": "by its name: never a feature unless allow_protected lists it",
+    }.get(column.role, column.why_excluded or "")
+
+
+def _describe(column: _Column) -> str:
+    """The type and a few example values, for a feature's comment."""
+    tail = f"; {column.n_missing:,} missing" if column.n_missing else ""
+    values = [_comment_text(str(v), 20) for v in column.counts.index]
+    if column.type == "category":
+        head, shown = f"category, {column.n_distinct} values: ", values
+    elif column.type == "bool":
+        head, shown = "bool: ", values
+    elif column.type in ("int", "float"):
+        low, high = column.numbers.min(), column.numbers.max()
+        head = f"{column.type} from {_number(low)} to {_number(high)}, e.g. "
+        examples = pd.unique(column.numbers.to_numpy())[:3]
+        shown = [_number(v, grouped=False) for v in examples]
+    else:
+        head, shown = f"{column.type}, e.g. ", values[:3]
+    return _fit(head, shown, tail, WIDTH - COMMENT_COLUMN - 2)
+
+
+def _fit(head: str, values: list[str], tail: str, limit: int) -> str:
+    """``head`` and as many whole ``values`` as fit in ``limit`` characters, then ``tail``."""
+    text = head + values[0]
+    for i, value in enumerate(values[1:], start=1):
+        more = ", …" if i < len(values) - 1 else ""
+        if len(text + ", " + value + more + tail) > limit:
+            return text + ", …" + tail
+        text += ", " + value
+    return text + tail
+
+
+# ------------------------------------------------------------------------------ TOML text
+
+
+def _line(code: str, comment: str | None) -> str:
+    """``code`` with a trailing comment aligned like the example pipeline's."""
+    if not comment:
+        return code
+    pad = COMMENT_COLUMN - len(code) if len(code) < COMMENT_COLUMN else 2
+    return f"{code}{' ' * pad}# {_comment_text(comment, 200)}"
+
+
+def _string(value: str) -> str:
+    """A TOML basic string."""
+    escapes = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n"}
+    escapes |= {"\f": "\\f", "\r": "\\r"}
+    out = []
+    for char in value:
+        if char in escapes:
+            out.append(escapes[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def _key(name: str) -> str:
+    """A TOML key: bare when it may be, else quoted."""
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else _string(name)
+
+
+def _comment_text(text: str, limit: int) -> str:
+    """Text safe inside a TOML comment (no control characters), at most ``limit`` long."""
+    clean = "".join(" " if ord(c) < 0x20 or ord(c) == 0x7F else c for c in text)
+    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+
+def _array(prefix: str, items: Iterable[str]) -> list[str]:
+    items = list(items)
+    one_line = prefix + "[" + ", ".join(items) + "]"
+    if len(one_line) <= WIDTH:
+        return [one_line]
+    lines, current = [prefix + "["], "   "
+    for item in items:
+        if len(current) + len(item) + 2 > WIDTH:
+            lines.append(current.rstrip())
+            current = "   "
+        current += f" {item},"
+    lines += [current.rstrip(), "]"]
+    return lines
+
+
+def _number(value: float, grouped: bool = True) -> str:
+    value = float(value)
+    if value.is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}" if grouped else str(int(value))
+    return f"{value:,.6g}" if grouped else f"{value:.6g}"
