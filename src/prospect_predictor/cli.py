@@ -674,6 +674,40 @@ def _cell(value) -> str:
     return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
+@app.command("init-pipeline")
+def init_pipeline(
+    data: Annotated[Path, typer.Option("--data", help="A CRM export: CSV or Parquet.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Where to write the draft, e.g. pipelines/my_firm.toml.")
+    ],
+    name: Annotated[
+        str | None, typer.Option("--name", help="The model's name (default: from --out).")
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing file at --out.")
+    ] = False,
+) -> None:
+    """Draft a pipeline config from a data file, for an analyst to finish.
+
+    Infers each column's type and categories (an inline schema), detects the delimiter,
+    guesses the outcome column and flags it, excludes id-like, date and free-text columns
+    with a comment, flags likely protected attributes, and leaves each feature's reason as
+    "TODO". Training refuses the config until every TODO is replaced.
+    """
+    from prospect_predictor.draft import draft_pipeline
+    from prospect_predictor.tableio import write_file_atomically
+
+    draft = draft_pipeline(data, name or out.stem)
+    state = write_file_atomically(
+        out, lambda target: target.write_text(draft.text, encoding="utf-8"), overwrite
+    )
+    console = _console()
+    console.print(f"{out}: {state}. Check before training:", markup=False)
+    for note in draft.notes:
+        console.print(f"  - {note}", markup=False)
+    console.print(f"Then: prospect train --pipeline {out} --data {data}", markup=False)
+
+
 @app.command()
 def demo(
     rows: Annotated[

@@ -31,10 +31,11 @@ ALWAYS_CATEGORY = 12
 OUTCOME_VALUES = (2, 6)  # an outcome column has this many distinct values (inclusive)
 COMMENT_COLUMN = 33  # where a line's trailing comment starts, as in pipelines/prospects.toml
 WIDTH = 96
+MIN_ROWS, MIN_PER_CLASS = 200, 30  # the default [validation] thresholds
 
 OUTCOME_WORDS = frozenset(
     {"outcome", "target", "label", "y", "result", "status", "converted", "won", "subscribed"}
-    | {"churn", "churned", "conversion", "exited"}
+    | {"churn", "churned", "conversion", "exited", "stage", "decision"}
 )
 ID_WORDS = frozenset({"id", "ids", "uuid", "guid", "identifier", "code", "number", "ref"})
 ID_WORDS |= {"reference", "key", "nr", "no", "num"}
@@ -127,7 +128,7 @@ class _Column:
 def draft_pipeline(path: Path, name: str) -> Draft:
     """Read ``path`` (CSV or Parquet) and draft a pipeline named ``name`` for it."""
     path = Path(path)
-    if not NAME_PATTERN.match(name):
+    if not NAME_PATTERN.fullmatch(name):
         raise ConfigError(
             f"pipeline name {name!r}: use letters, digits, '_', '.' or '-', starting with a "
             f"letter or digit (for example {suggest_name(path)!r})"
@@ -146,7 +147,7 @@ def draft_pipeline(path: Path, name: str) -> Draft:
 def suggest_name(path: Path) -> str:
     """A valid pipeline name from a file name: ``bank-full.csv`` -> ``bank-full``."""
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(path).stem).strip("-._")
-    return slug if slug and NAME_PATTERN.match(slug) else "prospects"
+    return slug if NAME_PATTERN.fullmatch(slug) else "prospects"
 
 
 def name_words(name: str) -> list[str]:
@@ -177,7 +178,7 @@ def _infer(raw: pd.Series, name: str) -> _Column:
     numbers = _as_numbers(distinct)
     if numbers is not None:
         as_numbers = values.map(dict(zip(distinct, numbers, strict=True))).astype(float)
-        integral = bool((numbers == np.floor(numbers)).all()) and np.abs(numbers).max() <= 2**53
+        integral = bool((numbers == np.floor(numbers)).all())
         column.type = "int" if integral else "float"
         column.numbers = as_numbers
         if integral and column.n_missing == 0:
@@ -210,12 +211,13 @@ def _counts(values: pd.Series) -> pd.Series:
 
 
 def _as_numbers(distinct: pd.Series) -> np.ndarray | None:
-    """The distinct values as finite numbers, or None when one is not a plain number (codes
-    with leading zeros such as a postcode '0123' stay text)."""
+    """The distinct values as finite numbers, or None when one is not a plain number. Codes
+    with leading zeros (a postcode '0123') and integers too long for a float (18-digit ids)
+    stay text."""
     if distinct.str.match(r"^[+-]?0\d").any():
         return None
     numbers = pd.to_numeric(distinct, errors="coerce").to_numpy(dtype=float)
-    if np.isnan(numbers).any() or not np.isfinite(numbers).all():
+    if not np.isfinite(numbers).all() or np.abs(numbers).max() > 2**53:
         return None
     return numbers
 
@@ -248,8 +250,9 @@ def _guess_outcome(columns: list[_Column]) -> _Column | None:
     named = [c for c in candidates if rank(c) > 0]
     if named:
         best = max(rank(c) for c in named)
-        return [c for c in named if rank(c) == best][-1]
-    return candidates[-1] if candidates else None
+        return [c for c in named if rank(c) == best][-1]  # outcomes tend to come last
+    text = [c for c in candidates if c.type not in ("int", "float")]
+    return (text or candidates or [None])[-1]
 
 
 def _id_named(column: _Column) -> bool:
@@ -301,10 +304,10 @@ def _assign_roles(columns: list[_Column], outcome: _Column | None) -> None:
             continue
         if STRONG_ID_WORDS & set(column.words) and column.type in ("int", "string", "category"):
             repeated = column.n_rows - column.n_missing - column.n_distinct
-            column.why_excluded = "id-like name, but values repeat: check"
+            column.why_excluded = "id-like name, but not unique: check"
             column.notes.append(
-                f"{column.name}: looks like an id but {repeated:,} value(s) repeat or are "
-                "missing; it is excluded, not used as the id"
+                f"{column.name}: looks like an id but is not unique ({repeated:,} repeated, "
+                f"{column.n_missing:,} missing); it is excluded, not used as the id"
             )
             continue
         if column.n_distinct == 0:
@@ -357,13 +360,13 @@ def _notes(columns: list[_Column], outcome: _Column | None, n_rows: int) -> list
         per_class: dict[str, int] = {}
         for label, cls in labels.items():
             per_class[cls] = per_class.get(cls, 0) + int(outcome.counts[label])
-        rare = [f"{c} {n:,}" for c, n in per_class.items() if c != TODO and n < 30]
-        if n_rows < 200 or rare:
+        rare = [f"{c} {n:,}" for c, n in per_class.items() if c != TODO and n < MIN_PER_CLASS]
+        if n_rows < MIN_ROWS or rare:
             notes.append(
                 f"validation: {n_rows:,} rows"
                 + (f", rare classes ({', '.join(rare)})" if rare else "")
-                + ": training refuses fewer than min_rows (200) rows or min_per_class (30) "
-                "examples of a class"
+                + f": training refuses fewer than min_rows ({MIN_ROWS}) rows or min_per_class "
+                f"({MIN_PER_CLASS}) examples of a class"
             )
         if outcome.n_missing:
             notes.append(
@@ -520,8 +523,8 @@ def _render_settings(columns: list[_Column]) -> list[str]:
         "# oldest -> newest: then set rows_in_time_order = true and the last rows are the holdout.",
         _line("rows_in_time_order = false", order),
         "seed = 42",
-        _line("min_rows = 200", "training refuses fewer rows than this..."),
-        _line("min_per_class = 30", "...or fewer examples than this of any outcome class"),
+        _line(f"min_rows = {MIN_ROWS}", "training refuses fewer rows than this..."),
+        _line(f"min_per_class = {MIN_PER_CLASS}", "...or fewer examples than this of any class"),
         "",
         "[model]",
         _line('family = "hgb"', "hgb (gradient-boosted trees) or logistic (baseline)"),
@@ -590,7 +593,7 @@ def _render_schema(name: str, path: Path, columns: list[_Column], n_rows: int) -
 
 def _type_comment(column: _Column) -> str:
     if column.type == "category":
-        return f"{column.n_distinct} values, most frequent first"
+        return f"{_plural(column.n_distinct, 'value')}, most frequent first"
     if column.type == "string":
         return f"text, {column.n_distinct:,} distinct values"
     if column.type in ("int", "float"):
@@ -615,7 +618,7 @@ def _describe(column: _Column) -> str:
     tail = f"; {column.n_missing:,} missing" if column.n_missing else ""
     values = [_comment_text(str(v), 20) for v in column.counts.index]
     if column.type == "category":
-        head, shown = f"category, {column.n_distinct} values: ", values
+        head, shown = f"category, {_plural(column.n_distinct, 'value')}: ", values
     elif column.type == "bool":
         head, shown = "bool: ", values
     elif column.type in ("int", "float"):
@@ -647,7 +650,8 @@ def _line(code: str, comment: str | None) -> str:
     if not comment:
         return code
     pad = COMMENT_COLUMN - len(code) if len(code) < COMMENT_COLUMN else 2
-    return f"{code}{' ' * pad}# {_comment_text(comment, 200)}"
+    room = max(WIDTH + 4 - len(code) - pad - 2, 30)  # lines of at most 100 when possible
+    return f"{code}{' ' * pad}# {_comment_text(comment, room)}"
 
 
 def _string(value: str) -> str:
@@ -696,3 +700,7 @@ def _number(value: float, grouped: bool = True) -> str:
     if value.is_integer() and abs(value) < 1e15:
         return f"{int(value):,}" if grouped else str(int(value))
     return f"{value:,.6g}" if grouped else f"{value:.6g}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"

@@ -314,8 +314,9 @@ def run_scoring(
     frames, all_scores = [], []
     for start in range(0, total, SCORING_CHUNK_ROWS):
         chunk = leads.frame.iloc[start : start + SCORING_CHUNK_ROWS]
-        scores = score(bundle.model, metadata, chunk,
-                       leads.rows[start : start + SCORING_CHUNK_ROWS])
+        scores = score(
+            bundle.model, metadata, chunk, leads.rows[start : start + SCORING_CHUNK_ROWS]
+        )
         frames.append(to_frame(scores, metadata, lang, leads.unknown_fields))
         all_scores.append(scores)
         progress(min(start + SCORING_CHUNK_ROWS, total), total)
@@ -347,14 +348,17 @@ def _one_prospect(leads, prospect_id: str, input_path, metadata: dict):
     id_column = metadata.get("id_column")
     if not id_column:  # prospects are named by their row in the file
         if not str(prospect_id).isdigit():
-            raise ProspectError(f"{input_path} has no id column: name the prospect by its row "
-                                "number (1 = the first row after the header)")
+            raise ProspectError(
+                f"{input_path} has no id column: name the prospect by its row "
+                "number (1 = the first row after the header)"
+            )
         match = leads.rows == int(prospect_id)
         if not match.any():
-            raise ProspectError(f"{input_path}: no scorable row {prospect_id} (rows 1 to "
-                                f"{int(leads.rows.max()):,}; rejected rows cannot be explained)")
-        return Leads(leads.frame[match], leads.rows[match], leads.rejects.iloc[0:0],
-                     leads.report)
+            raise ProspectError(
+                f"{input_path}: no scorable row {prospect_id} (rows 1 to "
+                f"{int(leads.rows.max()):,}; rejected rows cannot be explained)"
+            )
+        return Leads(leads.frame[match], leads.rows[match], leads.rejects.iloc[0:0], leads.report)
     match = (leads.frame[id_column].astype(str) == str(prospect_id)).to_numpy()
     if match.any():
         return Leads(leads.frame[match], leads.rows[match], leads.rejects.iloc[0:0], leads.report)

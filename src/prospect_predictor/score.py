@@ -66,8 +66,9 @@ def risk_outcomes(classes: list[str], reference: str) -> list[str]:
     return bad or [c for c in classes if c != reference]
 
 
-def score(model, metadata: dict, frame: pd.DataFrame,
-          row_numbers: np.ndarray | None = None) -> Scores:
+def score(
+    model, metadata: dict, frame: pd.DataFrame, row_numbers: np.ndarray | None = None
+) -> Scores:
     """Score a validated frame (the bundle's feature columns, typed) with a bundle's model.
 
     Without an id column, prospects are named by ``row_numbers`` (their rows in the input
