@@ -131,7 +131,7 @@ def draft_pipeline(path: Path, name: str) -> Draft:
     if not NAME_PATTERN.fullmatch(name):
         raise ConfigError(
             f"pipeline name {name!r}: use letters, digits, '_', '.' or '-', starting with a "
-            f"letter or digit (for example {suggest_name(path)!r})"
+            f"letter or digit (for example {_slug(name) or suggest_name(path)!r})"
         )
     frame = read_table(path).frame
     if len(frame) == 0:
@@ -146,8 +146,12 @@ def draft_pipeline(path: Path, name: str) -> Draft:
 
 def suggest_name(path: Path) -> str:
     """A valid pipeline name from a file name: ``bank-full.csv`` -> ``bank-full``."""
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(path).stem).strip("-._")
-    return slug if NAME_PATTERN.fullmatch(slug) else "prospects"
+    return _slug(Path(path).stem) or "prospects"
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-._")
+    return slug if NAME_PATTERN.fullmatch(slug) else ""
 
 
 def name_words(name: str) -> list[str]:
@@ -556,6 +560,8 @@ def _render_settings(columns: list[_Column]) -> list[str]:
         _line("min_roc_auc_macro = 0.55", "and it tells outcomes apart (macro ROC AUC floor)."),
         "",
         "[leakage]",
+        "# A feature that alone predicts the outcome very well, or far better than every other",
+        "# feature (a call's duration), stops training: it is probably known only afterwards.",
         _line("max_single_feature_auc = 0.95", "a feature this predictive alone stops training"),
         _line("allow = []", "features allowed past that guard, explicitly"),
         "",

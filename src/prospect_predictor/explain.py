@@ -8,6 +8,7 @@ A reason's contribution is the sum of its features' values (SHAP values are addi
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 
 import numpy as np
@@ -20,14 +21,31 @@ from prospect_predictor.model import ProspectModel
 TREE_FAMILIES = ("HistGradientBoostingClassifier",)
 
 
-def feature_contributions(
-    model: ProspectModel, frame: pd.DataFrame
-) -> tuple[np.ndarray, np.ndarray]:
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _compiled(estimator):
+    """The estimator's SHAP lookup tables (compiled once per loaded model), or None when
+    only shap can explain it (deeper trees, another family)."""
+    from prospect_predictor.fastshap import CompiledTrees, Unsupported
+
+    if estimator not in _COMPILED:
+        try:
+            _COMPILED[estimator] = CompiledTrees(estimator)
+        except Unsupported:
+            _COMPILED[estimator] = None
+    return _COMPILED[estimator]
+
+
+def feature_contributions(model: ProspectModel, frame: pd.DataFrame, with_logits: bool = False):
     """Exact (path-dependent TreeSHAP) values ``(rows, features, classes)`` and the base
     values ``(classes,)``; features in ``model.feature_names`` order, classes in
-    ``model.classes`` order."""
-    import shap
+    ``model.classes`` order. With ``with_logits``, also the calibrated logits (so that a
+    caller needs no separate prediction: they are the same trees' sums).
 
+    Depth-2 tree models are explained by lookup tables (:mod:`prospect_predictor.fastshap`,
+    equal to shap's TreeExplainer to ~1e-15); others by shap's TreeExplainer.
+    """
     estimator = model.pipeline[-1]
     if type(estimator).__name__ not in TREE_FAMILIES:
         raise ProspectError(
@@ -36,19 +54,32 @@ def feature_contributions(
         )
     encoder = model.pipeline[:-1]
     encoded = encoder.transform(frame)
-    explainer = shap.TreeExplainer(estimator)
-    values = np.asarray(explainer.shap_values(encoded, check_additivity=False), dtype=float)
-    base = np.atleast_1d(np.asarray(explainer.expected_value, dtype=float))
-    if values.ndim == 2:  # binary: the single score is the logit of the second class
-        values = np.stack([np.zeros_like(values), values], axis=2)
+    compiled = _compiled(estimator)
+    if compiled is not None:
+        values, base, raw = compiled.explain(encoded)
+    else:
+        import shap
+
+        explainer = shap.TreeExplainer(estimator)
+        values = np.asarray(explainer.shap_values(encoded, check_additivity=False), dtype=float)
+        base = np.atleast_1d(np.asarray(explainer.expected_value, dtype=float))
+        if values.ndim == 2:
+            values = values[:, :, None]
+        raw = base + values.sum(axis=1)
+    if values.shape[2] == 1:  # binary: the single score is the logit of the second class
+        values = np.concatenate([np.zeros_like(values), values], axis=2)
         base = np.array([0.0, base[0]])
+        raw = np.column_stack([np.zeros(len(raw)), raw[:, 0]])
     fitted = list(model.pipeline.classes_)
     class_order = [fitted.index(c) for c in model.classes]
     encoded_names = list(encoder.get_feature_names_out())
     feature_order = [encoded_names.index(f) for f in model.feature_names]
     values = values[:, feature_order, :][:, :, class_order] * model.scale
     bias = np.zeros(len(model.classes)) if model.bias is None else model.bias
-    return values, base[class_order] * model.scale + bias
+    base = base[class_order] * model.scale + bias
+    if with_logits:
+        return values, base, raw[:, class_order] * model.scale + bias
+    return values, base
 
 
 def relative_to_reference(values: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -21,6 +21,7 @@ from prospect_predictor.explain import (
     reason_contributions,
     relative_to_reference,
 )
+from prospect_predictor.model import softmax
 
 MAX_DRIVERS = 3
 NONE = ""  # top_reason when no reason raises the risk of a bad outcome
@@ -77,8 +78,8 @@ def score(
     classes = list(metadata["classes"])
     reference = classes[0]
     data = frame[features]
-    proba = model.predict_proba(data)
-    absolute, base = feature_contributions(model, data)
+    absolute, base, logits = feature_contributions(model, data, with_logits=True)
+    proba = softmax(logits)
     values, base = relative_to_reference(absolute, base)
     reasons = reason_contributions(values, features, metadata["feature_reasons"])
     candidates = risk_outcomes(classes, reference)

@@ -51,7 +51,7 @@ def write_bank_like(path: Path, rows: int = 300, seed: int = 5) -> Path:
         housing = rng.random() < 0.5
         duration = int(rng.gamma(2.0, 130))
         balance = int(rng.normal(1200, 2000))
-        score = -1.2 + 1.5 * (poutcome == "success") - 0.6 * housing + duration / 500
+        score = -1.0 + 1.5 * (poutcome == "success") - 0.6 * housing + duration / 1000
         score += rng.normal(0, 1.0)
         out.append(
             [
@@ -405,13 +405,13 @@ def test_parquet_typed_columns(tmp_path):
 
 
 def test_bad_name_is_refused_with_a_suggestion(tmp_path):
-    path = tmp_path / "my export.csv"
+    path = tmp_path / "bank export.csv"
     path.write_text("a,y\n1,yes\n2,no\n")
-    with pytest.raises(ConfigError, match=r"pipeline name 'my export'.*'my-export'"):
-        draft_pipeline(path, "my export")
+    with pytest.raises(ConfigError, match=r"pipeline name 'my firm'.*'my-firm'"):
+        draft_pipeline(path, "my firm")
     with pytest.raises(ConfigError, match="pipeline name"):
         draft_pipeline(path, "bank\n")
-    assert suggest_name(path) == "my-export"
+    assert suggest_name(path) == "bank-export"
 
 
 def test_name_words():

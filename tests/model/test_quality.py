@@ -94,3 +94,36 @@ def test_leakage_guard_can_be_told_a_feature_is_known_in_advance(tmp_path):
     check_leakage({"meetings_held": 0.999, "postponements": 0.6}, pipeline)
     with pytest.raises(LeakageError, match="'postponements'"):
         check_leakage({"meetings_held": 0.999, "postponements": 0.96}, pipeline)
+
+
+def test_lookup_tables_equal_shap_and_the_model_on_real_columns(model_on_20k):
+    """The fast explainer (fastshap) against shap's TreeExplainer, the reference."""
+    import shap
+
+    from prospect_predictor.fastshap import CompiledTrees
+
+    pipeline, result = model_on_20k
+    test, _ = _history(1_500, 505, pipeline)
+    estimator = result.model.pipeline[-1]
+    encoded = result.model.pipeline[:-1].transform(test.features)
+    values, base, raw = CompiledTrees(estimator).explain(encoded)
+    explainer = shap.TreeExplainer(estimator)
+    reference = np.asarray(explainer.shap_values(encoded, check_additivity=False))
+    assert np.abs(values - reference).max() < 1e-9
+    assert np.abs(base - np.asarray(explainer.expected_value)).max() < 1e-9
+    assert np.abs(raw - estimator.decision_function(encoded)).max() < 1e-9
+    _, _, logits = feature_contributions(result.model, test.features, with_logits=True)
+    assert np.abs(logits - result.model.logits(test.features)).max() < 1e-9
+
+
+def test_deeper_trees_fall_back_to_shap(model_on_20k):
+    from prospect_predictor.fastshap import CompiledTrees, Unsupported
+
+    pipeline, _ = model_on_20k
+    history, _ = _history(2_000, 606, pipeline)
+    deep = train(pipeline, history, family="hgb_default")
+    with pytest.raises(Unsupported):
+        CompiledTrees(deep.model.pipeline[-1])
+    values, base = feature_contributions(deep.model, history.features.head(200))
+    assert np.allclose(base + values.sum(axis=1), deep.model.logits(history.features.head(200)),
+                       atol=1e-6)

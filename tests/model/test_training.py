@@ -83,7 +83,9 @@ def test_mlflow_model_has_a_signature_and_agrees_with_the_bundle(trained):
     import mlflow
 
     folder, _ = trained
-    mlflow.set_tracking_uri(f"sqlite:///{folder / 'experiments' / 'mlflow.db'}")
+    store = f"sqlite:///{folder / 'experiments' / 'mlflow.db'}"
+    mlflow.set_tracking_uri(store)
+    mlflow.set_registry_uri(store)  # other tests may have pointed the registry elsewhere
     logged = mlflow.pyfunc.load_model("models:/prospects@champion")
     inputs = logged.metadata.get_input_schema().input_names()
     assert "prospect_id" not in inputs
