@@ -12,7 +12,9 @@
    natively) and scikit-learn's ``HistGradientBoostingClassifier`` (categories as ordinal
    codes, declared with ``categorical_features``).
 3. Measures every model with the package's ``classification_metrics`` (one definition of
-   ROC AUC, log loss and ECE for all), prints one table and writes it as Markdown.
+   ROC AUC, log loss and ECE for all), prints one table and writes it as Markdown, with one
+   computed sentence per criterion (the product's ROC AUC not below the best baseline's; its
+   ECE below the best baseline's) and a paired bootstrap interval of each difference.
 
 Not part of the test suite. Needs ``pip install lightgbm`` (not a dependency of the package).
 Data: S. Moro, P. Cortez, P. Rita, Decision Support Systems 62 (2014) 22-31; UCI ML
@@ -211,8 +213,19 @@ def fast_auc(hit, score):
     return (ranks[hit].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
-def auc_difference_interval(hit, score_a, score_b, seed, reps=BOOTSTRAP_REPS):
-    """Paired bootstrap (rows resampled) 95 % interval of AUC(a) - AUC(b)."""
+def binary_ece(hit, score):
+    """The package's ECE (classwise, averaged over both classes) of a binary prediction."""
+    import numpy as np
+
+    from prospect_predictor.metrics import expected_calibration_error
+
+    labels = np.where(hit, "a", "b").astype(object)
+    return expected_calibration_error(labels, np.column_stack([score, 1 - score]), ["a", "b"])
+
+
+def paired_bootstrap(hit, score_a, score_b, statistic, seed, reps=BOOTSTRAP_REPS):
+    """Paired bootstrap (the same resampled rows for both) 95 % interval of
+    statistic(a) - statistic(b)."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
@@ -223,7 +236,7 @@ def auc_difference_interval(hit, score_a, score_b, seed, reps=BOOTSTRAP_REPS):
         h = hit[rows]
         if h.all() or not h.any():
             continue
-        diffs.append(fast_auc(h, score_a[rows]) - fast_auc(h, score_b[rows]))
+        diffs.append(statistic(h, score_a[rows]) - statistic(h, score_b[rows]))
     low, high = np.percentile(diffs, [2.5, 97.5])
     return float(low), float(high)
 
@@ -233,6 +246,10 @@ def auc_difference_interval(hit, score_a, score_b, seed, reps=BOOTSTRAP_REPS):
 
 def fmt(value: float, digits: int = 4) -> str:
     return f"{value:.{digits}f}"
+
+
+def pct(share: float, digits: int = 1) -> str:
+    return f"{100 * share:.{digits}f} %"
 
 
 def criteria_sentences(results, splits, intervals) -> list[str]:
@@ -247,7 +264,7 @@ def criteria_sentences(results, splits, intervals) -> list[str]:
         best_name = max(baselines, key=lambda k: baselines[k][split]["roc_auc_macro"])
         best = baselines[best_name][split]["roc_auc_macro"]
         mine = product[split]["roc_auc_macro"]
-        low, high = intervals[split]
+        low, high = intervals[split]["roc_auc_macro"]
         verdict = "holds" if mine >= best else "does not hold"
         relation = "not worse than" if mine >= best else "worse than"
         sentences.append(
@@ -263,11 +280,14 @@ def criteria_sentences(results, splits, intervals) -> list[str]:
         best_name = min(baselines, key=lambda k: baselines[k][split]["ece"])
         best = baselines[best_name][split]["ece"]
         mine = product[split]["ece"]
+        low, high = intervals[split]["ece"]
         verdict = "holds" if mine < best else "does not hold"
         relation = "lower than" if mine < best else "not lower than"
         sentences.append(
             f"- **(ii) calibration, {label}: {verdict}.** The product's ECE {fmt(mine)} is "
-            f"{relation} the best-calibrated plain baseline's ({best_name}, {fmt(best)})."
+            f"{relation} the best-calibrated plain baseline's ({best_name}, {fmt(best)}): "
+            f"difference {mine - best:+.4f}, paired bootstrap 95 % interval "
+            f"[{low:+.4f}, {high:+.4f}]."
         )
     return sentences
 
@@ -339,15 +359,11 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import StratifiedKFold
 
+    from prospect_predictor import train as training
     from prospect_predictor.metrics import classification_metrics
     from prospect_predictor.model import softmax
     from prospect_predictor.pipeline import load_pipeline
-    from prospect_predictor.train import (
-        load_history,
-        out_of_fold_logits,
-        split_holdout,
-        train,
-    )
+    from prospect_predictor.train import load_history, split_holdout, train
 
     started = time.perf_counter()
     env = machine()
@@ -363,8 +379,22 @@ def main(argv: list[str] | None = None) -> int:
 
     # 1. the product, trained exactly as `prospect train` does
     say("training the product (train(pipeline, history))")
+    # train() does not return its out-of-fold logits, which the paired bootstrap of the CV
+    # AUC needs: keep a copy of what its out_of_fold_logits returns (checked below against
+    # train()'s own CV ROC AUC; recomputed on the same folds if the copy is missing).
+    captured: dict = {}
+    original_oof = training.out_of_fold_logits
+
+    def keep_oof(*args, **kwargs):
+        captured["logits"] = original_oof(*args, **kwargs)
+        return captured["logits"]
+
+    training.out_of_fold_logits = keep_oof
     t0 = time.perf_counter()
-    result = train(pipeline, history, progress=lambda step: say(f"  product: {step}"))
+    try:
+        result = train(pipeline, history, progress=lambda step: say(f"  product: {step}"))
+    finally:
+        training.out_of_fold_logits = original_oof
     seconds = {"product": time.perf_counter() - t0}
     classes = result.classes
 
@@ -382,9 +412,11 @@ def main(argv: list[str] | None = None) -> int:
     levels = category_levels(pipeline, history.features)
     native, codes, is_category = baseline_frames(pipeline, history.features, levels)
     seed = rules.seed
+    # LightGBM's default (n_jobs=None) ignored OMP_NUM_THREADS=1 in our runs: pass it on.
+    lgbm_threads = {} if args.threads is None else {"n_jobs": args.threads}
     baselines = {
         "lightgbm": (
-            lambda: lightgbm.LGBMClassifier(random_state=seed, verbose=-1),
+            lambda: lightgbm.LGBMClassifier(random_state=seed, verbose=-1, **lgbm_threads),
             native,
         ),
         "hgb": (
@@ -396,9 +428,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     names = {
         "product": f"**product** (`{result.family}`, `pipelines/bank_marketing.toml`, calibrated)",
-        "lightgbm": "plain LightGBM (`LGBMClassifier(random_state=42, verbose=-1)`, native "
-        "categories)",
-        "hgb": "plain HGB (`HistGradientBoostingClassifier(random_state=42, "
+        "lightgbm": f"plain LightGBM (`LGBMClassifier(random_state={seed}, verbose=-1)`, "
+        "native categories)",
+        "hgb": f"plain HGB (`HistGradientBoostingClassifier(random_state={seed}, "
         "categorical_features=…)`, ordinal codes)",
     }
     results = {"product": {"cv": result.cv_metrics, "holdout": result.holdout.metrics}}
@@ -416,36 +448,41 @@ def main(argv: list[str] | None = None) -> int:
         }
         scores[key] = {"cv": oof[:, 0], "holdout": hold[:, 0]}
 
-    # train() does not return the product's out-of-fold predictions, which the paired
-    # bootstrap of the CV AUC needs: recompute them on the same folds with the package's own
-    # out_of_fold_logits and its calibration, and check they give train()'s CV ROC AUC.
-    say("product: out-of-fold predictions again, for the paired bootstrap")
-    oof_logits = out_of_fold_logits(
-        pipeline,
-        result.family,
-        result.params,
-        history.features.iloc[train_rows],
-        y_train,
-        classes,
-        lambda step: None,
-    )
+    oof_logits = captured.get("logits")
+    if oof_logits is None or len(oof_logits) != len(train_rows):
+        say("product: out-of-fold predictions again (train() did not expose them)")
+        oof_logits = original_oof(
+            pipeline,
+            result.family,
+            result.params,
+            history.features.iloc[train_rows],
+            y_train,
+            classes,
+            lambda step: None,
+        )
     product_oof = softmax(result.model.scale * oof_logits + result.model.bias)
     check = classification_metrics(y_train, product_oof, classes)["roc_auc_macro"]
     if abs(check - result.cv_metrics["roc_auc_macro"]) > 1e-9:
         sys.exit(
-            "error: recomputed out-of-fold predictions differ from train()'s: "
+            "error: the product's out-of-fold predictions do not reproduce train()'s CV: "
             f"ROC AUC {check} vs {result.cv_metrics['roc_auc_macro']}"
         )
     scores["product"] = {"cv": product_oof[:, 0], "holdout": result.holdout.proba[:, 0]}
 
     baseline_keys = [k for k in results if k != "product"]
+    say(f"paired bootstrap of the differences ({BOOTSTRAP_REPS} resamples per split)")
     intervals = {}
     for split, truth in (("cv", y_train), ("holdout", y_hold)):
-        best = max(baseline_keys, key=lambda k: results[k][split]["roc_auc_macro"])
         hit = np.asarray(truth == classes[0])
-        intervals[split] = auc_difference_interval(
-            hit, scores["product"][split], scores[best][split], seed
-        )
+        intervals[split] = {}
+        for metric, statistic, pick in (
+            ("roc_auc_macro", fast_auc, max),
+            ("ece", binary_ece, min),
+        ):
+            best = pick(baseline_keys, key=lambda k: results[k][split][metric])
+            intervals[split][metric] = paired_bootstrap(
+                hit, scores["product"][split], scores[best][split], statistic, seed
+            )
 
     total = time.perf_counter() - started
     n_train, n_hold = len(train_rows), len(holdout_rows)
@@ -456,7 +493,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": f"{env['cpu']}; {env['cores']} cores; {env['memory']} memory; {env['os']}; "
         f"load average at start {env['load']}",
         "threads": (
-            f"OMP_NUM_THREADS={args.threads}"
+            f"OMP_NUM_THREADS={args.threads} (and LightGBM n_jobs={args.threads})"
             if args.threads is not None
             else "libraries' default (all cores)"
         ),
@@ -465,14 +502,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{lightgbm.__version__}; prospect-predictor commit {git_commit()} (working tree as "
         "run, which may include uncommitted changes)",
         "data": f"`{data.name}`, sha256 `{history.sha256}`, {len(y):,} rows "
-        f"({(y == yes).sum():,} yes = {(y == yes).mean():.1%})",
+        f"({(y == yes).sum():,} yes = {pct((y == yes).mean())})",
         "pipeline": f"`pipelines/bank_marketing.toml`, sha256 `{sha256(PIPELINE)}`; "
         f"{len(pipeline.features)} features ({', '.join(pipeline.features)}); `duration` "
         "excluded (leakage), `age`, `marital` protected",
         "rows per split": f"older rows (CV and the holdout models' training) {n_train:,} "
-        f"({(y_train == yes).mean():.1%} yes), in {rules.folds} stratified folds of "
-        f"{fold_sizes} (shuffle, seed {seed}); time-based holdout ({holdout_kind}, newest "
-        f"{rules.holdout_share:.0%}) {n_hold:,} ({(y_hold == yes).mean():.1%} yes)",
+        f"({pct((y_train == yes).mean())} yes), in {rules.folds} stratified folds of "
+        f"{fold_sizes} (shuffle, seed {seed}); time-based holdout ({holdout_kind}: newest "
+        f"{pct(rules.holdout_share, 0)}) {n_hold:,} ({pct((y_hold == yes).mean())} yes)",
         "runs": "1 (every model is seeded and deterministic: a rerun gives the same numbers, "
         "so the median of 1 run is the number)",
         "run time": f"{total:.0f} s in all (product {seconds['product']:.0f} s including its "
@@ -496,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
         "- The baselines are not calibrated and use default parameters: they are the plain "
         "baselines a practitioner would write first.",
         "- Categories: the product ordinal-encodes them with the schema's levels and pools "
-        f"levels rarer than {pipeline.config.model.rare_category_share:.1%} "
+        f"levels rarer than {pct(pipeline.config.model.rare_category_share)} "
         "(`rare_category_share`); LightGBM splits them natively; HGB gets the ordinal codes "
         "with `categorical_features`, without pooling.",
     ]
