@@ -1,0 +1,1383 @@
+#!/usr/bin/env python
+"""Speed, memory, model quality against the Bayes limit, and faithfulness of the
+explanations, on generated data (issue 7).
+
+    python benchmarks/run.py          # full run, ~10 min on 2 cores; writes results/latest.md
+    python benchmarks/run.py --quick  # development run, ~2 min; prints only (or --out FILE)
+
+Not part of the test suite. Every measurement runs in a fresh child process
+(``benchmarks/_measure.py``) so that its peak memory is its own; speed figures are medians
+of repeated runs, each next to a reference measured in the same run (plain prediction, a
+bare ``python -c "import pandas"``, the bare estimator's ``fit``, pandas' own CSV I/O, the
+Bayes limit), so that the ratio holds on a noisy machine. See ``benchmarks/README.md``.
+
+One model is used throughout: the 20,000-row history (seed 7, as ``prospect demo``) is
+trained with ``train.train``, exported as the default bundle ``models/prospects/`` in a
+temporary folder, and that same bundle is scored (parts 1, 2, 4) and judged (parts 5, 6).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.metadata
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+from _measure import profile_rows  # noqa: E402  (stdlib-only module)
+
+TOP_REASONS_KEY = "score._top_reasons (top reason, drivers: Python loop per row)"
+DEFAULT_OUT = HERE / "results" / "latest.md"
+HISTORY_SEED, LEADS_SEED, TEST_SEED = 7, 8, 2024
+UNPICKLE_IMPORTS = (
+    "import joblib, pandas, sklearn.pipeline, sklearn.compose, sklearn.ensemble, "
+    "sklearn.preprocessing"
+)
+LEAD_JSON = '{"investable_assets_eur": 250000, "postponements": 3}'
+MARGINS = (0.25, 0.5, 1.0)
+CLEAR_MARGIN = 0.5  # "clearly dominant": the top true reason leads the runner-up by 0.5 nats
+
+TARGETS = {
+    "explained_rows_per_s": 10_000,
+    "explained_over_plain": 5.0,
+    "cli_over_import_pandas": 1.5,
+    "train_100k_seconds": 60.0,
+    "scale_peak_mb": 1500.0,
+    "scale_rows": 1_000_000,
+    "gap_at_20k": 0.03,
+    "faithfulness": 0.90,
+}
+
+MODES = {
+    "full": {
+        "train_sizes": (5_000, 20_000, 100_000),
+        "train_repeats": {5_000: 3, 20_000: 3, 100_000: 3},
+        "default_size": 20_000,
+        "score_sizes": (1_000, 10_000, 100_000),
+        "score_repeats": {1_000: 7, 10_000: 5, 100_000: 3},
+        "frame_repeats": {1_000: 3, 10_000: 3, 100_000: 1},
+        "profile_size": 10_000,
+        "cli_repeats": 7,
+        "floor_repeats": 5,
+        "file_sizes": (20_000, 100_000),
+        "io_repeats": 3,
+        "stage_size": 20_000,
+        "test_rows": 100_000,
+        "faith_rows": 20_000,
+    },
+    "quick": {
+        "train_sizes": (2_000, 5_000),
+        "train_repeats": {2_000: 1, 5_000: 1},
+        "default_size": 5_000,
+        "score_sizes": (1_000, 5_000),
+        "score_repeats": {1_000: 3, 5_000: 3},
+        "frame_repeats": {1_000: 1, 5_000: 1},
+        "profile_size": 5_000,
+        "cli_repeats": 5,
+        "floor_repeats": 3,
+        "file_sizes": (2_000, 5_000),
+        "io_repeats": 2,
+        "stage_size": 2_000,
+        "test_rows": 20_000,
+        "faith_rows": 5_000,
+    },
+}
+
+LIBRARIES = (
+    "prospect-predictor",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "shap",
+    "scipy",
+    "numba",
+    "joblib",
+    "pyarrow",
+    "mlflow",
+    "typer",
+    "rich",
+)
+
+
+# --- small helpers -----------------------------------------------------------------------
+
+
+def med(values) -> float:
+    return float(statistics.median(values))
+
+
+def fmt_int(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def fmt_s(value: float) -> str:
+    return f"{value:.3f} s" if value < 10 else f"{value:.1f} s"
+
+
+def fmt_mb(value: float) -> str:
+    return f"{value:,.0f} MB"
+
+
+def verdict(ok: bool | None) -> str:
+    if ok is None:
+        return "n/a"
+    return "MET" if ok else "**NOT MET**"
+
+
+def word(ok: bool) -> str:
+    return "MET" if ok else "NOT MET"
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def log(message: str, started: float) -> None:
+    elapsed = time.perf_counter() - started
+    load = os.getloadavg()[0]
+    print(f"[{elapsed / 60:5.1f} min, load {load:.1f}] {message}", file=sys.stderr, flush=True)
+
+
+class Runner:
+    """Starts child processes with a clean environment and reads their wall time and peak
+    memory (``os.wait4`` returns the child's own ``ru_maxrss``)."""
+
+    def __init__(self, workdir: Path, threads: int | None, started: float) -> None:
+        self.workdir = workdir
+        self.started = started
+        self.logs = workdir / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        env.pop("MLFLOW_TRACKING_URI", None)
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        if threads:
+            env["OMP_NUM_THREADS"] = str(threads)
+        self.env = env
+        self.loads: list[float] = []
+        self.counter = 0
+
+    def process(
+        self, cmd: list[str], label: str, stdout=subprocess.DEVNULL, timeout: float = 1800
+    ) -> tuple[float, float, Path]:
+        """Run ``cmd`` in the work folder; return (wall seconds, peak RSS MB, stderr log)."""
+        self.counter += 1
+        self.loads.append(os.getloadavg()[0])
+        err_path = self.logs / f"{self.counter:03d}-{label}.stderr"
+        with open(err_path, "wb") as err:
+            start = time.perf_counter()
+            proc = subprocess.Popen(cmd, cwd=self.workdir, env=self.env, stdout=stdout, stderr=err)
+            timer = threading.Timer(timeout, proc.kill)
+            timer.start()
+            try:
+                _, status, usage = os.wait4(proc.pid, 0)
+            finally:
+                timer.cancel()
+            wall = time.perf_counter() - start
+            proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            tail = err_path.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"{label}: exit status {proc.returncode}\n{' '.join(cmd)}\n{tail}")
+        return wall, usage.ru_maxrss * 1024 / 1e6, err_path
+
+    def task(self, name: str, args: dict, label: str | None = None) -> dict:
+        label = label or name
+        args_path = self.logs / f"{label}.args.json"
+        out_path = self.logs / f"{label}.result.json"
+        args_path.write_text(json.dumps(args))
+        cmd = [sys.executable, str(HERE / "_measure.py"), name, str(args_path), str(out_path)]
+        wall, peak, _ = self.process(cmd, label)
+        result = json.loads(out_path.read_text())
+        result["_wall"], result["_peak_mb"] = wall, peak
+        return result
+
+
+def prospect_command() -> list[str]:
+    script = Path(sys.executable).parent / "prospect"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "prospect_predictor"]
+
+
+# --- the header ----------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    info = {
+        "cpu_count": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+    }
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                info["memory_gb"] = int(line.split()[1]) / 1024 / 1024
+    except OSError:
+        pass
+    return info
+
+
+def versions() -> dict[str, str]:
+    found = {}
+    for name in LIBRARIES:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def git_state() -> str:
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
+        return f"{head}" + (" (src/ has uncommitted changes)" if dirty else "")
+    except OSError:
+        return "unknown"
+
+
+# --- parts ---------------------------------------------------------------------------------
+
+
+def part_training(runner: Runner, mode: dict, paths: dict) -> dict:
+    results = {}
+    for size in mode["train_sizes"]:
+        log(f"part 3: training on {size:,} rows x{mode['train_repeats'][size]}", runner.started)
+        results[size] = runner.task(
+            "train",
+            {
+                "csv": str(paths["history"][size]),
+                "repeats": mode["train_repeats"][size],
+                "export_dir": str(paths["bundles"][size]),
+            },
+            label=f"train-{size}",
+        )
+    return results
+
+
+def part_scoring(runner: Runner, mode: dict, paths: dict) -> dict:
+    results = {}
+    bundle = paths["bundles"][mode["default_size"]]
+    for size in mode["score_sizes"]:
+        log(f"part 1: scoring {size:,} leads x{mode['score_repeats'][size]}", runner.started)
+        results[size] = runner.task(
+            "score",
+            {
+                "bundle": str(bundle),
+                "csv": str(paths["leads"][size]),
+                "repeats": mode["score_repeats"][size],
+                "frame_repeats": mode["frame_repeats"][size],
+                "profile": size == mode["profile_size"],
+            },
+            label=f"score-{size}",
+        )
+    return results
+
+
+def part_cli(runner: Runner, mode: dict) -> dict:
+    log(f"part 2: one lead from the CLI x{mode['cli_repeats']}", runner.started)
+    cli = [*prospect_command(), "score", "--lead", LEAD_JSON]
+    reference = [sys.executable, "-c", "import pandas"]
+    # The floor of the current design: what unpickling the bundle's scikit-learn Pipeline
+    # has to import, before any of the package's own code runs.
+    floor = [sys.executable, "-c", UNPICKLE_IMPORTS]
+    # One untimed run of each warms the file cache, as on an advisor's machine in use.
+    runner.process(cli, "cli-warm")
+    runner.process(reference, "ref-warm")
+    cli_times, ref_times, cli_peaks, ref_peaks, floor_times = [], [], [], [], []
+    for i in range(mode["cli_repeats"]):
+        wall, peak, _ = runner.process(reference, f"ref-{i}")
+        ref_times.append(wall)
+        ref_peaks.append(peak)
+        if i < mode["floor_repeats"]:
+            floor_times.append(runner.process(floor, f"floor-{i}")[0])
+        wall, peak, _ = runner.process(cli, f"cli-{i}")
+        cli_times.append(wall)
+        cli_peaks.append(peak)
+    # Profiles: what the import system spends, and where the whole process spends its time.
+    _, _, err = runner.process(
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "prospect_predictor",
+            "score",
+            "--lead",
+            LEAD_JSON,
+        ],
+        "cli-importtime",
+    )
+    imports = parse_importtime(err.read_text(errors="replace"))
+    prof_path = runner.logs / "cli.prof"
+    runner.process(
+        [
+            sys.executable,
+            "-m",
+            "cProfile",
+            "-o",
+            str(prof_path),
+            "-m",
+            "prospect_predictor",
+            "score",
+            "--lead",
+            LEAD_JSON,
+        ],
+        "cli-cprofile",
+    )
+    profile = profile_rows(prof_path, top=15)
+    every = profile.pop("all")
+    profile["keys"] = {
+        "imports (importlib _find_and_load)": max(
+            (r["cumtime"] for r in every if r["function"].endswith("(_find_and_load)")),
+            default=0.0,
+        ),
+        "jobs.run_scoring": max(
+            (r["cumtime"] for r in every if r["function"].endswith("(run_scoring)")), default=0.0
+        ),
+        "bundle.load_bundle": max(
+            (r["cumtime"] for r in every if r["function"].endswith("(load_bundle)")), default=0.0
+        ),
+        "score.score": max(
+            (
+                r["cumtime"]
+                for r in every
+                if "prospect_predictor/score.py" in r["function"]
+                and r["function"].endswith("(score)")
+            ),
+            default=0.0,
+        ),
+    }
+    return {
+        "cli": cli_times,
+        "reference": ref_times,
+        "floor": floor_times,
+        "cli_peak_mb": med(cli_peaks),
+        "ref_peak_mb": med(ref_peaks),
+        "imports": imports,
+        "profile": profile,
+        "command": " ".join(cli[-3:-1]) + f" '{LEAD_JSON}'",
+    }
+
+
+def parse_importtime(text: str) -> dict:
+    """Top-level imports (those not made by another import) by cumulative time."""
+    rows = []
+    for line in text.splitlines():
+        if not line.startswith("import time:") or "imported package" in line:
+            continue
+        parts = line[len("import time:") :].split("|")
+        if len(parts) != 3:
+            continue
+        self_us, cumulative_us, name = parts
+        depth = (len(name) - len(name.lstrip(" ")) - 1) // 2
+        rows.append((depth, name.strip(), int(self_us), int(cumulative_us)))
+    top = sorted((r for r in rows if r[0] == 0), key=lambda r: -r[3])
+    by_package: dict[str, int] = {}
+    for _, name, self_us, _ in rows:
+        root = name.split(".", 1)[0]
+        by_package[root] = by_package.get(root, 0) + self_us
+    packages = sorted(by_package.items(), key=lambda kv: -kv[1])
+    return {
+        "total_s": sum(r[3] for r in top) / 1e6,
+        "top": [{"module": name, "cumulative_s": cum / 1e6} for _, name, _, cum in top[:8]],
+        "packages": [{"package": k, "self_s": v / 1e6} for k, v in packages[:12]],
+        "modules": len(rows),
+        "own_modules": [
+            {"module": name, "cumulative_s": cum / 1e6}
+            for _, name, _, cum in sorted(rows, key=lambda r: -r[3])
+            if name.startswith("prospect_predictor")
+        ][:8],
+    }
+
+
+def part_scale(runner: Runner, mode: dict, paths: dict, bundle: Path) -> dict:
+    measured = {}
+    for size in mode["file_sizes"]:
+        log(f"part 4: prospect score FILE --out OUT.csv on {size:,} leads", runner.started)
+        out = runner.workdir / f"scored_{size}.csv"
+        cmd = [
+            *prospect_command(),
+            "score",
+            str(paths["leads"][size]),
+            "--out",
+            str(out),
+            "--model",
+            str(bundle),
+            "--overwrite",
+        ]
+        wall, peak, _ = runner.process(cmd, f"file-{size}")
+        io = runner.task(
+            "io_reference",
+            {
+                "csv": str(paths["leads"][size]),
+                "out": str(runner.workdir / f"io_{size}.csv"),
+                "repeats": mode["io_repeats"],
+            },
+            label=f"io-{size}",
+        )
+        measured[size] = {"seconds": wall, "peak_mb": peak, "io_seconds": med(io["seconds"])}
+        out.unlink(missing_ok=True)
+    log(f"part 4: stage profile on {mode['stage_size']:,} leads", runner.started)
+    stages = runner.task(
+        "file_stages",
+        {
+            "bundle": str(bundle),
+            "csv": str(paths["leads"][mode["stage_size"]]),
+            "out": str(runner.workdir / "stages_out.csv"),
+        },
+        label="file-stages",
+    )
+    return {"measured": measured, "stages": stages}
+
+
+def part_quality(runner: Runner, mode: dict, paths: dict) -> dict:
+    log(
+        f"parts 5-6: quality on {mode['test_rows']:,} test rows, explanations on "
+        f"{mode['faith_rows']:,}",
+        runner.started,
+    )
+    return runner.task(
+        "quality",
+        {
+            "test_csv": str(paths["test"]),
+            "truth_csv": str(paths["test_truth"]),
+            "faith_rows": mode["faith_rows"],
+            "margins": list(MARGINS),
+            "bundles": {str(size): str(paths["bundles"][size]) for size in mode["train_sizes"]},
+        },
+        label="quality",
+    )
+
+
+# --- reporting ------------------------------------------------------------------------------
+
+
+def report_scoring(results: dict) -> str:
+    rows = []
+    for size, r in results.items():
+        plain, explained, output = med(r["plain"]), med(r["explained"]), med(r["to_frame"])
+        rate, plain_rate = size / explained, size / plain
+        ratio = explained / plain
+        ok = rate >= TARGETS["explained_rows_per_s"] and ratio <= TARGETS["explained_over_plain"]
+        rows.append(
+            [
+                fmt_int(size),
+                fmt_int(rate),
+                fmt_int(plain_rate),
+                f"{ratio:.1f}",
+                "≥ 10,000 rows/s and ≤ 5",
+                verdict(ok),
+                fmt_int(size / (explained + output)),
+                f"{fmt_mb(r['peak_mb'])} ({fmt_mb(r['rss_before_mb'])} before)",
+                len(r["explained"]),
+            ]
+        )
+    return table(
+        [
+            "leads",
+            "explained rows/s (`score.score`)",
+            "reference: plain rows/s (`predict_proba`)",
+            "explained/plain time",
+            "target",
+            "verdict",
+            "rows/s incl. output frame (`to_frame`)",
+            "peak RSS (RSS before scoring)",
+            "runs",
+        ],
+        rows,
+    )
+
+
+def report_profile(profile: dict, title: str) -> str:
+    lines = [f"{title} (cProfile, {profile['rows']:,} rows, {profile['trees']:,} trees):", ""]
+    total = (
+        profile["keys"]["score.score (all of explained scoring)"]
+        + profile["keys"]["score.to_frame (output columns, plain words, advice)"]
+    )
+    keys = [[name, fmt_s(sec), f"{sec / total:.0%}"] for name, sec in profile["keys"].items()]
+    lines.append(table(["function", "cumulative", "share of score + to_frame"], keys))
+    lines += ["", "Top functions by own time:", ""]
+    lines.append(
+        table(
+            ["function", "calls", "own time", "cumulative"],
+            [
+                [
+                    f"`{r['function']}`",
+                    fmt_int(r["ncalls"]),
+                    fmt_s(r["tottime"]),
+                    fmt_s(r["cumtime"]),
+                ]
+                for r in profile["own"][:10]
+            ],
+        )
+    )
+    return "\n".join(lines)
+
+
+def report_cli(result: dict) -> str:
+    cli, ref = med(result["cli"]), med(result["reference"])
+    ratio = cli / ref
+    main = table(
+        [
+            "measured",
+            "wall time (median)",
+            "min–max",
+            "peak RSS",
+            'reference `python -c "import pandas"`',
+            "ratio",
+            "target",
+            "verdict",
+        ],
+        [
+            [
+                f"`prospect {result['command']}`",
+                fmt_s(cli),
+                f"{min(result['cli']):.2f}–{max(result['cli']):.2f} s",
+                fmt_mb(result["cli_peak_mb"]),
+                f"{fmt_s(ref)} ({min(result['reference']):.2f}–"
+                f"{max(result['reference']):.2f} s, {fmt_mb(result['ref_peak_mb'])})",
+                f"{ratio:.2f}×",
+                "≤ 1.5×",
+                verdict(ratio <= TARGETS["cli_over_import_pandas"]),
+            ]
+        ],
+    )
+    floor = med(result["floor"])
+    main += (
+        f"\n\nFloor of the current design, measured in the same runs: `python -c "
+        f'"{UNPICKLE_IMPORTS}"` (what unpickling the bundle\'s scikit-learn Pipeline imports) '
+        f"takes {fmt_s(floor)}, {floor / ref:.2f}× the reference, before any of the package's "
+        "code runs."
+    )
+    return main + f"\n\n{len(result['cli'])} runs of each, interleaved."
+
+
+def report_cli_profile(result: dict) -> str:
+    imports = result["imports"]
+    profile = result["profile"]
+    lines = [
+        f"`python -X importtime` (one run): {imports['total_s']:.2f} s in top-level imports "
+        "(those not made by another import), largest first:",
+        "",
+        table(
+            ["module", "cumulative import time"],
+            [[f"`{r['module']}`", fmt_s(r["cumulative_s"])] for r in imports["top"]],
+        ),
+        "",
+        "The package's own modules by cumulative import time (what each pulls in):",
+        "",
+        table(
+            ["module", "cumulative import time"],
+            [[f"`{r['module']}`", fmt_s(r["cumulative_s"])] for r in imports["own_modules"]],
+        ),
+        "",
+        f"All {imports['modules']:,} imported modules grouped by package (own import time, "
+        "children excluded):",
+        "",
+        table(
+            ["package", "own import time"],
+            [[f"`{r['package']}`", fmt_s(r["self_s"])] for r in imports["packages"]],
+        ),
+        "",
+        f"cProfile of the whole command (one run, {profile['total']:.2f} s of profiled time):",
+        "",
+        table(["part", "cumulative"], [[k, fmt_s(v)] for k, v in profile["keys"].items()]),
+    ]
+    return "\n".join(lines)
+
+
+def report_training(results: dict) -> tuple[str, str]:
+    rows, steps = [], []
+    for size, r in results.items():
+        totals = [run["total"] for run in r["runs"]]
+        bare = [b["seconds"] for b in r["bare"]]
+        total = med(totals)
+        target = "≤ 60 s" if size == 100_000 else "—"
+        ok = (total <= TARGETS["train_100k_seconds"]) if size == 100_000 else None
+        rows.append(
+            [
+                fmt_int(size),
+                fmt_s(total),
+                fmt_s(med(bare)),
+                f"{med(r['ratios']):.1f}×",
+                target,
+                verdict(ok) if size == 100_000 else "—",
+                fmt_mb(r["peak_train_mb"]),
+                len(totals),
+                f"{med([b['n_iter'] for b in r['bare']]):.0f}",
+            ]
+        )
+        step_times: dict[str, list[float]] = {}
+        for run in r["runs"]:
+            step_times.setdefault("read + validate the file", []).append(run["load_validate"])
+            cv = 0.0
+            for name, sec in run["steps"].items():
+                if name.startswith("cross-validation"):
+                    cv += sec
+                else:
+                    step_times.setdefault(name, []).append(sec)
+            step_times.setdefault("5-fold cross-validation (5 fits)", []).append(cv)
+        order = [
+            "read + validate the file",
+            "checks",
+            "leakage check",
+            "5-fold cross-validation (5 fits)",
+            "holdout model",
+            "final model on all rows",
+        ]
+        steps.append(
+            [fmt_int(size)]
+            + [
+                f"{fmt_s(med(step_times[k]))} ({med(step_times[k]) / total:.0%})"
+                if k in step_times
+                else "—"
+                for k in order
+            ]
+        )
+    if 100_000 not in results:
+        note = (
+            "\n\n(quick mode: no 100,000-row history; the 60 s target is judged only in the "
+            "full run)"
+        )
+    else:
+        note = ""
+    main = table(
+        [
+            "history rows",
+            "wall time: read + validate + `train` (median)",
+            "reference: bare `HistGradientBoostingClassifier.fit` (same matrix)",
+            "ratio",
+            "target",
+            "verdict",
+            "peak RSS",
+            "runs",
+            "boosting iterations (bare fit)",
+        ],
+        rows,
+    )
+    step_table = table(
+        [
+            "history rows",
+            "read + validate",
+            "checks",
+            "leakage check",
+            "5-fold CV (5 fits)",
+            "holdout model (1 fit + drift)",
+            "final model (1 fit)",
+        ],
+        steps,
+    )
+    return main + note, step_table
+
+
+def report_scale(result: dict) -> tuple[str, str, dict]:
+    measured = result["measured"]
+    sizes = sorted(measured)
+    rows = []
+    for size in sizes:
+        m = measured[size]
+        rows.append(
+            [
+                fmt_int(size),
+                "measured",
+                fmt_s(m["seconds"]),
+                fmt_int(size / m["seconds"]),
+                fmt_mb(m["peak_mb"]),
+                fmt_s(m["io_seconds"]),
+                f"{m['seconds'] / m['io_seconds']:.0f}×",
+                "—",
+                "—",
+            ]
+        )
+    target_rows = TARGETS["scale_rows"]
+    a, b = sizes[-2], sizes[-1]
+    mem_slope = (measured[b]["peak_mb"] - measured[a]["peak_mb"]) / (b - a)
+    time_slope = (measured[b]["seconds"] - measured[a]["seconds"]) / (b - a)
+    if target_rows in measured:
+        peak, seconds, kind = (
+            measured[target_rows]["peak_mb"],
+            measured[target_rows]["seconds"],
+            "measured",
+        )
+        rows = [r for r in rows if r[0] != fmt_int(target_rows)]
+    else:
+        peak = measured[b]["peak_mb"] + mem_slope * (target_rows - b)
+        seconds = measured[b]["seconds"] + time_slope * (target_rows - b)
+        kind = f"**extrapolated** linearly from {fmt_int(a)} and {fmt_int(b)} rows"
+    io_per_row = measured[b]["io_seconds"] / b
+    rows.append(
+        [
+            fmt_int(target_rows),
+            kind,
+            fmt_s(seconds),
+            fmt_int(target_rows / seconds),
+            fmt_mb(peak),
+            f"{fmt_s(io_per_row * target_rows)} (scaled)",
+            f"{seconds / (io_per_row * target_rows):.0f}×",
+            "peak ≤ 1,500 MB",
+            verdict(peak <= TARGETS["scale_peak_mb"]),
+        ]
+    )
+    main = table(
+        [
+            "leads",
+            "how",
+            "wall time `prospect score FILE --out OUT.csv`",
+            "rows/s",
+            "peak RSS",
+            "reference: pandas `read_csv` + `to_csv` of the same file",
+            "ratio",
+            "target",
+            "verdict",
+        ],
+        rows,
+    )
+    main += (
+        f"\n\nMemory grows by {mem_slope * 1e6 / 1e3:,.1f} KB per lead between {fmt_int(a)} and "
+        f"{fmt_int(b)} rows: a streaming scorer would stay flat."
+    )
+    stages = result["stages"]
+    stage_rows = []
+    for name, s in stages["stages"].items():
+        stage_rows.append(
+            [
+                name,
+                s.get("calls", 1),
+                fmt_s(s["seconds"]),
+                f"{s['seconds'] / stages['total']:.0%}",
+                fmt_mb(s["rss_after_mb"]) if "rss_after_mb" in s else "—",
+                fmt_mb(s["peak_so_far_mb"]) if "peak_so_far_mb" in s else "—",
+            ]
+        )
+    stage_table = (
+        f"Stage profile of the same path in one process (`jobs.run_scoring` + "
+        f"`output.write_scores`, {stages['rows']:,} leads, {fmt_s(stages['total'])} in all, "
+        f"peak {fmt_mb(stages['peak_mb'])}, {fmt_mb(stages['rss_start_mb'])} after imports):\n\n"
+        + table(
+            ["stage", "calls", "time", "share", "RSS after the stage", "peak so far"], stage_rows
+        )
+    )
+    numbers = {
+        "peak": peak,
+        "seconds": seconds,
+        "slope_kb": mem_slope * 1e3,
+        "extrapolated": target_rows not in measured,
+    }
+    return main, stage_table, numbers
+
+
+def report_quality(result: dict) -> str:
+    rows = []
+    for size, r in result["models"].items():
+        size = int(size)
+        judged = size == 20_000
+        rows.append(
+            [
+                fmt_int(size),
+                f"{r['log_loss']:.4f}",
+                f"{r['bayes']:.4f}",
+                f"{r['log_loss'] / r['bayes']:.4f}",
+                f"{r['gap']:+.2%} ± {1.96 * r['gap_se']:.2%}",
+                "≤ +3 %" if judged else "—",
+                verdict(r["gap"] <= TARGETS["gap_at_20k"]) if judged else "—",
+                f"{r['ece']:.4f}",
+                f"{r['ece_truth']:.4f}",
+                f"{r['prior_log_loss']:.4f}",
+                f"{(r['prior_log_loss'] - r['log_loss']) / (r['prior_log_loss'] - r['bayes']):.0%}",
+            ]
+        )
+    first = next(iter(result["models"].values()))
+    note = (
+        f"\n\nTest set: {first['test_rows']:,} fresh generated prospects (seed {TEST_SEED}); the "
+        "limit is the log loss of the true probabilities from the truth file. ± is 1.96 standard "
+        "errors of the per-row difference. ECE: classwise, 10 bins "
+        "(`metrics.expected_calibration_error`); "
+        "the true probabilities' own ECE on the same rows is the finite-sample floor."
+    )
+    if 20_000 not in [int(s) for s in result["models"]]:
+        note += " (quick mode: no 20,000-row model; the 3 % target is judged only in the full run)"
+    return (
+        table(
+            [
+                "training rows",
+                "model log loss",
+                "Bayes limit (reference)",
+                "ratio",
+                "gap to the limit",
+                "target",
+                "verdict",
+                "ECE model",
+                "ECE of the true probabilities",
+                "no-model log loss (class shares)",
+                "learnable gap captured",
+            ],
+            rows,
+        )
+        + note
+    )
+
+
+def report_faithfulness(result: dict, default_size: int) -> tuple[str, str]:
+    rows = []
+    for size, r in result["models"].items():
+        for margin in MARGINS:
+            f = r["faithfulness"][str(margin)]
+            judged = int(size) == default_size and margin == CLEAR_MARGIN
+            share = f["share"]
+            rows.append(
+                [
+                    fmt_int(int(size)) + (" (default bundle)" if int(size) == default_size else ""),
+                    f"{margin:g}",
+                    f"{f['qualifying']:,} of {f['bad_rows']:,} "
+                    f"({f['by_outcome']['win_lose']:,} win_lose, "
+                    f"{f['by_outcome']['stalled']:,} stalled)",
+                    "—" if share is None else f"{share:.1%}",
+                    "—" if f["oracle_share"] is None else f"{f['oracle_share']:.1%}",
+                    "—" if f["same_outcome_share"] is None else f"{f['same_outcome_share']:.1%}",
+                    "≥ 90 %" if judged else "—",
+                    (
+                        verdict(share is not None and share >= TARGETS["faithfulness"])
+                        if judged
+                        else "—"
+                    ),
+                ]
+            )
+    main = table(
+        [
+            "model (training rows)",
+            "margin (nats)",
+            "qualifying rows (of realised win_lose/stalled)",
+            "product's `top_reason` = true reason",
+            "reference: the product's rule applied to the true contributions",
+            "product's largest reason for the realised outcome = true reason",
+            "target",
+            "verdict",
+        ],
+        rows,
+    )
+    default = result["models"][str(default_size)]
+    judged = default["faithfulness"][str(CLEAR_MARGIN)]
+    main += (
+        f"\n\nA prospect qualifies when its realised outcome is win_lose or stalled and, for that "
+        "outcome, its largest true reason contribution (centred over the test rows, as SHAP "
+        "values are relative to the average prospect) is positive and ahead of the second by at "
+        f"least the margin; the target is judged at {CLEAR_MARGIN} nats (odds × "
+        f"{2.718281828**CLEAR_MARGIN:.2f}). Most frequent misses of the default model at that "
+        "margin:\n\n"
+        + table(
+            ["true reason", "product's top_reason", "rows"],
+            [[m["true"], m["product"], m["rows"]] for m in judged["misses"]],
+        )
+    )
+    rank_rows = []
+    for name, r in default["rank"].items():
+        rank_rows.append(
+            [
+                f"`{name}`",
+                "truth constant (weight 0)" if r["truth_constant"] else f"{r['spearman']:.3f}",
+                f"{r['mean_abs_true']:.3f}",
+                f"{r['mean_abs_explained']:.3f}",
+            ]
+        )
+    pooled = {int(s): m["rank_pooled"] for s, m in result["models"].items()}
+    rank = (
+        f"Rank correlation (Spearman) between true (centred) and explained contributions over all "
+        f"{default['faith_rows']:,} test rows, default model; pooled over every reason × outcome "
+        "with a non-constant truth: "
+        + ", ".join(f"{p:.3f} ({fmt_int(s)}-row model)" for s, p in pooled.items())
+        + ".\n\n"
+        + table(
+            ["reason__outcome", "Spearman", "mean abs true (centred)", "mean abs explained"],
+            rank_rows,
+        )
+    )
+    credit_rows = []
+    for name, leads in default.get("credit", {}).items():
+        credit_rows.append(
+            [f"`{name}`"]
+            + [
+                f"`{lead['feature']}` ({lead['reason']}): {lead['correlation']:.2f}"
+                for lead in leads
+            ]
+            + [""] * (2 - len(leads))
+        )
+    rank += (
+        "\n\nWhere each true reason's credit lands (default model): the two features whose SHAP "
+        "values, in the same outcome's column, correlate most with the true contribution, with "
+        "the reason the pipeline maps them to.\n\n"
+        + table(["true reason__outcome", "closest feature", "second"], credit_rows)
+    )
+    return main, rank
+
+
+# --- main -------------------------------------------------------------------------------------
+
+
+def choose_threads(option: str) -> tuple[int | None, str]:
+    if option == "default":
+        inherited = os.environ.get("OMP_NUM_THREADS")
+        if inherited:
+            return None, f"{inherited}, inherited from the environment"
+        return None, "the libraries' default (all cores), as asked with --threads default"
+    threads = int(option)
+    note = f"{threads}"
+    if threads == 1:
+        note += (
+            " (the default: on a machine shared with other work, OpenMP's spinning threads "
+            "make multi-threaded predictions and fits many times slower and the ratios "
+            "meaningless; one thread per process is a lower bound for 2 cores)"
+        )
+    return threads, note
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="smaller sizes, fewer repeats (< 2 min)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help=f"Markdown results file (default: {DEFAULT_OUT.relative_to(REPO)} for a full run; "
+        "a quick run only prints unless --out is given)",
+    )
+    parser.add_argument(
+        "--threads",
+        default="1",
+        help="OMP_NUM_THREADS (OpenMP and OpenBLAS threads) of every measured process: a "
+        "number (default 1), or 'default' to leave the libraries' default (all cores) on an "
+        "idle machine",
+    )
+    parser.add_argument(
+        "--scale-rows",
+        type=int,
+        default=None,
+        help="also score this many leads file to file for real in part 4 (e.g. 1000000); "
+        "without it the 1,000,000-row figures are extrapolated",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary work folder (data, bundles, logs)"
+    )
+    parser.add_argument(
+        "--from-raw",
+        type=Path,
+        default=None,
+        help="render the tables again from a kept run's raw.json, without measuring",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    raw = load_raw(args.from_raw) if args.from_raw else measure(args)
+    out = args.out if args.out is not None else (None if raw["quick"] else DEFAULT_OUT)
+    printed, document = build(raw)
+    print(printed, flush=True)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(document)
+        print(f"written to {out}", file=sys.stderr)
+    return 0
+
+
+def measure(args: argparse.Namespace) -> dict:
+    """Run every part; return the raw measurements (also saved as ``raw.json`` in the work
+    folder, which ``--keep`` keeps and ``--from-raw`` renders again)."""
+    mode_name = "quick" if args.quick else "full"
+    mode = dict(MODES[mode_name])
+    if args.scale_rows:
+        mode["file_sizes"] = tuple(sorted({*mode["file_sizes"], args.scale_rows}))
+    started = time.perf_counter()
+    start_time = dt.datetime.now().astimezone()
+    load_start = os.getloadavg()
+    threads, why = choose_threads(args.threads)
+    workdir = Path(tempfile.mkdtemp(prefix="prospect-bench-"))
+    runner = Runner(workdir, threads, started)
+    log(f"threads: {why}", started)
+    log(f"{mode_name} run in {workdir}", started)
+    try:
+        paths = {
+            "history": {n: workdir / "data" / f"history_{n}.csv" for n in mode["train_sizes"]},
+            "leads": {
+                n: workdir / "data" / f"leads_{n}.csv"
+                for n in sorted({*mode["score_sizes"], *mode["file_sizes"], mode["stage_size"]})
+            },
+            "test": workdir / "data" / "test.csv",
+            "test_truth": workdir / "data" / "test_truth.csv",
+            "bundles": {
+                n: workdir
+                / "models"
+                / ("prospects" if n == mode["default_size"] else f"prospects_{n}")
+                for n in mode["train_sizes"]
+            },
+        }
+        files = [
+            {"rows": n, "seed": HISTORY_SEED, "out": str(p)} for n, p in paths["history"].items()
+        ]
+        files += [
+            {"rows": n, "seed": LEADS_SEED, "out": str(p), "new_leads": True}
+            for n, p in paths["leads"].items()
+        ]
+        files.append(
+            {
+                "rows": mode["test_rows"],
+                "seed": TEST_SEED,
+                "out": str(paths["test"]),
+                "truth_out": str(paths["test_truth"]),
+            }
+        )
+        log("generating histories, leads and the test set", started)
+        runner.task("prepare", {"files": files})
+        raw = {
+            "quick": args.quick,
+            "mode_name": mode_name,
+            "default_size": mode["default_size"],
+            "profile_size": mode["profile_size"],
+            "command": "python benchmarks/run.py"
+            + (" --quick" if args.quick else "")
+            + (f" --threads {args.threads}" if args.threads != "1" else "")
+            + (f" --scale-rows {args.scale_rows}" if args.scale_rows else ""),
+            "start_time": start_time.isoformat(),
+            "load_start": load_start[0],
+            "threads_note": why,
+            "threads": threads or "default",
+            "machine": machine(),
+            "versions": versions(),
+            "git": git_state(),
+        }
+        raw["training"] = part_training(runner, mode, paths)
+        raw["scoring"] = part_scoring(runner, mode, paths)
+        raw["cli"] = part_cli(runner, mode)
+        raw["scale"] = part_scale(runner, mode, paths, paths["bundles"][mode["default_size"]])
+        raw["quality"] = part_quality(runner, mode, paths)
+        raw["duration"] = time.perf_counter() - started
+        raw["load_end"] = os.getloadavg()[0]
+        raw["loads"] = runner.loads
+        (workdir / "raw.json").write_text(json.dumps(raw, indent=1, default=float))
+        log(f"done in {raw['duration'] / 60:.1f} min", started)
+        return raw
+    finally:
+        if args.keep:
+            log(f"work folder kept: {workdir} (raw measurements: raw.json)", started)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def load_raw(path: Path) -> dict:
+    """Read ``raw.json`` back, with the row counts as integer keys again."""
+    raw = json.loads(Path(path).read_text())
+    for key in ("training", "scoring"):
+        raw[key] = {int(k): v for k, v in raw[key].items()}
+    raw["scale"]["measured"] = {int(k): v for k, v in raw["scale"]["measured"].items()}
+    return raw
+
+
+def build(raw: dict) -> tuple[str, str]:
+    """The tables as printed, and the Markdown document with its header."""
+    training, scoring, cli = raw["training"], raw["scoring"], raw["cli"]
+    scale, quality = raw["scale"], raw["quality"]
+    main_training, step_training = report_training(training)
+    score_table = report_scoring(scoring)
+    profile = scoring[raw["profile_size"]]["profile"]
+    score_profile = report_profile(profile, "Explained scoring + output frame")
+    cli_table, cli_profile = report_cli(cli), report_cli_profile(cli)
+    scale_table, stage_table, scale_numbers = report_scale(scale)
+    quality_table = report_quality(quality)
+    faith_table, rank_table = report_faithfulness(quality, raw["default_size"])
+    findings = summary(raw, training, scoring, cli, scale_numbers, scale, quality, profile)
+    sections = [
+        ("1. Explained scoring throughput", score_table + "\n\n" + score_profile),
+        ("2. One lead from the CLI", cli_table + "\n\n" + cli_profile),
+        (
+            "3. Training",
+            main_training
+            + "\n\nWhere training time goes (median of the runs, share of the total):\n\n"
+            + step_training,
+        ),
+        ("4. Scale: 1,000,000 leads file to file", scale_table + "\n\n" + stage_table),
+        ("5. Quality against the Bayes limit", quality_table),
+        ("6. Faithfulness of the explanations", faith_table + "\n\n" + rank_table),
+        ("Summary", findings),
+    ]
+    printed = "\n".join(f"\n## {title}\n\n{text}" for title, text in sections)
+    document = render(raw, [sections[-1], *sections[:-1]])
+    return printed, document
+
+
+def summary(raw, training, scoring, cli, scale, scale_result, quality, profile) -> str:
+    """One paragraph per target, in the issue's order: the verdict, the measured bottleneck
+    where it is not met, and what would remove it (every figure comes from this run)."""
+    lines = []
+    # 1
+    parts, failed = [], []
+    for size, r in scoring.items():
+        rate = size / med(r["explained"])
+        ratio = med(r["explained"]) / med(r["plain"])
+        if not (
+            rate >= TARGETS["explained_rows_per_s"] and ratio <= TARGETS["explained_over_plain"]
+        ):
+            failed.append(fmt_int(size))
+        parts.append(f"{fmt_int(size)} leads: {fmt_int(rate)} rows/s, explained/plain {ratio:.1f}")
+    keys = profile["keys"]
+    score_s = keys["score.score (all of explained scoring)"]
+    shap_name, shap_s = max(
+        ((k, v) for k, v in keys.items() if k.startswith("TreeSHAP")), key=lambda kv: kv[1]
+    )
+    frame_s = keys["score.to_frame (output columns, plain words, advice)"]
+    drivers_s = keys["score.describe_drivers (per row)"]
+    hot = profile["own"][0]
+    status = "MET" if not failed else f"NOT MET at {', '.join(failed)} leads"
+    lines.append(
+        f"1. **Explained scoring — {status}** (≥ 10,000 rows/s and explained/plain ≤ 5): "
+        + "; ".join(parts)
+        + f". Profile at {fmt_int(profile['rows'])} rows ({profile['trees']:,} trees): "
+        f"TreeSHAP ({shap_name.split(': ', 1)[1]}) takes {shap_s / score_s:.0%} of "
+        f"`score.score`, the per-row drivers loop (`_top_reasons`) "
+        f"{keys[TOP_REASONS_KEY] / score_s:.0%}. Not in the target but in every file scored: "
+        f"the output frame (`to_frame`) costs {frame_s / score_s:.1f}× `score.score` again, "
+        f"{drivers_s / frame_s:.0%} of it in `describe_drivers`, which reads each prospect's "
+        f"values with a per-row `DataFrame.iloc` (largest own time: `{hot['function']}`, "
+        f"{fmt_s(hot['tottime'])} in {fmt_int(hot['ncalls'])} calls). What would remove it: "
+        "take the driver features' values as NumPy arrays once per chunk and format from those; "
+        "likewise build `_top_reasons`' drivers from a vectorised mask instead of a Python loop."
+    )
+    # 2
+    ref = med(cli["reference"])
+    ratio2 = med(cli["cli"]) / ref
+    floor = med(cli["floor"])
+    own = {m["module"]: m["cumulative_s"] for m in cli["imports"]["own_modules"]}
+    top_imports = ", ".join(
+        f"`{m['package']}` {m['self_s']:.2f} s" for m in cli["imports"]["packages"][:4]
+    )
+    text = (
+        f"2. **One lead from the CLI — {word(ratio2 <= TARGETS['cli_over_import_pandas'])}**: "
+        f"{fmt_s(med(cli['cli']))} vs {fmt_s(ref)} for `import pandas` "
+        f"({ratio2:.2f}×, target ≤ 1.5×)."
+    )
+    if ratio2 > TARGETS["cli_over_import_pandas"]:
+        text += (
+            f" Profile: imports take "
+            f"{cli['profile']['keys']['imports (importlib _find_and_load)']:.2f} s of the "
+            f"{cli['profile']['total']:.2f} s profiled (cProfile inflates both); own import time "
+            f"by package: {top_imports}."
+        )
+        if "prospect_predictor.train" in own:
+            text += (
+                f" `prospect_predictor.train` is imported ({own['prospect_predictor.train']:.2f} s "
+                "cumulative: scikit-learn's model selection and metrics, SciPy) although scoring "
+                "never trains."
+            )
+        text += (
+            " Importing just what unpickling the bundle's scikit-learn Pipeline needs takes "
+            f"{fmt_s(floor)} = {floor / ref:.2f}× the reference. What would remove it: import "
+            "training code lazily (a part of the gap), and, to reach 1.5×, score a lead without "
+            "importing scikit-learn or SciPy at all: store the encoder's categories and the "
+            "trees as plain arrays in the bundle (depth-2 trees are small lookup tables that "
+            "give both the logits and the exact SHAP values), so that `--lead` needs only NumPy "
+            "and pandas."
+        )
+    lines.append(text)
+    # 3
+    if 100_000 in training:
+        r = training[100_000]
+        t = med([run["total"] for run in r["runs"]])
+        ok3 = t <= TARGETS["train_100k_seconds"]
+        bare = med([b["seconds"] for b in r["bare"]])
+        cv = med(
+            [sum(v for k, v in run["steps"].items() if k.startswith("cross")) for run in r["runs"]]
+        )
+        threads = raw.get("threads", raw["threads_note"].split()[0])
+        text = (
+            f"3. **Training 100,000 rows — {word(ok3)}**: {fmt_s(t)} (target ≤ 60 s), "
+            f"{med(r['ratios']):.1f}× the bare estimator's fit ({fmt_s(bare)}); peak "
+            f"{fmt_mb(r['peak_train_mb'])}; OMP_NUM_THREADS={threads}."
+        )
+        if not ok3:
+            text += (
+                f" Profile (step table): 7 fits (5 CV folds {fmt_s(cv)}, holdout model, final "
+                "model) are nearly all of it; each is about one bare fit. What would remove it: "
+                "fewer fits at this size (3 folds; or calibrate on the holdout model's "
+                "predictions instead of out-of-fold ones), or run the folds in parallel "
+                "processes with one OpenMP thread each."
+            )
+            if str(threads) == "1":
+                text += (
+                    " Measured with one thread per process on a shared machine; on 2 idle "
+                    "cores each fit may be faster: rerun with `--threads default` on an idle "
+                    "machine before deciding."
+                )
+        lines.append(text)
+    else:
+        lines.append("3. Training 100,000 rows — n/a in quick mode (judged in the full run).")
+    # 4
+    ok4 = scale["peak"] <= TARGETS["scale_peak_mb"]
+    stages = scale_result["stages"]
+    rows = stages["rows"]
+    grew = []
+    previous = stages["rss_start_mb"]
+    for name, st in stages["stages"].items():
+        if "rss_after_mb" in st:
+            grew.append((st["rss_after_mb"] - previous, name))
+            previous = st["rss_after_mb"]
+    big = sorted(grew, reverse=True)[:3]
+    slowest = sorted(
+        ((st["seconds"], name) for name, st in stages["stages"].items()), reverse=True
+    )[:2]
+    text = (
+        f"4. **Scale, 1,000,000 leads — {word(ok4)}**: peak {fmt_mb(scale['peak'])} "
+        f"(target ≤ 1,500 MB), {fmt_s(scale['seconds'])} "
+        f"({fmt_int(TARGETS['scale_rows'] / scale['seconds'])} rows/s)"
+        + (" — extrapolated, see the table" if scale["extrapolated"] else "")
+        + f". Memory grows {scale['slope_kb']:,.1f} KB per lead: `prospect score FILE` does "
+        "not stream."
+    )
+    if not ok4:
+        text += (
+            f" Stage profile ({fmt_int(rows)} leads): the largest memory steps are "
+            + ", ".join(f"{name} (+{mb:,.0f} MB)" for mb, name in big)
+            + "; the slowest stages "
+            + ", ".join(f"{name} ({sec / stages['total']:.0%})" for sec, name in slowest)
+            + ". `jobs.run_scoring` reads and validates the whole file, scores it in chunks of "
+            "5,000 but keeps every chunk's output frame, concatenates them, and builds JSON "
+            "records for every row even for CSV output. What would remove it: read the file in "
+            "chunks (`pandas.read_csv(chunksize=…)` or pyarrow record batches), validate, score "
+            "and format each chunk and append it to the output file, build JSON records only for "
+            "`--format json`, and compute drift from per-chunk bin counts."
+        )
+    lines.append(text)
+    # 5
+    models = quality["models"]
+    if "20000" in models:
+        q = models["20000"]
+        lines.append(
+            f"5. **Quality at 20,000 rows — {word(q['gap'] <= TARGETS['gap_at_20k'])}**: log "
+            f"loss {q['log_loss']:.4f} vs the Bayes limit {q['bayes']:.4f} ({q['gap']:+.2%} "
+            f"± {1.96 * q['gap_se']:.2%}, target ≤ +3 %); ECE {q['ece']:.4f} (the true "
+            f"probabilities' own ECE on the same rows: {q['ece_truth']:.4f}). Same model as "
+            "parts 1, 2, 4 and 6."
+        )
+    else:
+        lines.append("5. Quality at 20,000 rows — n/a in quick mode (judged in the full run).")
+    # 6
+    d = models[str(raw["default_size"])]
+    f = d["faithfulness"][str(CLEAR_MARGIN)]
+    ok6 = f["share"] is not None and f["share"] >= TARGETS["faithfulness"]
+    text = (
+        f"6. **Faithfulness — {word(ok6)}**: {f['share']:.1%} of {f['qualifying']:,} "
+        f"qualifying prospects (realised win_lose or stalled, top true reason > 0 and ahead of "
+        f"the next by ≥ {CLEAR_MARGIN} nats) get the true reason as `top_reason` (target "
+        f"≥ 90 %); pooled rank correlation {d['rank_pooled']:.3f}."
+    )
+    if not ok6:
+        text += (
+            f" Measured causes: (a) the product's selection rule — the largest reason over both "
+            f"bad outcomes — applied to the *true* contributions reaches only "
+            f"{f['oracle_share']:.1%}: it may name a reason for the other bad outcome than the "
+            f"one that happened (the product's own largest reason for the realised outcome "
+            f"matches {f['same_outcome_share']:.1%})."
+        )
+        if f["misses"]:
+            top_miss = f["misses"][0]
+            text += (
+                f" (b) The most frequent miss is true {top_miss['true']} → reported "
+                f"{top_miss['product']} ({top_miss['rows']} of "
+                f"{f['qualifying'] - round(f['share'] * f['qualifying'])} misses)."
+            )
+            crossing = [
+                (outcome, lead)
+                for outcome in ("win_lose", "stalled")
+                for lead in d.get("credit", {}).get(f"{top_miss['true']}__{outcome}", [])[:1]
+                if lead["reason"] == top_miss["product"]
+            ]
+            if crossing:
+                outcome, lead = crossing[0]
+                text += (
+                    f" The true {top_miss['true']} contribution to {outcome} is followed most "
+                    f"closely by the SHAP values of `{lead['feature']}` (correlation "
+                    f"{lead['correlation']:.2f}), a feature the pipeline maps to "
+                    f"{lead['reason']}: exact SHAP splits an interaction's credit between its "
+                    f"features, and this interaction joins features of two reasons. What would "
+                    f"remove it: a derived feature that carries the pair (for product_mismatch, "
+                    f"whether the proposed product serves the need) mapped to "
+                    f"{top_miss['true']}, or mapping the interacting features to one reason — "
+                    "a pipeline/model change, to be judged together with part 5."
+                )
+        weakest = min(
+            (
+                (v["spearman"], k, v)
+                for k, v in d["rank"].items()
+                if v["spearman"] is not None and not k.startswith("context")
+            ),
+            key=lambda item: item[0],
+        )
+        text += (
+            f" Weakest rank correlation: `{weakest[1]}` {weakest[0]:.2f} (mean |explained| "
+            f"{weakest[2]['mean_abs_explained']:.2f} vs true {weakest[2]['mean_abs_true']:.2f})."
+            " (a) is a product decision (which bad outcome the top reason speaks for), not a "
+            "defect of the explanations."
+        )
+    lines.append(text)
+    return "\n\n".join(lines)
+
+
+def render(raw: dict, sections: list[tuple[str, str]]) -> str:
+    info, libs = raw["machine"], raw["versions"]
+    loads = raw.get("loads") or [raw["load_start"]]
+    start_time = dt.datetime.fromisoformat(raw["start_time"])
+    size = f"{raw['default_size']:,}"
+    cores = info["cpu_count"]
+    header = [
+        "# Benchmarks: speed, memory, quality, faithfulness (issue 7)",
+        "",
+        f"Generated by `{raw['command']}` on {start_time:%Y-%m-%d %H:%M %Z}; "
+        f"{raw['mode_name']} run, {raw['duration'] / 60:.1f} min. Do not edit by hand.",
+        "",
+        f"- Machine: {info.get('cpu', 'unknown CPU')}, {cores} cores "
+        f"({info['usable_cores']} usable), {info.get('memory_gb', 0):.1f} GB memory; "
+        f"{info['platform']}",
+        f"- Load average (1 min): {raw['load_start']:.2f} at the start, {raw['load_end']:.2f} at "
+        f"the end, {min(loads):.2f}–{max(loads):.2f} when each measured process started (on "
+        f"{cores} cores, a load above {cores} means other processes were competing)",
+        f"- Threads (OMP_NUM_THREADS of every measured process): {raw['threads_note']}",
+        f"- Code: git {raw['git']}",
+        "- Libraries: " + ", ".join(f"{k} {v}" for k, v in libs.items()),
+        f"- Python {info['python']}",
+        "",
+        f"One model throughout: trained by `train.train` on the {size}-row generated history "
+        f"(seed {HISTORY_SEED}), exported as the default bundle `models/prospects/` with "
+        "`bundle.export_bundle` and `jobs.bundle_metadata` (the files `prospect train` exports, "
+        f"without MLflow). Parts 1, 2 and 4 score that bundle, parts 5 and 6 judge it, and it is "
+        f"the {size}-row line of part 3. Every speed figure is the median of the runs shown, "
+        "next to a reference measured in the same run; peak memory is the peak resident set "
+        "size of the measuring process (`ru_maxrss`, interpreter and libraries included).",
+    ]
+    body = []
+    for title, text in sections:
+        body += ["", f"## {title}", "", text]
+    return "\n".join(header + body) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
