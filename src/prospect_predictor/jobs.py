@@ -11,12 +11,15 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from prospect_predictor.pipeline import Pipeline, load_pipeline, pipeline_summary
-from prospect_predictor.train import History, TrainingResult, load_history, train
+
+if TYPE_CHECKING:  # training pulls in scikit-learn's model selection and SciPy: scoring
+    from prospect_predictor.train import History, TrainingResult  # does not need them
 
 Progress = Callable[[str], None]
 MODELS_DIR = Path("models")
@@ -48,34 +51,62 @@ def run_training(
 ) -> TrainingReport:
     """Train on ``data``, record the run in MLflow, export the bundle if it is champion."""
     from prospect_predictor import tracking
+    from prospect_predictor.train import load_history, train
 
     progress("checking the pipeline and the history")
     pipeline = load_pipeline(pipeline_path)
     history = load_history(pipeline, data)
     result = train(pipeline, history, family=family, progress=progress)
 
-    progress("explaining the model and drawing charts")
-    with tracking.new_artifacts_dir() as folder:
-        artifacts = Path(folder)
-        profile = write_artifacts(artifacts, pipeline, history, result)
-        progress("recording the run in MLflow")
-        tracked = tracking.log_training_run(
-            experiment=pipeline.name,
-            model_name=pipeline.name,
-            params=run_params(pipeline, history, result),
-            metrics=run_metrics(result),
-            artifacts_dir=artifacts,
-            model=result.model,
-            input_example=tracking.typical_input_example(
-                history.features, pipeline.feature_types()
-            ),
-            tags={"kind": "training", "family": result.family},
-        )
+    tracked, profile = record_model(
+        pipeline, history, result, {"kind": "training"}, progress=progress
+    )
     exported = None
     if not tracked.champion_version:  # the first version becomes champion
         progress("exporting the champion bundle")
         exported = export_champion(pipeline, result, history, tracked, profile)
         tracking.set_champion(tracked, {"promoted": "true", "promotion": "first version"})
+    return _training_report(pipeline, history, result, tracked, exported)
+
+
+def record_model(
+    pipeline: Pipeline,
+    history: History,
+    result: TrainingResult,
+    tags: dict[str, str],
+    extra_metrics: dict[str, float] | None = None,
+    extra_files: dict[str, object] | None = None,
+    progress: Progress = lambda step: None,
+):
+    """Charts and files, then one MLflow run with the model registered (alias untouched).
+    Returns the tracked version and the training data profile."""
+    from prospect_predictor import tracking
+
+    progress("explaining the model and drawing charts")
+    with tracking.new_artifacts_dir() as folder:
+        artifacts = Path(folder)
+        profile = write_artifacts(artifacts, pipeline, history, result)
+        for name, content in (extra_files or {}).items():
+            _write_json(artifacts / name, content)
+        progress("recording the run in MLflow")
+        tracked = tracking.log_training_run(
+            experiment=pipeline.name,
+            model_name=pipeline.name,
+            params=run_params(pipeline, history, result),
+            metrics={**run_metrics(result), **(extra_metrics or {})},
+            artifacts_dir=artifacts,
+            model=result.model,
+            input_example=tracking.typical_input_example(
+                history.features, pipeline.feature_types()
+            ),
+            tags={"family": result.family, **tags},
+        )
+    return tracked, profile
+
+
+def _training_report(pipeline, history, result, tracked, exported) -> TrainingReport:
+    from prospect_predictor import tracking
+
     return TrainingReport(
         pipeline,
         history,
@@ -105,6 +136,7 @@ def run_comparison(
     """Train each family on the same folds and holdout; one MLflow run per family in the
     experiment ``<name>-comparison``. Nothing is registered or exported."""
     from prospect_predictor import tracking
+    from prospect_predictor.train import load_history, train
 
     pipeline = load_pipeline(pipeline_path)
     history = load_history(pipeline, data)
@@ -521,6 +553,7 @@ def run_retrain(
     from prospect_predictor.bundle import load_bundle
     from prospect_predictor.errors import ProspectError
     from prospect_predictor.evaluate import promotion_gate
+    from prospect_predictor.train import load_history, train
 
     if force and not (reason or "").strip():
         raise ProspectError("--force needs --reason TEXT: the reason is recorded in the run")
@@ -563,37 +596,25 @@ def run_retrain(
             )
     promote = champion is None or force or (gate is not None and gate.passed)
 
-    progress("explaining the challenger and drawing charts")
-    with tracking.new_artifacts_dir() as artifacts_folder:
-        artifacts = Path(artifacts_folder)
-        profile = write_artifacts(artifacts, pipeline, history, result)
-        _write_json(artifacts / "drift.json", {"warnings": drift})
-        if gate is not None:
-            _write_json(artifacts / "promotion_gate.json", gate.to_dict())
-        metrics = run_metrics(result)
-        if champion_metrics is not None:
-            metrics.update({f"champion_{k}": v for k, v in champion_metrics.items()})
-        progress("recording the challenger in MLflow")
-        tags = {
-            "kind": "retrain",
-            "family": result.family,
-            "gate": "none" if gate is None else ("passed" if gate.passed else "failed"),
-            "drift_warnings": str(len(drift)),
-        }
-        if champion is not None:
-            tags["champion_version"] = str(champion.metadata["mlflow"]["model_version"])
-        tracked = tracking.log_training_run(
-            experiment=pipeline.name,
-            model_name=pipeline.name,
-            params=run_params(pipeline, history, result),
-            metrics=metrics,
-            artifacts_dir=artifacts,
-            model=result.model,
-            input_example=tracking.typical_input_example(
-                history.features, pipeline.feature_types()
-            ),
-            tags=tags,
-        )
+    tags = {
+        "kind": "retrain",
+        "gate": "none" if gate is None else ("passed" if gate.passed else "failed"),
+        "drift_warnings": str(len(drift)),
+    }
+    if champion is not None:
+        tags["champion_version"] = str(champion.metadata["mlflow"]["model_version"])
+    files: dict[str, object] = {"drift.json": {"warnings": drift}}
+    if gate is not None:
+        files["promotion_gate.json"] = gate.to_dict()
+    tracked, profile = record_model(
+        pipeline,
+        history,
+        result,
+        tags,
+        extra_metrics={f"champion_{k}": v for k, v in (champion_metrics or {}).items()},
+        extra_files=files,
+        progress=progress,
+    )
     previous = tracked.champion_version or None
     exported = None
     if promote:
@@ -609,17 +630,7 @@ def run_retrain(
         )
     else:
         tracking.tag_run(tracked.run_id, {"promoted": "false"})
-    training = TrainingReport(
-        pipeline,
-        history,
-        result,
-        tracked.run_id,
-        tracked.version,
-        tracked.champion_version,
-        tracked.is_champion,
-        exported,
-        tracking.ui_command(),
-    )
+    training = _training_report(pipeline, history, result, tracked, exported)
     return RetrainReport(training, gate, champion_metrics, promote, force, previous, drift)
 
 

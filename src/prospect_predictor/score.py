@@ -139,16 +139,22 @@ def _top_reasons(values, reasons, features, feature_reasons, classes, candidates
 
 
 def describe_drivers(
-    scores: Scores, row: int, feature_types: dict, units: dict, lang: str
+    scores: Scores,
+    row: int,
+    feature_types: dict,
+    units: dict,
+    lang: str,
+    values: dict | None = None,
 ) -> list[str]:
-    """The top reason's drivers in plain words, e.g. ``3 postponements``."""
+    """The top reason's drivers in plain words, e.g. ``3 postponements``. ``values``: the
+    row's features as a dict when the caller has them (indexing a frame row by row is
+    what made the output frame slow: measured 85 % of scoring 10,000 rows)."""
+    if not scores.top_drivers[row]:
+        return []
+    values = scores.feature_values.iloc[row].to_dict() if values is None else values
     return [
         texts.describe_feature(
-            name,
-            scores.feature_values.iloc[row][name],
-            lang,
-            kind=feature_types[name],
-            unit=units.get(name),
+            name, values[name], lang, kind=feature_types[name], unit=units.get(name)
         )
         for name, _ in scores.top_drivers[row]
     ]
@@ -184,7 +190,8 @@ def to_frame(
             else:
                 out[name] = np.nan  # no feature for this reason, or outcome not modelled
     out["top_drivers"] = [
-        "; ".join(describe_drivers(scores, i, feature_types, units, lang)) for i in range(len(out))
+        "; ".join(describe_drivers(scores, i, feature_types, units, lang, row))
+        for i, row in enumerate(scores.feature_values.to_dict(orient="records"))
     ]
     out["advice"] = [advice_for(scores, i, lang) for i in range(len(out))]
     out["no_data_reasons"] = ", ".join(r for r in REASONS if r not in scores.reasons)
