@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib.metadata
 import json
 import os
 import platform
@@ -234,12 +233,10 @@ def machine() -> dict:
 
 
 def versions() -> dict[str, str]:
-    found = {}
-    for name in LIBRARIES:
-        try:
-            found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            found[name] = "not installed"
+    from prospect_predictor.bundle import library_versions
+
+    found = library_versions(LIBRARIES)
+    found.pop("python")  # reported on its own line of the header
     return found
 
 

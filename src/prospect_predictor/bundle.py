@@ -56,10 +56,11 @@ class Bundle:
     metadata: dict
 
 
-def library_versions() -> dict[str, str]:
-    """The running Python and the installed versions of the libraries a pickle depends on."""
+def library_versions(packages: tuple[str, ...] = VERSIONED_PACKAGES) -> dict[str, str]:
+    """The running Python and the installed versions of ``packages`` (by default the
+    libraries a pickle depends on); a missing one is reported as "not installed"."""
     versions = {"python": platform.python_version()}
-    for package in VERSIONED_PACKAGES:
+    for package in packages:
         try:
             versions[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:

@@ -8,7 +8,7 @@ import numpy as np
 
 from prospect_predictor import texts
 from prospect_predictor.domain import BAD_OUTCOMES, CONTEXT, REASONS
-from prospect_predictor.score import advice_for, describe_drivers
+from prospect_predictor.score import advice_for, column_units, describe_drivers
 
 
 def main_bad_outcome(report) -> str:
@@ -69,7 +69,7 @@ def render_explanation(report, console) -> None:
     features.add_column(ui("value", lang))
     for outcome in outcomes:
         features.add_column(texts.outcome_label(outcome, lang), justify="right")
-    units = {n: c.get("unit") for n, c in metadata["schema"]["columns"].items()}
+    units = column_units(metadata)
     order = np.argsort(-np.abs(scores.values[0]).max(axis=1))
     for j in order:
         name = scores.features[j]
@@ -106,7 +106,7 @@ def waterfall(report, path: Path) -> Path:
     scores, lang, metadata = report.scores[0], report.lang, report.metadata
     outcome = main_bad_outcome(report)
     k = scores.classes.index(outcome)
-    units = {n: c.get("unit") for n, c in metadata["schema"]["columns"].items()}
+    units = column_units(metadata)
     parts = [
         (
             texts.describe_feature(

@@ -138,6 +138,11 @@ def _top_reasons(values, reasons, features, feature_reasons, classes, candidates
     return top_reason, top_outcome, drivers
 
 
+def column_units(metadata: dict) -> dict[str, str | None]:
+    """Each schema column's unit (e.g. EUR), for describing values in plain words."""
+    return {name: spec.get("unit") for name, spec in metadata["schema"]["columns"].items()}
+
+
 def describe_drivers(
     scores: Scores,
     row: int,
@@ -173,7 +178,7 @@ def to_frame(
 ) -> pd.DataFrame:
     """One row per prospect with the documented, stable columns (see docs/scoring.md)."""
     feature_types = metadata["feature_types"]
-    units = {n: c.get("unit") for n, c in metadata["schema"]["columns"].items()}
+    units = column_units(metadata)
     out = pd.DataFrame({"prospect_id": scores.ids})
     for outcome in OUTCOMES:
         out[f"p_{outcome}"] = (
