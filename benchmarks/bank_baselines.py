@@ -146,7 +146,9 @@ def baseline_frames(pipeline, features, levels):
     import numpy as np
     import pandas as pd
 
-    types = pipeline.feature_types()
+    # the export's columns only: a derived feature (pipeline [derived]) is the product's
+    # own feature engineering, which a plain baseline does not get
+    types = {n: k for n, k in pipeline.feature_types().items() if n not in pipeline.derived}
     native = {}
     for name, kind in types.items():
         column = features[name]
@@ -162,6 +164,21 @@ def baseline_frames(pipeline, features, levels):
         c = native[name].cat.codes.astype("float64")
         codes[name] = c.where(c >= 0, np.nan)
     return native, codes.astype("float64"), is_category
+
+
+def derived_note(pipeline) -> str:
+    """Which features the product computes itself (and the baselines do not get)."""
+    if not pipeline.derived:
+        return ""
+    names = ", ".join(
+        f"`{name}` from {' and '.join(f'`{c}`' for c in spec.inputs())}"
+        for name, spec in pipeline.derived.items()
+    )
+    columns = len(pipeline.features) - len(pipeline.derived)
+    return (
+        f"derived by the product (pipeline `[derived]`): {names}; the baselines get the "
+        f"export's {columns} feature columns, without the derived ones; "
+    )
 
 
 def category_levels(pipeline, features) -> dict[str, list[str]]:
@@ -504,8 +521,9 @@ def main(argv: list[str] | None = None) -> int:
         "data": f"`{data.name}`, sha256 `{history.sha256}`, {len(y):,} rows "
         f"({(y == yes).sum():,} yes = {pct((y == yes).mean())})",
         "pipeline": f"`pipelines/bank_marketing.toml`, sha256 `{sha256(PIPELINE)}`; "
-        f"{len(pipeline.features)} features ({', '.join(pipeline.features)}); `duration` "
-        "excluded (leakage), `age`, `marital` protected",
+        f"{len(pipeline.features)} features ({', '.join(pipeline.features)}); "
+        + derived_note(pipeline)
+        + "`duration` excluded (leakage), `age`, `marital` protected",
         "rows per split": f"older rows (CV and the holdout models' training) {n_train:,} "
         f"({pct((y_train == yes).mean())} yes), in {rules.folds} stratified folds of "
         f"{fold_sizes} (shuffle, seed {seed}); time-based holdout ({holdout_kind}: newest "

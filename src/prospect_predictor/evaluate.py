@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from prospect_predictor.errors import InputFileError
-from prospect_predictor.leads import schema_of
+from prospect_predictor.leads import schema_of, with_derived
 from prospect_predictor.metrics import classification_metrics
 from prospect_predictor.validate import validate_file
 
@@ -46,7 +46,7 @@ def read_labelled(path: str | Path, metadata: dict) -> Labelled:
             f"outcome this model predicts ({', '.join(metadata['classes'])}); rows {rows}"
         )
     return Labelled(
-        report.frame[metadata["features"]],
+        with_derived(report.frame, metadata)[metadata["features"]],
         outcomes.to_numpy(dtype=object),
         str(path),
         file_sha256(path),

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from prospect_predictor.derived import add_derived, input_columns
 from prospect_predictor.errors import InputFileError, ProspectError
 from prospect_predictor.schema import Schema
 from prospect_predictor.tableio import read_table
@@ -61,7 +62,7 @@ def read_leads(path: str | Path, metadata: dict) -> Leads:
     rejects = table.frame[bad].copy()
     rejects.insert(0, "problems", ["; ".join(problems[r]) for r in np.flatnonzero(bad) + 1])
     rejects.insert(0, "row", np.flatnonzero(bad) + 1)
-    good = report.frame[~bad]
+    good = with_derived(report.frame[~bad], metadata)
     if good.empty:
         raise InputFileError(
             f"{path}: no row can be scored; every row has a problem:\n" + "\n".join(report.lines())
@@ -70,9 +71,21 @@ def read_leads(path: str | Path, metadata: dict) -> Leads:
 
 
 def unused_columns(schema: Schema, metadata: dict) -> frozenset[str]:
-    """Columns the model does not need to score: all but its features and the id."""
-    needed = set(metadata["features"]) | {metadata.get("id_column")}
+    """Columns the model does not need to score: all but the id and the columns its
+    features are, or are computed from."""
+    needed = set(model_columns(metadata)) | {metadata.get("id_column")}
     return frozenset(c for c in schema.columns if c not in needed)
+
+
+def model_columns(metadata: dict) -> list[str]:
+    """The columns of the export a model reads: its features, and the columns its derived
+    features are computed from (bundles made before derived features have none)."""
+    return input_columns(list(metadata["features"]), metadata.get("derived", {}))
+
+
+def with_derived(frame: pd.DataFrame, metadata: dict) -> pd.DataFrame:
+    """A validated frame with the model's derived features computed (see derived.py)."""
+    return add_derived(frame, metadata.get("derived", {}), schema_of(metadata))
 
 
 def _short(kind: str) -> str:
@@ -97,7 +110,7 @@ def lead_from_json(text: str, metadata: dict) -> Leads:
     if not isinstance(given, dict):
         raise ProspectError('--lead: expected a JSON object like {"postponements": 3}')
     schema = schema_of(metadata)
-    features = list(metadata["features"])
+    features = model_columns(metadata)
     id_column = metadata.get("id_column")
     known = {c for c, spec in schema.columns.items() if spec.role != "outcome"}
     unknown_keys = [k for k in given if k not in known]
@@ -124,4 +137,6 @@ def lead_from_json(text: str, metadata: dict) -> Leads:
             "--lead is not valid:\n" + "\n".join(f"error: --lead: {p.message}" for p in errors)
         )
     unknown = [name for name in features if given.get(name) is None]
-    return Leads(report.frame, np.array([1]), pd.DataFrame(), report, unknown)
+    return Leads(
+        with_derived(report.frame, metadata), np.array([1]), pd.DataFrame(), report, unknown
+    )

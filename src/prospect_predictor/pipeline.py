@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from prospect_predictor.derived import DERIVED_TYPES, DerivedSpec, check_specs
 from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
 from prospect_predictor.errors import ConfigError
 from prospect_predictor.schema import BUILTIN_SCHEMAS, Schema, load_schema
@@ -90,6 +91,9 @@ class PipelineConfig(_Strict):
     date_column: str | None = None
     outcome: OutcomeConfig = Field(default_factory=OutcomeConfig)
     features: dict[str, str]
+    derived: dict[str, DerivedSpec] = Field(
+        default_factory=dict, description="features computed from the columns (derived.py)"
+    )
     excluded: list[str] = Field(default_factory=list)
     protected: list[str] = Field(default_factory=list)
     allow_protected: list[str] = Field(default_factory=list)
@@ -138,8 +142,22 @@ class Pipeline:
         declared = self.schema.columns_with_role("protected")
         return declared + [c for c in self.config.protected if c not in declared]
 
+    @property
+    def derived(self) -> dict:
+        return dict(self.config.derived)
+
+    def derived_metadata(self) -> dict[str, dict]:
+        """The derived features as plain values, for the bundle's metadata."""
+        return {name: spec.model_dump(mode="json") for name, spec in self.config.derived.items()}
+
     def feature_types(self) -> dict[str, str]:
-        return {name: self.schema.columns[name].type for name in self.features}
+        derived = self.config.derived
+        return {
+            name: DERIVED_TYPES[derived[name].kind]
+            if name in derived
+            else self.schema.columns[name].type
+            for name in self.features
+        }
 
     def classes_in_mapping(self) -> list[str]:
         mapped = set(self.config.outcome.labels.values())
@@ -220,9 +238,26 @@ def _check_against_schema(config: PipelineConfig, schema: Schema) -> list[str]:
         config.id_column or schema.id_column,
         config.date_column or schema.date_column,
     }
+    problems += check_specs(config.derived, schema)
+    for name, spec in config.derived.items():
+        if name not in config.features:
+            problems.append(
+                f"derived.{name}: not used; map it to one of {choices} under [features]"
+            )
+        for column in spec.inputs():
+            if column in config.excluded:
+                problems.append(
+                    f"derived.{name}: computed from {column!r}, which is excluded; a derived "
+                    "feature cannot bring back an excluded column"
+                )
+            if column in protected and column not in config.allow_protected:
+                problems.append(
+                    f"derived.{name}: computed from {column!r}, a protected attribute; "
+                    "remove it, or list it in allow_protected to use it explicitly"
+                )
     for name, reason in config.features.items():
         key = f"features.{name}"
-        if name not in columns:
+        if name not in columns and name not in config.derived:
             problems.append(f"{key}: not a column of schema {schema.name!r}")
         elif name in not_features:
             problems.append(f"{key}: the id, date and outcome columns cannot be features")
@@ -241,11 +276,13 @@ def _check_against_schema(config: PipelineConfig, schema: Schema) -> list[str]:
         for name in getattr(config, key):
             if name not in columns:
                 problems.append(f"{key}: {name!r} is not a column of schema {schema.name!r}")
+    derived_inputs = {c for spec in config.derived.values() for c in spec.inputs()}
     undecided = [
         name
         for name, spec in columns.items()
         if spec.role == "feature"
         and name not in config.features
+        and name not in derived_inputs
         and name not in config.excluded
         and name not in protected
     ]

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
+from prospect_predictor.derived import add_derived
 from prospect_predictor.domain import OUTCOMES
 from prospect_predictor.errors import InputFileError, ProspectError
 from prospect_predictor.metrics import classification_metrics
@@ -105,7 +106,7 @@ def load_history(pipeline: Pipeline, path: str | Path) -> History:
     dates = frame[pipeline.date_column] if pipeline.date_column else None
     return History(
         source=str(path),
-        features=frame[pipeline.features],
+        features=add_derived(frame, pipeline.derived, pipeline.schema)[pipeline.features],
         outcomes=outcomes.to_numpy(dtype=object),
         dates=dates,
         sha256=file_sha256(path),

@@ -112,3 +112,30 @@ def test_leakage_guard_stops_duration_unless_allowed(sample, tmp_path, trained_b
 def test_the_file_is_read_as_published():
     frame = pd.read_csv(BANK, sep=";", nrows=3)
     assert list(frame.columns)[-1] == "y"
+
+
+def test_the_derived_day_of_year_is_computed_when_scoring_one_lead(trained_bank, run_cli):
+    folder, report = trained_bank
+    assert "day_of_year" in report.result.model.feature_names
+    model = folder / "models" / "bank_marketing"
+    lead = {"month": "may", "day": 15, "campaign": 3, "poutcome": "failure", "balance": 120}
+    scored = run_cli("score", "--lead", json.dumps(lead), "--model", model, "--format", "json")
+    assert scored.exit_code == 0, scored.output
+    (record,) = json.loads(scored.stdout)
+    assert "day_of_year" not in record["unknown_fields"]
+    later = run_cli(
+        "score",
+        "--lead",
+        json.dumps({**lead, "month": "oct"}),
+        "--model",
+        model,
+        "--format",
+        "json",
+    )
+    (moved,) = json.loads(later.stdout)
+    # the same prospect called in October instead of May: the date changes the score
+    assert moved["p_win_win"] != record["p_win_win"]
+    # the derived feature is the product's, not a field of the export
+    given = run_cli("score", "--lead", json.dumps({**lead, "day_of_year": 135}), "--model", model)
+    assert given.exit_code != 0
+    assert "unknown field(s) 'day_of_year'" in given.output

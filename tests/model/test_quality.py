@@ -125,5 +125,6 @@ def test_deeper_trees_fall_back_to_shap(model_on_20k):
     with pytest.raises(Unsupported):
         CompiledTrees(deep.model.pipeline[-1])
     values, base = feature_contributions(deep.model, history.features.head(200))
-    assert np.allclose(base + values.sum(axis=1), deep.model.logits(history.features.head(200)),
-                       atol=1e-6)
+    assert np.allclose(
+        base + values.sum(axis=1), deep.model.logits(history.features.head(200)), atol=1e-6
+    )
