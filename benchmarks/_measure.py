@@ -326,6 +326,7 @@ def task_quality(args: dict) -> dict:
     import pandas as pd
 
     from prospect_predictor.bundle import load_bundle
+    from prospect_predictor.derived import add_derived
     from prospect_predictor.domain import BAD_OUTCOMES, CONTEXT, OUTCOMES, REASONS
     from prospect_predictor.metrics import expected_calibration_error, multiclass_log_loss
     from prospect_predictor.pipeline import load_pipeline
@@ -335,7 +336,8 @@ def task_quality(args: dict) -> dict:
     pipeline = load_pipeline(None)
     report = validate_file(args["test_csv"], pipeline.schema, require_outcome=True)
     assert report.ok, report.lines()[:5]
-    frame = report.frame
+    # the features the pipeline derives from the columns ([derived]), as scoring adds them
+    frame = add_derived(report.frame, pipeline.derived, pipeline.schema)
     truth = pd.read_csv(args["truth_csv"])
     assert (truth["prospect_id"].to_numpy() == frame["prospect_id"].to_numpy()).all()
     y = frame["outcome"].astype(object).map(pipeline.config.outcome.labels).to_numpy(dtype=object)

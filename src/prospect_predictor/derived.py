@@ -196,8 +196,8 @@ def _pair_in(frame: pd.DataFrame, spec: PairIn):
     import pandas as pd
 
     first, second = (frame[c].astype(object) for c in spec.columns)
-    pairs = set(map(tuple, spec.pairs))
-    hit = [(a, b) in pairs for a, b in zip(first, second, strict=True)]
+    listed = pd.MultiIndex.from_tuples([tuple(pair) for pair in spec.pairs])
+    hit = pd.MultiIndex.from_arrays([first, second]).isin(listed)
     result = pd.array(hit, dtype="boolean")
     result[(first.isna() | second.isna()).to_numpy()] = pd.NA
     return pd.Series(result, index=frame.index)

@@ -507,6 +507,24 @@ _COLUMNS: dict[str, tuple[str, int, Texts]] = {
             },
         },
     ),
+    "product_serves_need": (  # derived in the default pipeline ([derived])
+        "bool",
+        0,
+        {
+            "en": {
+                "label": "product designed for the need",
+                "missing": "whether the product serves the need: unknown",
+                "true": "the product proposed is the one designed for this need",
+                "false": "the product proposed is not the one designed for this need",
+            },
+            "fr": {
+                "label": "produit conçu pour le besoin",
+                "missing": "adéquation du produit au besoin : inconnue",
+                "true": "le produit proposé est celui conçu pour ce besoin",
+                "false": "le produit proposé n'est pas celui conçu pour ce besoin",
+            },
+        },
+    ),
     "asked_guaranteed_returns": (
         "bool",
         0,

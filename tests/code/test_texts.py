@@ -324,6 +324,13 @@ BUILTIN_EXAMPLES = [
         "proposed product: structured note",
         "produit proposé : produit structuré",
     ),
+    (
+        "product_serves_need",
+        False,
+        "bool",
+        "the product proposed is not the one designed for this need",
+        "le produit proposé n'est pas celui conçu pour ce besoin",
+    ),
     ("risk_tolerance_score", 2, "int", "risk tolerance 2/7", "tolérance au risque 2/7"),
     ("meetings_held", 3, "int", "3 meetings held", "3 rendez-vous tenus"),
     (

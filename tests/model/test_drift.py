@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from prospect_predictor import reports
+from prospect_predictor.derived import add_derived
 from prospect_predictor.drift import PSI_MODERATE, drift_report, psi
 from prospect_predictor.generate import generate
 from prospect_predictor.pipeline import load_pipeline
@@ -23,8 +24,11 @@ BANK_CATEGORIES = ["job", "education", "default", "housing", "loan", "contact", 
 
 
 def _typed(rows: int, seed: int) -> pd.DataFrame:
+    """Generated rows as training and scoring see them: validated, derived features added."""
     export, _ = generate(rows, seed)
-    return validate_frame(export, load_schema("prospects"), "x").frame
+    frame = validate_frame(export, load_schema("prospects"), "x").frame
+    pipeline = load_pipeline(None)
+    return add_derived(frame, pipeline.derived, pipeline.schema)
 
 
 @pytest.fixture(scope="module")

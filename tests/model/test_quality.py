@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from prospect_predictor.derived import add_derived
 from prospect_predictor.explain import feature_contributions, reason_contributions
 from prospect_predictor.generate import generate
 from prospect_predictor.metrics import multiclass_log_loss
@@ -23,6 +24,7 @@ from prospect_predictor.validate import validate_frame
 def _history(rows: int, seed: int, pipeline) -> tuple[History, pd.DataFrame]:
     export, truth = generate(rows, seed)
     frame = validate_frame(export, pipeline.schema, "generated").frame
+    frame = add_derived(frame, pipeline.derived, pipeline.schema)  # as load_history does
     history = History(
         "generated",
         frame[pipeline.features],
