@@ -89,6 +89,51 @@ def test_leakage_guard_stops_a_feature_that_gives_the_outcome_away(model_on_20k)
     check_leakage(single_feature_auc(history.features, history.outcomes), pipeline)
 
 
+def test_single_feature_auc_from_bin_counts_equals_roc_auc_on_the_rows():
+    """The leakage check's AUC comes from counts per bin; it must be the ROC AUC of scoring
+    each row by its bin's share, ties between bins with equal shares included."""
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(5)
+    n = 3_000
+    outcomes = rng.choice(["win_win", "stalled", "declined"], n, p=[0.5, 0.2, 0.3])
+    numbers = rng.normal(size=n) + (outcomes == "stalled")
+    numbers[rng.random(n) < 0.1] = np.nan  # missing values are a bin of their own
+    frame = pd.DataFrame(
+        {
+            "number": numbers,
+            "few_values": rng.integers(0, 3, n).astype(float),  # fewer values than bins
+            "category": pd.Series(rng.choice(["a", "b", "c", None], n), dtype=object),
+            "flag": pd.array(rng.random(n) < 0.5, dtype="boolean"),
+            "tied": np.repeat([0.0, 1.0], n // 2),  # two bins with the same shares below
+        }
+    )
+    outcomes[: n // 2] = np.resize(["win_win", "declined"], n // 2)
+    outcomes[n // 2 :] = np.resize(["win_win", "declined"], n - n // 2)
+    auc = single_feature_auc(frame, outcomes)
+    for name in frame.columns:
+        column = frame[name]
+        if name in ("number", "few_values", "tied"):
+            ranks = column.rank(method="dense")
+            key = (
+                pd.qcut(
+                    ranks, q=min(20, max(int(ranks.nunique()), 1)), labels=False, duplicates="drop"
+                )
+                .fillna(-1)
+                .to_numpy()
+            )
+        else:
+            key = column.astype(object).where(column.notna(), "(missing)").astype(str)
+        expected = 0.5
+        for outcome in np.unique(outcomes):
+            hit = (outcomes == outcome).astype(float)
+            share = pd.Series(hit).groupby(np.asarray(key)).transform("mean").to_numpy()
+            value = roc_auc_score(hit, share)
+            expected = max(expected, value, 1 - value)
+        assert auc[name] == pytest.approx(expected, abs=1e-12), name
+    assert auc["tied"] == pytest.approx(0.5)
+
+
 def test_leakage_guard_can_be_told_a_feature_is_known_in_advance(tmp_path):
     from tests.conftest import write_pipeline
 
