@@ -136,4 +136,8 @@ def waterfall(report, path: Path) -> Path:
         title=title,
         unit=texts.ui("unit", lang),
         reason_labels=labels,
+        words={
+            key: texts.ui(f"waterfall_{key}", lang, n="{n}")
+            for key in ("base", "total", "others", "empty", "raises", "lowers")
+        },
     )

@@ -37,6 +37,15 @@ MAX_CATEGORY_BARS = 12
 WATERFALL_TOLERANCE = 1e-6  # base + contributions vs total, in the chart's unit
 WATERFALL_BASE_LABEL = "average prospect"
 WATERFALL_TOTAL_LABEL = "this prospect"
+# The chart's own words; ``waterfall_png(words=...)`` replaces any of them (translations).
+WATERFALL_WORDS = {
+    "base": WATERFALL_BASE_LABEL,
+    "total": WATERFALL_TOTAL_LABEL,
+    "others": "{n} other features",
+    "empty": "no feature contributions",
+    "raises": "raises the value (pushes right)",
+    "lowers": "lowers it (pushes left)",
+}
 
 # Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
 OUTCOME_COLORS = {
@@ -143,6 +152,7 @@ def waterfall_png(
     unit: str = "log-odds against win_win",
     reason_labels: Mapping[str, str] | None = None,
     max_features_per_reason: int = 6,
+    words: Mapping[str, str] | None = None,
 ) -> Path:
     """One prospect, one outcome: how each feature moves it from the average prospect.
 
@@ -159,7 +169,8 @@ def waterfall_png(
     which takes no more room). Every bar is annotated with its signed value.
 
     ``base + sum(values)`` must equal ``total`` within 1e-6, else ``ValueError``: the chart
-    would not add up.
+    would not add up. ``words`` replaces any of the chart's own words (``WATERFALL_WORDS``:
+    the first and last rows, "N other features" as ``{n}``, the empty chart, the legend).
     """
     return _save(
         _waterfall_figure(
@@ -170,6 +181,7 @@ def waterfall_png(
             unit=unit,
             reason_labels=reason_labels,
             max_features_per_reason=max_features_per_reason,
+            words=words,
         ),
         path,
     )
@@ -575,7 +587,9 @@ def _waterfall_rows(
     total: float,
     reason_labels: Mapping[str, str] | None = None,
     max_features_per_reason: int = 6,
+    words: Mapping[str, str] | None = None,
 ) -> list[_WaterfallRow]:
+    words = {**WATERFALL_WORDS, **(words or {})}
     if max_features_per_reason < 1:
         raise ValueError(
             f"max_features_per_reason must be at least 1, got {max_features_per_reason}"
@@ -601,7 +615,7 @@ def _waterfall_rows(
         r for r in blocks if r not in product_order
     ]
     labels = dict(reason_labels or {})
-    rows = [_WaterfallRow("base", WATERFALL_BASE_LABEL, None, base, 0.0)]
+    rows = [_WaterfallRow("base", words["base"], None, base, 0.0)]
     position = base
     for reason in reasons:
         features = sorted(blocks[reason], key=lambda item: -abs(item[1]))  # stable on ties
@@ -620,10 +634,10 @@ def _waterfall_rows(
         if rest:
             value = math.fsum(v for _, v in rest)
             rows.append(
-                _WaterfallRow("other", f"{len(rest)} other features", reason, position, value)
+                _WaterfallRow("other", words["others"].format(n=len(rest)), reason, position, value)
             )
             position += value
-    rows.append(_WaterfallRow("total", WATERFALL_TOTAL_LABEL, None, total, 0.0))
+    rows.append(_WaterfallRow("total", words["total"], None, total, 0.0))
     return rows
 
 
@@ -636,10 +650,14 @@ def _waterfall_figure(
     unit: str = "log-odds against win_win",
     reason_labels: Mapping[str, str] | None = None,
     max_features_per_reason: int = 6,
+    words: Mapping[str, str] | None = None,
 ) -> Figure:
     from matplotlib.patches import Patch
 
-    rows = _waterfall_rows(base, contributions, total, reason_labels, max_features_per_reason)
+    words = {**WATERFALL_WORDS, **(words or {})}
+    rows = _waterfall_rows(
+        base, contributions, total, reason_labels, max_features_per_reason, words
+    )
     base, total = float(base), float(total)
     n = len(rows)
     bars = [(i, row) for i, row in enumerate(rows) if row.kind in ("feature", "other")]
@@ -676,7 +694,6 @@ def _waterfall_figure(
         left=[row.start for _, row in bars],
         height=0.62,
         color=colors,
-        label="contributions",
         zorder=3,
     )
     for patch, (_, row) in zip(ax.containers[0].patches, bars, strict=True):
@@ -741,7 +758,7 @@ def _waterfall_figure(
         ax.text(
             0.5,
             0.5,
-            "no feature contributions",
+            words["empty"],
             transform=ax.transAxes,
             ha="center",
             va="center",
@@ -753,7 +770,7 @@ def _waterfall_figure(
         return fig
     fig.legend(
         [Patch(color=WATERFALL_UP), Patch(color=WATERFALL_DOWN)],
-        ["raises the value (pushes right)", "lowers it (pushes left)"],
+        [words["raises"], words["lowers"]],
         loc="outside lower center",
         ncols=2,
         fontsize=8,

@@ -179,6 +179,19 @@ _UI: Texts = {
         "fr": "inconnus (non renseignés) : {fields}",
     },
     "unit": {"en": "log-odds against win_win", "fr": "log-cote par rapport à win_win"},
+    # the waterfall chart's own words (reports.WATERFALL_WORDS)
+    "waterfall_base": {"en": "average prospect", "fr": "prospect moyen"},
+    "waterfall_total": {"en": "this prospect", "fr": "ce prospect"},
+    "waterfall_others": {"en": "{n} other features", "fr": "{n} autres caractéristiques"},
+    "waterfall_empty": {
+        "en": "no feature contributions",
+        "fr": "aucune contribution des caractéristiques",
+    },
+    "waterfall_raises": {
+        "en": "raises the value (pushes right)",
+        "fr": "augmente la valeur (pousse à droite)",
+    },
+    "waterfall_lowers": {"en": "lowers it (pushes left)", "fr": "la diminue (pousse à gauche)"},
     "top_reason": {"en": "top reason", "fr": "raison principale"},
     "drivers": {"en": "main drivers", "fr": "principaux facteurs"},
     "advice": {"en": "advice", "fr": "conseil"},

@@ -174,3 +174,27 @@ def test_explain_shows_every_reason_and_saves_a_waterfall(run_cli, in_trained):
     missing = run_cli("explain", "NOPE", "--input", "leads.csv")
     assert missing.exit_code == 1
     assert "no prospect with prospect_id 'NOPE'" in missing.stderr
+
+
+def test_the_waterfall_speaks_the_advisors_language(run_cli, in_trained, monkeypatch):
+    from prospect_predictor import reports
+
+    drawn = {}
+
+    def keep(figure, path):  # record the chart's words instead of writing the PNG
+        drawn["texts"] = [t.get_text() for t in figure.axes[0].get_yticklabels()]
+        drawn["legend"] = [t.get_text() for t in figure.legends[0].get_texts()]
+        return path
+
+    monkeypatch.setattr(reports, "_save", keep)
+    result = run_cli(
+        "explain", "L000007", "--input", "leads.csv", "--plot", "l7.png", "--lang", "fr"
+    )
+    assert result.exit_code == 0, result.output
+    assert drawn["texts"][0] == "prospect moyen" and drawn["texts"][-1] == "ce prospect"
+    assert any(t.startswith("Produit inadapté") for t in drawn["texts"])  # a block header
+    assert drawn["legend"] == [
+        "augmente la valeur (pousse à droite)",
+        "la diminue (pousse à gauche)",
+    ]
+    assert not any("other features" in t or "average" in t for t in drawn["texts"])
