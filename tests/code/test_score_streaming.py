@@ -186,3 +186,38 @@ def test_row_sample_is_all_rows_when_small_and_a_bounded_ordered_sample_otherwis
     assert len(values) == 12 and values == sorted(values) and len(set(values)) == 12
     assert values == again.frame["x"].tolist()  # seeded: the same file, the same sample
     assert values[-1] >= 20  # later chunks are sampled too, not only the first rows
+
+
+def test_parquet_input_streams_by_record_batches(run_cli, in_trained, monkeypatch):
+    frame = pd.read_csv(in_trained / "leads.csv", dtype=str, keep_default_na=False)
+    assert run_cli("score", "leads.csv", "--out", "from_csv.csv").exit_code == 0
+    pd.read_csv(in_trained / "leads.csv").to_parquet(in_trained / "leads.parquet", index=False)
+    frame.loc[[9, 130], "prospect_id"] = "TWICE"  # a duplicate in two record batches
+    frame.to_csv(in_trained / "twice.csv", index=False)
+    pd.read_csv(in_trained / "twice.csv").to_parquet(in_trained / "twice.parquet", index=False)
+    monkeypatch.setattr(leads_module, "CHUNK_ROWS", 64)
+    result = run_cli("score", "leads.parquet", "--out", "from_parquet.csv")
+    assert result.exit_code == 0, result.output
+    assert (in_trained / "from_parquet.csv").read_bytes() == (
+        in_trained / "from_csv.csv"
+    ).read_bytes()
+    twice = run_cli("score", "twice.parquet", "--out", "twice_out.csv")
+    assert twice.exit_code == 0, twice.output
+    rejects = pd.read_csv(in_trained / "twice_out.rejects.csv", dtype=str)
+    assert rejects["row"].tolist() == ["10", "131"]
+
+
+def test_progress_counts_rows_read_up_to_the_total(in_trained, monkeypatch):
+    _chunked(monkeypatch, 64)
+    calls = []
+    report = jobs.run_file_scoring(
+        in_trained / "models" / "prospects",
+        in_trained / "leads.csv",
+        in_trained / "progress.csv",
+        "csv",
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    assert report.scored == 400 and report.status == "written"
+    done = [d for d, _ in calls]
+    assert done == sorted(done) and calls[-1] == (400, 400)
+    assert {total for _, total in calls} == {400}  # known before the end: the id pass
