@@ -718,10 +718,13 @@ def report_scale(result: dict) -> tuple[str, str, dict]:
             "measured",
         )
         rows = [r for r in rows if r[0] != fmt_int(target_rows)]
-    else:
-        peak = measured[b]["peak_mb"] + mem_slope * (target_rows - b)
+    else:  # time scales with the rows; a streaming scorer's memory does not, so no guess
+        peak = None
         seconds = measured[b]["seconds"] + time_slope * (target_rows - b)
-        kind = f"**extrapolated** linearly from {fmt_int(a)} and {fmt_int(b)} rows"
+        kind = (
+            f"time **extrapolated** linearly from {fmt_int(a)} and {fmt_int(b)} rows; "
+            "memory not extrapolated (files stream in chunks), measured in the full run"
+        )
     io_per_row = measured[b]["io_seconds"] / b
     rows.append(
         [
@@ -729,11 +732,11 @@ def report_scale(result: dict) -> tuple[str, str, dict]:
             kind,
             fmt_s(seconds),
             fmt_int(target_rows / seconds),
-            fmt_mb(peak),
-            f"{fmt_s(io_per_row * target_rows)} (scaled)",
+            "—" if peak is None else fmt_mb(peak),
+            fmt_s(io_per_row * target_rows) + ("" if target_rows in measured else " (scaled)"),
             f"{seconds / (io_per_row * target_rows):.0f}×",
             "peak ≤ 1,500 MB",
-            verdict(peak <= TARGETS["scale_peak_mb"]),
+            "n/a" if peak is None else verdict(peak <= TARGETS["scale_peak_mb"]),
         ]
     )
     main = table(
@@ -752,7 +755,8 @@ def report_scale(result: dict) -> tuple[str, str, dict]:
     )
     main += (
         f"\n\nMemory grows by {mem_slope * 1e6 / 1e3:,.2f} KB per lead between {fmt_int(a)} and "
-        f"{fmt_int(b)} rows (0 when peak memory does not depend on the file's size)."
+        f"{fmt_int(b)} rows (0 when peak memory does not depend on the file's size; a file "
+        "smaller than one chunk, `leads.CHUNK_ROWS`, is held whole, so there it still grows)."
     )
     stages = result["stages"]
     stage_rows = []
@@ -1229,7 +1233,7 @@ def summary(raw, training, scoring, cli, scale, scale_result, quality, profile) 
     else:
         lines.append("3. Training 100,000 rows — n/a in quick mode (judged in the full run).")
     # 4
-    ok4 = scale["peak"] <= TARGETS["scale_peak_mb"]
+    ok4 = scale["peak"] is not None and scale["peak"] <= TARGETS["scale_peak_mb"]
     stages = scale_result["stages"]
     rows = stages["rows"]
     grew = []
@@ -1242,11 +1246,21 @@ def summary(raw, training, scoring, cli, scale, scale_result, quality, profile) 
     slowest = sorted(
         ((st["seconds"], name) for name, st in stages["stages"].items()), reverse=True
     )[:2]
+    if scale["peak"] is None:
+        head = (
+            "4. Scale, 1,000,000 leads — n/a in quick mode (measured in the full run, or "
+            f"with --scale-rows 1000000): time extrapolated {fmt_s(scale['seconds'])} "
+            f"({fmt_int(TARGETS['scale_rows'] / scale['seconds'])} rows/s)"
+        )
+    else:
+        head = (
+            f"4. **Scale, 1,000,000 leads — {word(ok4)}**: peak {fmt_mb(scale['peak'])} "
+            f"(target ≤ 1,500 MB), {fmt_s(scale['seconds'])} "
+            f"({fmt_int(TARGETS['scale_rows'] / scale['seconds'])} rows/s)"
+            + (" — extrapolated, see the table" if scale["extrapolated"] else "")
+        )
     text = (
-        f"4. **Scale, 1,000,000 leads — {word(ok4)}**: peak {fmt_mb(scale['peak'])} "
-        f"(target ≤ 1,500 MB), {fmt_s(scale['seconds'])} "
-        f"({fmt_int(TARGETS['scale_rows'] / scale['seconds'])} rows/s)"
-        + (" — extrapolated, see the table" if scale["extrapolated"] else "")
+        head
         + f". Memory grows {scale['slope_kb']:,.2f} KB per lead between the two largest files: "
         "`prospect score FILE --out OUT` reads, validates, scores and appends the file one "
         "chunk at a time."
@@ -1258,7 +1272,7 @@ def summary(raw, training, scoring, cli, scale, scale_result, quality, profile) 
         + ", ".join(f"{name} ({sec / stages['total']:.0%})" for sec, name in slowest)
         + "."
     )
-    if not ok4:
+    if scale["peak"] is not None and not ok4:
         text += (
             " Not met: the stage whose RSS grows with the number of rows is what keeps "
             "rows in memory; see the stage table."
