@@ -236,8 +236,8 @@ def task_score(args: dict) -> dict:
 
 def task_file_stages(args: dict) -> dict:
     """A stage profile (time, RSS after, peak so far) of what ``prospect score FILE --out
-    OUT.csv`` runs: ``jobs.run_scoring`` then ``output.write_scores``, with the functions it
-    calls wrapped to time them and read the memory after each."""
+    OUT.csv`` runs: ``jobs.run_file_scoring``, which streams the file chunk by chunk, with
+    the functions it calls wrapped to time them and read the memory after each."""
     import prospect_predictor.bundle as bundle_module
     import prospect_predictor.jobs as jobs
     import prospect_predictor.leads as leads_module
@@ -246,8 +246,8 @@ def task_file_stages(args: dict) -> dict:
 
     stages: dict[str, dict] = {}
 
-    def wrap(module, name: str, label: str) -> None:
-        original = getattr(module, name)
+    def wrap(owner, name: str, label: str) -> None:
+        original = getattr(owner, name)
 
         def wrapper(*a, **k):
             start = clock()
@@ -259,25 +259,32 @@ def task_file_stages(args: dict) -> dict:
             entry["peak_so_far_mb"] = peak_mb()
             return value
 
-        setattr(module, name, wrapper)
+        setattr(owner, name, wrapper)
 
+    chunk = f"{leads_module.CHUNK_ROWS:,}"
+    batch = f"{jobs.SCORING_CHUNK_ROWS:,}"
     wrap(bundle_module, "load_bundle", "load bundle (verify, unpickle)")
-    wrap(leads_module, "read_leads", "read + validate the whole file")
-    wrap(jobs, "_drift_warnings", "drift check (whole file)")
-    wrap(score_module, "score", "score (SHAP), per 5,000-row chunk")
-    wrap(score_module, "to_frame", "output frame (drivers, advice), per chunk")
-    wrap(output, "to_records", "JSON records for every row")
-    wrap(output, "write_scores", "CSV text + write")
+    wrap(leads_module.LeadStream, "_duplicate_ids", "first pass: id column (duplicates, rows)")
+    wrap(leads_module, "validate_frame", f"validate, per {chunk}-row chunk")
+    wrap(score_module, "score", f"score (SHAP), per {batch}-row batch")
+    wrap(score_module, "to_frame", "output frame (drivers, advice), per batch")
+    wrap(output.ScoresWriter, "write", "append CSV to the output file, per batch")
+    wrap(jobs, "_drift_warnings", "drift check (sample of valid rows)")
+    wrap(output.ScoresWriter, "finish", "move the output into place")
 
     rss_start = rss_mb()
     start = clock()
-    report = jobs.run_scoring(Path(args["bundle"]), Path(args["csv"]))
-    output.write_scores(report.frame, "csv", Path(args["out"]), report.records, True)
+    report = jobs.run_file_scoring(
+        Path(args["bundle"]), Path(args["csv"]), Path(args["out"]), "csv", overwrite=True
+    )
     total = clock() - start
     accounted = sum(s["seconds"] for s in stages.values())
-    stages["other (concat, ...)"] = {"seconds": total - accounted, "calls": 1}
+    stages["other (reading CSV chunks, rejects, sampling, ...)"] = {
+        "seconds": total - accounted,
+        "calls": 1,
+    }
     return {
-        "rows": len(report.frame),
+        "rows": report.scored,
         "total": total,
         "stages": stages,
         "rss_start_mb": rss_start,

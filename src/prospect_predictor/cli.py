@@ -297,11 +297,12 @@ def compare(
 
 
 def _count_progress(label: str):
-    """A progress bar on stderr for files of more than a few thousand rows."""
-    state = {"bar": None, "task": None}
+    """A progress bar on stderr for files of more than a few thousand rows; ``total`` may
+    be None (not known before the end of a streamed file): the bar then pulses."""
+    state = {"bar": None, "task": None, "done": False}
 
-    def update(done: int, total: int) -> None:
-        if total <= 5_000:
+    def update(done: int, total: int | None) -> None:
+        if state["done"] or (state["bar"] is None and (total or done) <= 5_000):
             return
         if state["bar"] is None:
             from rich.progress import Progress
@@ -309,9 +310,10 @@ def _count_progress(label: str):
             state["bar"] = Progress(console=_console(), transient=True)
             state["bar"].start()
             state["task"] = state["bar"].add_task(label, total=total)
-        state["bar"].update(state["task"], completed=done)
-        if done >= total:
+        state["bar"].update(state["task"], completed=done, total=total)
+        if total is not None and done >= total:
             state["bar"].stop()
+            state["done"] = True
 
     return update
 
@@ -368,7 +370,7 @@ def score(
     input, when writing to stdout) and the good rows are still scored. Data goes to
     stdout, messages to stderr.
     """
-    from prospect_predictor.jobs import run_scoring
+    from prospect_predictor.jobs import run_file_scoring, run_scoring
     from prospect_predictor.output import FORMATS, table, write_scores
     from prospect_predictor.tableio import write_table
 
@@ -384,18 +386,38 @@ def score(
     if file is not None and out is not None and out.resolve() == file.resolve():
         raise ProspectError(f"--out {out} is the input file; it would be overwritten")
 
-    report = run_scoring(model, file, lead, lang, progress=_count_progress("scoring"))
     console = _console()
+    if file is not None and out is not None:  # file to file: streamed, in bounded memory
+
+        def before_output(report) -> None:
+            _print_drift(report.drift_warnings, "these leads")
+            _print_rejects(console, report.rejected, report.rejects_path, report.first_rejects)
+
+        streamed = run_file_scoring(
+            model,
+            file,
+            out,
+            fmt,
+            lang,
+            overwrite,
+            progress=_count_progress("scoring"),
+            before_output=before_output,
+        )
+        console.print(f"{streamed.scored:,} prospect(s) scored, written to {out}", markup=False)
+        return
+
+    report = run_scoring(model, file, lead, lang, progress=_count_progress("scoring"))
     _print_drift(report.drift_warnings, "these leads")
     leads = report.leads
     if len(leads.rejects):
         rejects = (out or file).with_name((out or file).stem + ".rejects.csv")
         write_table(leads.rejects, rejects, overwrite=True)
-        console.print(
-            f"{len(leads.rejects):,} row(s) rejected, written to {rejects}:", markup=False
+        _print_rejects(
+            console,
+            len(leads.rejects),
+            rejects,
+            list(zip(leads.rejects["row"].head(5), leads.rejects["problems"].head(5), strict=True)),
         )
-        for row in leads.rejects.head(5).itertuples(index=False):
-            console.print(f"  row {row.row}: {row.problems}", markup=False)
     if leads.unknown_fields:
         from prospect_predictor import texts
 
@@ -462,6 +484,14 @@ def explain(
     if plot is not None:
         waterfall(report, plot)
         _console().print(f"chart written to {plot}", markup=False)
+
+
+def _print_rejects(console, count: int, path, first: list) -> None:
+    if not count:
+        return
+    console.print(f"{count:,} row(s) rejected, written to {path}:", markup=False)
+    for row, problems in first:
+        console.print(f"  row {row}: {problems}", markup=False)
 
 
 def _print_drift(warnings: list[str], what: str) -> None:

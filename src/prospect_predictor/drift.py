@@ -206,6 +206,32 @@ def beyond_noise(
     return statistic > quantile
 
 
+class RowSample:
+    """A uniform random sample of at most ``size`` rows of frames seen one after another
+    (each row gets a seeded random key; the rows with the ``size`` smallest keys are kept),
+    in the order they came. While fewer than ``size`` rows have come, it is all of them,
+    so a small file's drift is that of the whole file. Deterministic for a given input."""
+
+    def __init__(self, size: int, seed: int = 0) -> None:
+        self.size = size
+        self.frame: pd.DataFrame | None = None
+        self._keys = np.empty(0)
+        self._rng = np.random.default_rng(seed)
+
+    def add(self, frame: pd.DataFrame) -> None:
+        keys = self._rng.random(len(frame))
+        if self.frame is None:
+            combined, keys = frame, keys
+        elif not len(frame):
+            return
+        else:
+            combined, keys = pd.concat([self.frame, frame]), np.concatenate([self._keys, keys])
+        if len(combined) > self.size:
+            keep = np.sort(np.argpartition(keys, self.size - 1)[: self.size])
+            combined, keys = combined.iloc[keep], keys[keep]
+        self.frame, self._keys = combined, keys
+
+
 # --------------------------------------------------------------------------- per feature
 
 

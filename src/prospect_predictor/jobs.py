@@ -296,8 +296,8 @@ def _write_json(path: Path, data) -> None:
 
 
 DEFAULT_BUNDLE = MODELS_DIR / "prospects"
-SCORING_CHUNK_ROWS = 5_000
-Counter = Callable[[int, int], None]
+SCORING_CHUNK_ROWS = 5_000  # rows explained at a time within a chunk read from the file
+Counter = Callable[[int, int | None], None]  # (rows done, rows in all or None if unknown)
 
 
 @dataclass
@@ -319,18 +319,16 @@ def run_scoring(
     progress: Counter = lambda done, total: None,
     only_id: str | None = None,
 ) -> ScoringReport:
-    """Score a file of leads (bad rows set aside) or one JSON lead with a bundle."""
+    """Score a file of leads (bad rows set aside) or one JSON lead with a bundle, keeping
+    every row's output in memory (for a table, stdout or one prospect); a file scored to a
+    file streams instead (:func:`run_file_scoring`)."""
     import pandas as pd
 
-    from prospect_predictor import texts
-    from prospect_predictor.bundle import load_bundle
+    from prospect_predictor.drift import RowSample
     from prospect_predictor.leads import lead_from_json, read_leads
     from prospect_predictor.output import to_records
-    from prospect_predictor.score import score, to_frame
 
-    bundle = load_bundle(Path(model_dir) if model_dir else default_bundle())
-    metadata = bundle.metadata
-    lang = texts.check_language(lang or metadata.get("language", "en"))
+    bundle, metadata, lang = _scoring_bundle(model_dir, lang)
     leads = (
         lead_from_json(lead_json, metadata)
         if lead_json is not None
@@ -340,24 +338,177 @@ def run_scoring(
     if only_id is not None:
         leads = _one_prospect(leads, only_id, input_path, metadata)
     elif lead_json is None:
-        drift = _drift_warnings(
-            leads.frame[metadata["features"]], _bundle_profile(bundle.path), None, metadata
-        )
+        sample = RowSample(DRIFT_SAMPLE_ROWS)
+        sample.add(leads.frame[metadata["features"]])
+        drift = _drift_warnings(sample.frame, _bundle_profile(bundle.path), None, metadata)
     total = len(leads.frame)
     frames, all_scores = [], []
     for start in range(0, total, SCORING_CHUNK_ROWS):
-        chunk = leads.frame.iloc[start : start + SCORING_CHUNK_ROWS]
-        scores = score(
-            bundle.model, metadata, chunk, leads.rows[start : start + SCORING_CHUNK_ROWS]
+        end = start + SCORING_CHUNK_ROWS
+        out, scores = _score_batch(
+            bundle,
+            metadata,
+            leads.frame.iloc[start:end],
+            leads.rows[start:end],
+            lang,
+            leads.unknown_fields,
         )
-        frames.append(to_frame(scores, metadata, lang, leads.unknown_fields))
+        frames.append(out)
         all_scores.append(scores)
-        progress(min(start + SCORING_CHUNK_ROWS, total), total)
+        progress(min(end, total), total)
     frame = pd.concat(frames, ignore_index=True)
     first = all_scores[0]
-    base = {c: float(first.base[k]) for k, c in enumerate(first.classes)}
-    records = to_records(frame, base, first.reference, texts.ui("unit", lang))
+    records = to_records(frame, *_record_context(first, lang))
     return ScoringReport(frame, records, all_scores, leads, metadata, lang, drift)
+
+
+DRIFT_SAMPLE_ROWS = 100_000
+"""Drift at scoring is measured on at most this many valid rows, drawn uniformly at random
+from the whole file (all of them in a smaller file): its PSI and noise tests need a sample,
+not a million rows, and the sample keeps memory bounded."""
+
+
+@dataclass
+class FileScoringReport:
+    """What scoring a file to a file did (the rows themselves are in the files)."""
+
+    scored: int
+    rejected: int
+    first_rejects: list[tuple[int, str]]  # (row, problems) of the first rejected rows
+    rejects_path: Path | None  # where the rejected rows were written, if any
+    out: Path
+    status: str  # written, replaced or unchanged
+    metadata: dict
+    lang: str
+    drift_warnings: list[str]
+
+
+def run_file_scoring(
+    model_dir: str | Path | None,
+    input_path: str | Path,
+    out: Path,
+    fmt: str,
+    lang: str | None = None,
+    overwrite: bool = False,
+    progress: Counter = lambda done, total: None,
+    before_output: Callable[[FileScoringReport], None] = lambda report: None,
+    chunk_rows: int | None = None,
+) -> FileScoringReport:
+    """Score a file of leads to ``out`` (``fmt``: csv, json or parquet) in bounded memory.
+
+    The file is read, validated and scored one chunk at a time (:class:`leads.LeadStream`,
+    ``chunk_rows`` defaults to ``leads.CHUNK_ROWS``); each chunk's scores are appended to a
+    temporary file next to ``out`` and its rejected rows to one next to
+    ``<out>.rejects.csv``. Only when every row is done are they moved into place: the
+    rejects (replaced on each run, as before), then ``before_output(report)`` (the CLI
+    prints drift and rejects), then ``out`` (refused if it exists with other contents and
+    not ``overwrite``). Any error before leaves both files as they were. Drift is measured
+    on a uniform sample of :data:`DRIFT_SAMPLE_ROWS` valid rows. Output bytes are those of
+    :func:`run_scoring` + ``output.write_scores`` on the whole file."""
+    from prospect_predictor.drift import RowSample
+    from prospect_predictor.leads import LeadStream
+    from prospect_predictor.output import ScoresWriter, to_records
+    from prospect_predictor.tableio import CsvAppender
+
+    bundle, metadata, lang = _scoring_bundle(model_dir, lang)
+    stream = LeadStream(input_path, metadata, chunk_rows)
+    rejects_path = out.with_name(out.stem + ".rejects.csv")
+    writer = ScoresWriter(out, fmt, stream.chunk_rows)
+    rejects = CsvAppender(rejects_path)
+    sample = RowSample(DRIFT_SAMPLE_ROWS)
+    first_rejects: list[tuple[int, str]] = []
+    context = None
+
+    def each_chunk(chunk) -> None:  # as it is read: its rejects, and the drift sample
+        rejects.append(chunk.rejects)
+        kept = zip(chunk.rejects["row"], chunk.rejects["problems"], strict=True)
+        first_rejects.extend(
+            (int(r), p) for r, p in list(kept)[: FIRST_REJECTS - len(first_rejects)]
+        )
+        sample.add(chunk.frame[metadata["features"]])
+
+    try:
+        for frame, rows in _batches(stream, SCORING_CHUNK_ROWS, each_chunk):
+            out_frame, scores = _score_batch(bundle, metadata, frame, rows, lang)
+            context = context or _record_context(scores, lang)
+            writer.write(out_frame, to_records(out_frame, *context) if fmt == "json" else None)
+            progress(int(rows[-1]), stream.total)
+        drift = _drift_warnings(sample.frame, _bundle_profile(bundle.path), None, metadata)
+        report = FileScoringReport(
+            stream.scorable,
+            stream.rejected,
+            first_rejects,
+            rejects_path if stream.rejected else None,
+            out,
+            "",
+            metadata,
+            lang,
+            drift,
+        )
+        progress(stream.rows_read, stream.rows_read)
+        rejects.finish(overwrite=True)
+        before_output(report)
+        report.status = writer.finish(overwrite)
+        return report
+    finally:
+        writer.abort()
+        rejects.abort()
+
+
+FIRST_REJECTS = 5
+
+
+def _batches(chunks, size: int, each_chunk: Callable):
+    """The valid rows of ``chunks`` (leads.LeadChunk) as (frame, row numbers) batches of
+    exactly ``size`` rows in file order (the last may be shorter), whatever the chunks'
+    sizes: the batches :func:`run_scoring` scores for the whole file, so the scores are the
+    same to the last bit (explained values can differ in the last bit with the batch).
+    ``each_chunk`` sees every chunk as it is read."""
+    frames, numbers, held = [], [], 0
+    for chunk in chunks:
+        each_chunk(chunk)
+        if not len(chunk.frame):
+            continue
+        frames.append(chunk.frame)
+        numbers.append(chunk.rows)
+        held += len(chunk.frame)
+        while held >= size:
+            frame = pd.concat(frames) if len(frames) > 1 else frames[0]
+            rows = np.concatenate(numbers) if len(numbers) > 1 else numbers[0]
+            yield frame.iloc[:size], rows[:size]
+            held -= size
+            frames, numbers = ([frame.iloc[size:]], [rows[size:]]) if held else ([], [])
+    if held:
+        yield (
+            pd.concat(frames) if len(frames) > 1 else frames[0],
+            np.concatenate(numbers) if len(numbers) > 1 else numbers[0],
+        )
+
+
+def _scoring_bundle(model_dir, lang):
+    """The bundle (``model_dir`` or the default), its metadata and the language to use."""
+    from prospect_predictor import texts
+    from prospect_predictor.bundle import load_bundle
+
+    bundle = load_bundle(Path(model_dir) if model_dir else default_bundle())
+    metadata = bundle.metadata
+    return bundle, metadata, texts.check_language(lang or metadata.get("language", "en"))
+
+
+def _score_batch(bundle, metadata, frame, rows, lang, unknown_fields=None):
+    """One batch of valid rows: the output frame and the scores."""
+    from prospect_predictor.score import score, to_frame
+
+    scores = score(bundle.model, metadata, frame, rows)
+    return to_frame(scores, metadata, lang, unknown_fields), scores
+
+
+def _record_context(scores, lang) -> tuple[dict, str, str]:
+    """What JSON records need besides the frame: base values, reference, unit."""
+    from prospect_predictor import texts
+
+    base = {c: float(scores.base[k]) for k, c in enumerate(scores.classes)}
+    return base, scores.reference, texts.ui("unit", lang)
 
 
 def default_bundle() -> Path:

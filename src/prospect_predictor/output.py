@@ -12,7 +12,7 @@ import pandas as pd
 
 from prospect_predictor import texts
 from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
-from prospect_predictor.tableio import write_file_atomically
+from prospect_predictor.tableio import move_into_place, temp_file_for, write_file_atomically
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = ("table", "csv", "json", "parquet")
@@ -94,6 +94,81 @@ def write_scores(
 
     write_file_atomically(out, write, overwrite)
     return None
+
+
+class ScoresWriter:
+    """Scores written to ``out`` a batch at a time, as CSV, a JSON array or Parquet, through
+    a temporary file next to it that :meth:`finish` moves into place in one step (and
+    :meth:`abort` deletes): a failure half-way leaves no partial file and an existing
+    ``out`` untouched. CSV and JSON have the bytes :func:`write_scores` gives for all the
+    rows at once; Parquet the same rows and schema, one row group per ``row_group_rows``."""
+
+    def __init__(self, out: Path, fmt: str, row_group_rows: int = 50_000) -> None:
+        self.out, self.fmt, self.row_group_rows = out, fmt, row_group_rows
+        self.rows = 0
+        self.temp = temp_file_for(out)
+        self._handle = None if fmt == "parquet" else self.temp.open("w", encoding="utf-8")
+        self._parquet = None
+        self._pending: list[pd.DataFrame] = []
+
+    def write(self, frame: pd.DataFrame, records: list[dict] | None = None) -> None:
+        """Append one batch: the output frame, and for JSON its records (:func:`to_records`)."""
+        if self.fmt == "csv":
+            escape_formulas(frame).to_csv(
+                self._handle, index=False, header=self.rows == 0, lineterminator="\n"
+            )
+        elif self.fmt == "json":
+            for record in records or []:
+                text = json.dumps(record, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+                self._handle.write(("[\n  " if self.rows == 0 else ",\n  ") + text)
+                self.rows += 1
+            return
+        else:
+            self._pending.append(frame)
+            if sum(len(f) for f in self._pending) >= self.row_group_rows:
+                self._flush_parquet()
+        self.rows += len(frame)
+
+    def _flush_parquet(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if not self._pending:
+            return
+        frame = pd.concat(self._pending, ignore_index=True)
+        self._pending = []
+        if self._parquet is None:  # the schema pandas' to_parquet gives the first batch
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            self._parquet = pq.ParquetWriter(self.temp, table.schema, compression="snappy")
+        else:
+            table = pa.Table.from_pandas(frame, schema=self._parquet.schema, preserve_index=False)
+        self._parquet.write_table(table)
+
+    def finish(self, overwrite: bool) -> str:
+        """Complete the file and move it into place: ``written``, ``replaced`` or
+        ``unchanged``; an existing different file without ``overwrite`` is an error."""
+        try:
+            if self.fmt == "json":
+                self._handle.write("\n]\n" if self.rows else "[]\n")
+            if self._handle is not None:
+                self._handle.close()
+            else:
+                self._flush_parquet()
+                if self._parquet is not None:
+                    self._parquet.close()
+                    self._parquet = None
+            return move_into_place(self.temp, self.out, overwrite)
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        """Delete the temporary file (nothing else is touched)."""
+        if self._handle is not None:
+            self._handle.close()
+        if self._parquet is not None:
+            self._parquet.close()
+            self._parquet = None
+        self.temp.unlink(missing_ok=True)
 
 
 def table(frame: pd.DataFrame, lang: str, classes: list[str]):

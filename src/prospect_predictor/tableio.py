@@ -13,7 +13,7 @@ import csv
 import filecmp
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +50,14 @@ def table_format(path: Path) -> str:
 def read_table(path: str | Path) -> Table:
     """Read a CSV or Parquet file; raise :class:`InputFileError` with a plain message."""
     path = Path(path)
+    file_format = _check_readable(path)
+    if file_format == "parquet":
+        return Table(path, _read_parquet(path), "parquet")
+    delimiter = detect_delimiter(path)
+    return Table(path, _read_csv(path, delimiter), "csv", delimiter)
+
+
+def _check_readable(path: Path) -> str:
     file_format = table_format(path)
     if not path.exists():
         raise InputFileError(f"{path}: file not found")
@@ -59,10 +67,109 @@ def read_table(path: str | Path) -> Table:
         raise InputFileError(
             f"{path}: the file is empty; expected a header row and prospects"
         ) from None
-    if file_format == "parquet":
-        return Table(path, _read_parquet(path), "parquet")
+    return file_format
+
+
+def iter_table(
+    path: str | Path, chunk_rows: int, columns: Callable[[str], bool] | None = None
+) -> Iterator[pd.DataFrame]:
+    """Read a CSV or Parquet file ``chunk_rows`` rows at a time, exactly as
+    :func:`read_table` reads it whole (same delimiter detection, BOM, cells as text, column
+    names stripped, same messages); the chunks' index continues from one to the next.
+    ``columns``: read only the columns whose (stripped) name it accepts. A file with a
+    header and no rows gives one empty chunk. A byte that is not UTF-8, wherever it is,
+    is reported with its row."""
+    path = Path(path)
+    if _check_readable(path) == "parquet":
+        yield from _iter_parquet(path, chunk_rows, columns)
+        return
     delimiter = detect_delimiter(path)
-    return Table(path, _read_csv(path, delimiter), "csv", delimiter)
+    usecols = (lambda name: columns(str(name).strip())) if columns else None
+    try:
+        with pd.read_csv(
+            path,
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            encoding="utf-8-sig",
+            skip_blank_lines=True,
+            chunksize=chunk_rows,
+            usecols=usecols,
+        ) as reader:
+            for frame in reader:
+                frame.columns = [str(c).strip() for c in frame.columns]
+                yield frame
+    except UnicodeDecodeError:
+        raise _not_utf8_at(path) from None
+    except pd.errors.EmptyDataError:
+        raise InputFileError(
+            f"{path}: the file is empty; expected a header row and prospects"
+        ) from None
+    except pd.errors.ParserError as exc:
+        raise InputFileError(
+            f"{path}: not a well-formed {_delimiter_name(delimiter)}-separated file: {exc}"
+        ) from None
+
+
+def _iter_parquet(
+    path: Path, chunk_rows: int, columns: Callable[[str], bool] | None
+) -> Iterator[pd.DataFrame]:
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+        names = [n for n in parquet.schema_arrow.names if columns is None or columns(n.strip())]
+        if parquet.metadata.num_rows == 0:
+            frames = [parquet.schema_arrow.empty_table().select(names).to_pandas()]
+        else:
+            frames = (
+                batch.to_pandas() for batch in parquet.iter_batches(chunk_rows, columns=names)
+            )
+        start = 0
+        for frame in frames:
+            frame.columns = [str(c).strip() for c in frame.columns]
+            frame.index = pd.RangeIndex(start, start + len(frame))
+            start += len(frame)
+            yield frame
+    except InputFileError:
+        raise
+    except Exception as exc:  # pyarrow raises several types for a corrupt file
+        raise InputFileError(f"{path}: not a readable Parquet file ({exc})") from None
+
+
+def parquet_rows(path: str | Path) -> int | None:
+    """The number of rows a Parquet file declares (None for other files)."""
+    path = Path(path)
+    if table_format(path) != "parquet":
+        return None
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path).metadata.num_rows
+    except Exception:  # reported with its message when the file is read
+        return None
+
+
+def _not_utf8_at(path: Path) -> InputFileError:
+    """Where the first byte that is not UTF-8 is: its position in the file and its row
+    (pandas reads ahead, so its own error does not tell). Rows are counted by lines, so a
+    quoted cell that spans lines makes the row approximate."""
+    position = 0
+    with path.open("rb") as handle:
+        for line_number, line in enumerate(handle):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                where = "in the header" if line_number == 0 else f"in row {line_number}"
+                return InputFileError(
+                    f"{path}: not UTF-8 text (byte 0x{line[exc.start]:02x} at position "
+                    f"{position + exc.start}, {where}); save or export the file as UTF-8 "
+                    "(with or without BOM)"
+                )
+            position += len(line)
+    return InputFileError(
+        f"{path}: not UTF-8 text; save or export the file as UTF-8 (with or without BOM)"
+    )
 
 
 def detect_delimiter(path: Path) -> str:
@@ -75,11 +182,13 @@ def detect_delimiter(path: Path) -> str:
 
 
 def _first_line(path: Path) -> str:
+    with path.open("rb") as handle:
+        line = handle.readline()
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            return handle.readline()
-    except UnicodeDecodeError as exc:
-        raise _not_utf8(path, exc) from None
+        text = line.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _not_utf8_at(path) from None
+    return text.split("\r", 1)[0] + ("\r" if "\r" in text else "")  # a lone \r ends it too
 
 
 def _read_csv(path: Path, delimiter: str) -> pd.DataFrame:
@@ -92,8 +201,8 @@ def _read_csv(path: Path, delimiter: str) -> pd.DataFrame:
             encoding="utf-8-sig",
             skip_blank_lines=True,
         )
-    except UnicodeDecodeError as exc:
-        raise _not_utf8(path, exc) from None
+    except UnicodeDecodeError:
+        raise _not_utf8_at(path) from None
     except pd.errors.EmptyDataError:
         raise InputFileError(
             f"{path}: the file is empty; expected a header row and prospects"
@@ -113,13 +222,6 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         raise InputFileError(f"{path}: not a readable Parquet file ({exc})") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame.reset_index(drop=True)
-
-
-def _not_utf8(path: Path, exc: UnicodeDecodeError) -> InputFileError:
-    return InputFileError(
-        f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position {exc.start}); "
-        "save or export the file as UTF-8 (with or without BOM)"
-    )
 
 
 def _umask() -> int:
@@ -161,24 +263,74 @@ def write_table(
 
 def write_file_atomically(path: Path, write: Callable[[Path], None], overwrite: bool) -> str:
     """Write through a temporary file in the same folder, then rename it into place."""
+    temp = temp_file_for(path)
+    try:
+        write(temp)
+        return move_into_place(temp, path, overwrite)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def temp_file_for(path: Path) -> Path:
+    """A new empty temporary file in ``path``'s folder (hidden, ``.tmp``), for writing
+    ``path`` atomically with :func:`move_into_place`; the caller deletes it on failure."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
-    temp = Path(temp_name)
-    try:
-        write(temp)
-        temp.chmod(0o666 & ~_umask())  # mkstemp makes owner-only files; keep the usual mode
-        if path.exists():
-            if filecmp.cmp(temp, path, shallow=False):
-                return "unchanged"
-            if not overwrite:
-                raise ProspectError(
-                    f"{path}: already exists with other contents; it was left untouched. "
-                    "Choose another output path, or pass --overwrite to replace it."
-                )
-            os.replace(temp, path)
-            return "replaced"
+    return Path(temp_name)
+
+
+def move_into_place(temp: Path, path: Path, overwrite: bool) -> str:
+    """Rename the finished ``temp`` to ``path`` (one atomic step): ``"written"``,
+    ``"replaced"`` or ``"unchanged"`` (same bytes). An existing file with other contents
+    is left untouched and an error raised, unless ``overwrite``."""
+    temp.chmod(0o666 & ~_umask())  # mkstemp makes owner-only files; keep the usual mode
+    if path.exists():
+        if filecmp.cmp(temp, path, shallow=False):
+            return "unchanged"
+        if not overwrite:
+            raise ProspectError(
+                f"{path}: already exists with other contents; it was left untouched. "
+                "Choose another output path, or pass --overwrite to replace it."
+            )
         os.replace(temp, path)
-        return "written"
-    finally:
-        temp.unlink(missing_ok=True)
+        return "replaced"
+    os.replace(temp, path)
+    return "written"
+
+
+class CsvAppender:
+    """Frames appended to a CSV file through a temporary file next to it, moved into place
+    by :meth:`finish`: the bytes :func:`write_table` gives for the frames concatenated.
+    Nothing is created until a frame has rows."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows = 0
+        self.temp: Path | None = None
+        self._handle = None
+
+    def append(self, frame: pd.DataFrame) -> None:
+        if not len(frame):
+            return
+        if self.temp is None:
+            self.temp = temp_file_for(self.path)
+            self._handle = self.temp.open("w", encoding="utf-8", newline="")
+        frame.to_csv(self._handle, index=False, header=self.rows == 0, lineterminator="\n")
+        self.rows += len(frame)
+
+    def finish(self, overwrite: bool) -> str | None:
+        """Move the file into place (None when no row was appended)."""
+        if self.temp is None:
+            return None
+        try:
+            self._handle.close()
+            return move_into_place(self.temp, self.path, overwrite)
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+        if self.temp is not None:
+            self.temp.unlink(missing_ok=True)

@@ -4,6 +4,10 @@ Every problem is collected (not just the first), each naming the column, the fir
 where it occurs, what was expected and what was found. Row numbers count data rows from 1
 (row 1 is the first row after a CSV's header). Problems tied to rows also mark those
 rows as bad, so that scoring can reject them and still score the rest.
+
+A large file can be validated one chunk at a time (``first_row`` keeps the file's row
+numbers, :func:`find_duplicate_ids` finds duplicated ids across the whole file first, and
+:func:`merge_problems` joins the chunks' problems into one per column and kind).
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ class Problem:
     column: str | None
     message: str
     rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    expected: str = ""  # row problems: what was expected (to word the problem again when
+    found: object = None  # chunks are merged) and the distinct values found, in order
 
 
 @dataclass
@@ -76,11 +82,19 @@ def validate_frame(
     source: str,
     require_outcome: bool = True,
     optional: frozenset[str] = frozenset(),
+    first_row: int = 1,
+    duplicates: dict[str, Problem] | None = None,
 ) -> ValidationReport:
     """Validate a frame as read (CSV cells as text, or Parquet's typed columns).
 
     Columns in ``optional`` may be absent (e.g. columns a model does not use, when
     scoring); when present they are checked like the others.
+
+    To validate one chunk of a larger file: ``first_row`` is the file's row number of the
+    frame's first row (problems and messages name the file's rows), and ``duplicates``
+    holds the whole file's duplicated-id problems by column (:func:`find_duplicate_ids`;
+    an id column absent from it has none), used instead of looking for duplicates within
+    the chunk alone. ``None``: the frame is the whole file.
     """
     problems: list[Problem] = []
     n_rows = len(raw)
@@ -120,10 +134,12 @@ def validate_frame(
     bad_rows = np.zeros(n_rows, dtype=bool)
     typed = {}
     for name in present:
-        values, column_problems = _check_column(raw[name], name, schema.columns[name])
+        values, column_problems = _check_column(
+            raw[name], name, schema.columns[name], first_row, duplicates
+        )
         typed[name] = values
         for problem in column_problems:
-            bad_rows[problem.rows - 1] = True
+            bad_rows[problem.rows - first_row] = True
         problems.extend(column_problems)
     frame = pd.DataFrame(typed, index=raw.index) if typed else None
     return ValidationReport(source, n_rows, problems, frame, bad_rows)
@@ -148,7 +164,52 @@ def _missing_column(name: str, schema: Schema, extra: list[str], require_outcome
     return Problem("error", "missing_column", name, message)
 
 
-def _check_column(raw: pd.Series, name: str, spec: ColumnSpec) -> tuple[pd.Series, list[Problem]]:
+def _check_column(
+    raw: pd.Series,
+    name: str,
+    spec: ColumnSpec,
+    first_row: int = 1,
+    duplicates: dict[str, Problem] | None = None,
+) -> tuple[pd.Series, list[Problem]]:
+    values, missing, unparsable = _convert(raw, spec)
+    problems = []
+    if unparsable.any():
+        problems.append(
+            _rows_problem(
+                "wrong_type", name, raw, unparsable, f"expected {spec.expected()}", True, first_row
+            )
+        )
+    if spec.type == "int":
+        fractional = ~missing & ~unparsable & (values != np.floor(values))
+        if fractional.any():
+            problems.append(
+                _rows_problem(
+                    "wrong_type", name, raw, fractional, "expected a whole number", True, first_row
+                )
+            )
+    if spec.type in ("int", "float"):
+        problems.extend(_range_problems(values, raw, name, spec, first_row))
+    if spec.type == "category":
+        problems.extend(_category_problems(values, missing, raw, name, spec, first_row))
+    if not spec.nullable and missing.any():
+        problems.append(
+            _rows_problem(
+                "missing_value", name, raw, missing, "a value is required", False, first_row
+            )
+        )
+    if spec.role == "id":
+        if duplicates is None:
+            problems.extend(_duplicate_problems(values, missing, name))
+        elif name in duplicates:  # the whole file's duplicates, restricted to this chunk
+            known = duplicates[name]
+            here = known.rows[(known.rows >= first_row) & (known.rows < first_row + len(raw))]
+            if here.size:
+                problems.append(Problem("error", "duplicate_id", name, known.message, here))
+    return values, problems
+
+
+def _convert(raw: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Typed values, the missing mask and the cells that could not be converted."""
     missing = _missing_mask(raw)
     text = raw.astype("string").str.strip() if not _is_typed(raw, spec) else None
     converter = {
@@ -160,30 +221,51 @@ def _check_column(raw: pd.Series, name: str, spec: ColumnSpec) -> tuple[pd.Serie
         "date": _as_date,
     }[spec.type]
     values, unparsable = converter(raw, text, missing)
-    problems = []
-    if unparsable.any():
-        problems.append(
-            _rows_problem("wrong_type", name, raw, unparsable, f"expected {spec.expected()}")
-        )
-    if spec.type == "int":
-        fractional = ~missing & ~unparsable & (values != np.floor(values))
-        if fractional.any():
-            problems.append(
-                _rows_problem("wrong_type", name, raw, fractional, "expected a whole number")
+    return values, missing, unparsable
+
+
+def find_duplicate_ids(raw: pd.Series, name: str, spec: ColumnSpec) -> Problem | None:
+    """The duplicated-id problem of a whole id column as read (None when every id is
+    unique), worded and numbered as :func:`validate_frame` words it for a whole file."""
+    values, missing, _ = _convert(raw.reset_index(drop=True), spec)
+    problems = _duplicate_problems(values, missing, name)
+    return problems[0] if problems else None
+
+
+def merge_problems(problems: list[Problem], column_order: list[str]) -> list[Problem]:
+    """The problems of a file validated chunk by chunk, as one list: the same problem
+    (severity, kind, column, what was expected) in several chunks becomes one, with all its
+    rows and the distinct values found, worded again. Problems without rows (a missing
+    column, an ignored one) come first, then by column in ``column_order``."""
+    groups: dict[tuple, list[Problem]] = {}
+    for problem in problems:
+        key = (problem.severity, problem.kind, problem.column)
+        key += (problem.expected,) if problem.rows.size else (problem.message,)
+        groups.setdefault(key, []).append(problem)
+    merged = []
+    for parts in groups.values():
+        first = parts[0]
+        if len(parts) == 1 or not first.rows.size:
+            merged.append(first)
+            continue
+        rows = np.concatenate([p.rows for p in parts])
+        if first.kind == "duplicate_id":  # already worded for the whole file
+            merged.append(Problem(first.severity, first.kind, first.column, first.message, rows))
+            continue
+        found = None
+        if first.found is not None:
+            found = pd.unique(
+                pd.array(np.concatenate([np.asarray(p.found, dtype=object) for p in parts]))
             )
-    if spec.type in ("int", "float"):
-        problems.extend(_range_problems(values, raw, name, spec))
-    if spec.type == "category":
-        problems.extend(_category_problems(values, missing, raw, name, spec))
-    if not spec.nullable and missing.any():
-        problems.append(
-            _rows_problem(
-                "missing_value", name, raw, missing, "a value is required", show_found=False
-            )
+        message = _row_message(first.column, first.expected, found, rows)
+        merged.append(
+            Problem(first.severity, first.kind, first.column, message, rows, first.expected, found)
         )
-    if spec.role == "id":
-        problems.extend(_duplicate_problems(values, missing, name))
-    return values, problems
+    rank = {name: i for i, name in enumerate(column_order)}
+    return sorted(
+        merged,
+        key=lambda p: (bool(p.rows.size), rank.get(p.column, len(rank)) if p.rows.size else 0),
+    )
 
 
 def _is_typed(raw: pd.Series, spec: ColumnSpec) -> bool:
@@ -241,7 +323,7 @@ def _as_date(raw, text, missing):
 
 
 def _range_problems(
-    values: pd.Series, raw: pd.Series, name: str, spec: ColumnSpec
+    values: pd.Series, raw: pd.Series, name: str, spec: ColumnSpec, first_row: int = 1
 ) -> list[Problem]:
     array = values.to_numpy(dtype=float, na_value=np.nan)
     outside = np.zeros(len(array), dtype=bool)
@@ -252,10 +334,16 @@ def _range_problems(
             outside |= array > spec.max
     if not outside.any():
         return []
-    return [_rows_problem("out_of_range", name, raw, outside, f"expected {spec.expected()}")]
+    return [
+        _rows_problem(
+            "out_of_range", name, raw, outside, f"expected {spec.expected()}", True, first_row
+        )
+    ]
 
 
-def _category_problems(values, missing, raw, name, spec: ColumnSpec) -> list[Problem]:
+def _category_problems(
+    values, missing, raw, name, spec: ColumnSpec, first_row: int = 1
+) -> list[Problem]:
     allowed = set(spec.categories or ())
     unknown = ~missing & ~values.isin(allowed).to_numpy()
     if not unknown.any():
@@ -268,7 +356,11 @@ def _category_problems(values, missing, raw, name, spec: ColumnSpec) -> list[Pro
     expected = "one of " + ", ".join(spec.categories or ())
     if hints:
         expected += " (" + "; ".join(hints) + ")"
-    return [_rows_problem("unknown_category", name, raw, unknown, f"expected {expected}")]
+    return [
+        _rows_problem(
+            "unknown_category", name, raw, unknown, f"expected {expected}", True, first_row
+        )
+    ]
 
 
 def _duplicate_problems(values: pd.Series, missing: np.ndarray, name: str) -> list[Problem]:
@@ -289,20 +381,30 @@ def _duplicate_problems(values: pd.Series, missing: np.ndarray, name: str) -> li
 
 
 def _rows_problem(
-    kind: str, name: str, raw: pd.Series, mask: np.ndarray, expected: str, show_found: bool = True
+    kind: str,
+    name: str,
+    raw: pd.Series,
+    mask: np.ndarray,
+    expected: str,
+    show_found: bool = True,
+    first_row: int = 1,
 ) -> Problem:
-    rows = np.flatnonzero(mask) + 1
+    rows = np.flatnonzero(mask) + first_row
+    found = pd.unique(raw[mask].astype("string")) if show_found else None
+    message = _row_message(name, expected, found, rows)
+    return Problem("error", kind, name, message, rows, expected, found)
+
+
+def _row_message(name: str, expected: str, found, rows: np.ndarray) -> str:
     noun = "row" if rows.size == 1 else "rows"
     message = f"column {name!r}: {expected}"
-    if show_found:
-        found = pd.unique(raw[mask].astype("string"))
+    if found is not None:
         shown = ", ".join(repr(str(v)) for v in found[:SHOW_VALUES])
         more = f" and {found.size - SHOW_VALUES} other value(s)" if found.size > SHOW_VALUES else ""
         message += f"; found {shown}{more}"
     else:
         message += "; missing"
-    message += f" in {rows.size:,} {noun} ({noun} {_list_rows(rows)})"
-    return Problem("error", kind, name, message, rows)
+    return message + f" in {rows.size:,} {noun} ({noun} {_list_rows(rows)})"
 
 
 def _list_rows(rows: np.ndarray) -> str:

@@ -1,0 +1,223 @@
+"""`prospect score FILE --out OUT` streams: a file spanning several chunks gives the same
+files as one read whole, checks still hold across chunks, and a failure leaves no trace."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import prospect_predictor.jobs as jobs
+import prospect_predictor.leads as leads_module
+from prospect_predictor.drift import RowSample
+
+CHUNK = 8  # rows per chunk in these tests: a 30-row file spans four chunks
+
+
+@pytest.fixture
+def in_trained(trained_folder, monkeypatch):
+    folder, _ = trained_folder
+    monkeypatch.chdir(folder)
+    return folder
+
+
+def _leads(folder, rows: int = 30) -> pd.DataFrame:
+    return pd.read_csv(folder / "leads.csv", dtype=str, keep_default_na=False).head(rows)
+
+
+def _chunked(monkeypatch, rows: int = CHUNK) -> None:
+    monkeypatch.setattr(leads_module, "CHUNK_ROWS", rows)
+    monkeypatch.setattr(jobs, "SCORING_CHUNK_ROWS", 3)  # several batches per chunk too
+
+
+def _no_temp_files(folder) -> bool:
+    return not list(folder.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("suffix", ["csv", "json"])
+def test_chunked_output_is_byte_identical_to_whole(run_cli, in_trained, monkeypatch, suffix):
+    # Explained values can differ in the last bit with the batch size, so both runs score
+    # batches of 3 rows; the chunks of 64 rows do not align with them.
+    monkeypatch.setattr(jobs, "SCORING_CHUNK_ROWS", 3)
+    whole = run_cli("score", "leads.csv", "--out", f"whole.{suffix}")
+    assert whole.exit_code == 0, whole.output
+    stdout = run_cli("score", "leads.csv", "--format", suffix)
+    _chunked(monkeypatch, 64)  # 400 leads: seven chunks, the last one short
+    chunked = run_cli("score", "leads.csv", "--out", f"chunked.{suffix}")
+    assert chunked.exit_code == 0, chunked.output
+    assert "400 prospect(s) scored" in chunked.stderr
+    expected = (in_trained / f"whole.{suffix}").read_bytes()
+    assert (in_trained / f"chunked.{suffix}").read_bytes() == expected
+    assert stdout.stdout.encode() == expected  # the in-memory path writes the same bytes
+    assert _no_temp_files(in_trained)
+
+
+def test_chunked_parquet_has_the_same_rows_and_types(run_cli, in_trained, monkeypatch):
+    assert run_cli("score", "leads.csv", "--out", "whole.parquet").exit_code == 0
+    monkeypatch.setattr(leads_module, "CHUNK_ROWS", 64)  # batches of 5,000 rows as above
+    assert run_cli("score", "leads.csv", "--out", "chunked.parquet").exit_code == 0
+    whole = pd.read_parquet(in_trained / "whole.parquet")
+    chunked = pd.read_parquet(in_trained / "chunked.parquet")
+    pd.testing.assert_frame_equal(chunked, whole, check_exact=True)
+
+
+def test_duplicate_id_in_two_chunks_rejects_both_rows(run_cli, in_trained, monkeypatch):
+    frame = _leads(in_trained)
+    frame.loc[24, "prospect_id"] = frame.loc[2, "prospect_id"]  # rows 3 and 25: chunks 1, 4
+    frame.to_csv(in_trained / "dup.csv", index=False)
+    whole = run_cli("score", "dup.csv", "--out", "dup_whole.csv")
+    whole_rejects = (in_trained / "dup_whole.rejects.csv").read_bytes()
+    _chunked(monkeypatch)
+    result = run_cli("score", "dup.csv", "--out", "dup_out.csv")
+    assert result.exit_code == 0, result.output
+    assert "2 row(s) rejected" in result.stderr
+    assert "row 3: prospect_id: duplicated id" in result.stderr
+    assert "row 25: prospect_id: duplicated id" in result.stderr
+    rejects = pd.read_csv(in_trained / "dup_out.rejects.csv", dtype=str)
+    assert rejects["row"].tolist() == ["3", "25"]
+    assert (in_trained / "dup_out.rejects.csv").read_bytes() == whole_rejects
+    assert len(pd.read_csv(in_trained / "dup_out.csv")) == 28
+    assert result.stderr.replace("dup_out", "dup_whole") == whole.stderr
+
+
+def test_bad_row_in_a_later_chunk_keeps_its_row_number(run_cli, in_trained, monkeypatch):
+    frame = _leads(in_trained)
+    frame.loc[21, "postponements"] = "three"  # row 22: the third chunk
+    frame.loc[29, "referral_source"] = "tv_advert"  # row 30: the last one
+    frame.to_csv(in_trained / "late_bad.csv", index=False)
+    _chunked(monkeypatch)
+    result = run_cli("score", "late_bad.csv", "--out", "late.csv")
+    assert result.exit_code == 0, result.output
+    assert "row 22: postponements: wrong type (found 'three')" in result.stderr
+    assert "row 30: referral_source: unknown category" in result.stderr
+    rejects = pd.read_csv(in_trained / "late.rejects.csv", dtype=str)
+    assert rejects["row"].tolist() == ["22", "30"]
+    assert rejects.loc[0, "postponements"] == "three"
+    scored = pd.read_csv(in_trained / "late.csv", dtype=str)
+    assert scored["prospect_id"].tolist() == frame["prospect_id"].drop([21, 29]).tolist()
+
+
+def test_crash_mid_file_leaves_the_previous_output_untouched(run_cli, in_trained, monkeypatch):
+    (in_trained / "kept.csv").write_text("the previous scores\n")
+    (in_trained / "kept.rejects.csv").write_text("the previous rejects\n")
+    frame = _leads(in_trained)
+    frame.loc[1, "postponements"] = "three"  # a reject in the first chunk, before the crash
+    frame.to_csv(in_trained / "crash.csv", index=False)
+    _chunked(monkeypatch)
+    calls = []
+    real = jobs._score_batch
+
+    def crash_on_the_fifth_batch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 5:  # the second chunk: the first is already written
+            raise RuntimeError("disk on fire")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "_score_batch", crash_on_the_fifth_batch)
+    result = run_cli("score", "crash.csv", "--out", "kept.csv", "--overwrite")
+    assert result.exit_code == 3
+    assert "disk on fire" in result.stderr
+    assert (in_trained / "kept.csv").read_text() == "the previous scores\n"
+    assert (in_trained / "kept.rejects.csv").read_text() == "the previous rejects\n"
+    assert _no_temp_files(in_trained)
+
+
+def test_not_utf8_in_a_later_chunk_names_file_and_row(run_cli, in_trained, monkeypatch):
+    (in_trained / "enc.csv").write_text("the previous scores\n")
+    data = _leads(in_trained).to_csv(index=False).encode()
+    lines = data.split(b"\n")
+    lines[20] = lines[20].replace(b"L", b"\xe9", 1)  # row 20
+    (in_trained / "latin1.csv").write_bytes(b"\n".join(lines))
+    _chunked(monkeypatch)
+    result = run_cli("score", "latin1.csv", "--out", "enc.csv", "--overwrite")
+    assert result.exit_code == 1
+    assert "latin1.csv: not UTF-8 text (byte 0xe9" in result.stderr
+    assert "in row 20)" in result.stderr
+    assert (in_trained / "enc.csv").read_text() == "the previous scores\n"
+    assert _no_temp_files(in_trained)
+
+
+def test_file_level_problems_are_still_caught_when_chunked(run_cli, in_trained, monkeypatch):
+    frame = _leads(in_trained)
+    frame.head(0).to_csv(in_trained / "header_only.csv", index=False)
+    frame.drop(columns="postponements").to_csv(in_trained / "no_column.csv", index=False)
+    all_bad = frame.assign(no_shows="-1")
+    all_bad.loc[[4, 17], "referral_source"] = "tv_advert"
+    all_bad.to_csv(in_trained / "all_bad.csv", index=False)
+    whole = run_cli("score", "all_bad.csv", "--out", "all_bad_out.csv")
+    _chunked(monkeypatch)
+    header = run_cli("score", "header_only.csv", "--out", "h.csv")
+    assert header.exit_code == 1 and "has a header but no rows" in header.stderr
+    missing = run_cli("score", "no_column.csv", "--out", "m.csv")
+    assert missing.exit_code == 1 and "column 'postponements' is missing" in missing.stderr
+    chunked = run_cli("score", "all_bad.csv", "--out", "all_bad_out.csv")
+    assert chunked.exit_code == 1
+    assert "no row can be scored" in chunked.stderr
+    assert "in 30 rows (rows 1, 2, 3, 4, 5 and 25 more)" in chunked.stderr
+    assert "'tv_advert' in 2 rows (rows 5, 18)" in chunked.stderr
+    assert chunked.stderr == whole.stderr  # the problems of all chunks, worded as for one
+    for name in ("h.csv", "m.csv", "all_bad_out.csv", "all_bad_out.rejects.csv"):
+        assert not (in_trained / name).exists()
+    assert _no_temp_files(in_trained)
+
+
+def test_stream_knows_the_row_count_before_the_end(in_trained, monkeypatch):
+    from prospect_predictor.bundle import load_bundle
+
+    metadata = load_bundle(in_trained / "models" / "prospects").metadata
+    stream = leads_module.LeadStream(in_trained / "leads.csv", metadata, chunk_rows=100)
+    seen = [(len(chunk.frame), chunk.rows[0], chunk.rows_read, stream.total) for chunk in stream]
+    assert seen == [(100, 1, 100, 400), (100, 101, 200, 400), (100, 201, 300, 400)] + [
+        (100, 301, 400, 400)
+    ]
+
+
+def test_row_sample_is_all_rows_when_small_and_a_bounded_ordered_sample_otherwise():
+    frames = [pd.DataFrame({"x": np.arange(start, start + 10)}) for start in range(0, 50, 10)]
+    small = RowSample(100)
+    for frame in frames:
+        small.add(frame)
+    assert small.frame["x"].tolist() == list(range(50))
+    bounded, again = RowSample(12), RowSample(12)
+    for frame in frames:
+        bounded.add(frame)
+        again.add(frame)
+    values = bounded.frame["x"].tolist()
+    assert len(values) == 12 and values == sorted(values) and len(set(values)) == 12
+    assert values == again.frame["x"].tolist()  # seeded: the same file, the same sample
+    assert values[-1] >= 20  # later chunks are sampled too, not only the first rows
+
+
+def test_parquet_input_streams_by_record_batches(run_cli, in_trained, monkeypatch):
+    frame = pd.read_csv(in_trained / "leads.csv", dtype=str, keep_default_na=False)
+    assert run_cli("score", "leads.csv", "--out", "from_csv.csv").exit_code == 0
+    pd.read_csv(in_trained / "leads.csv").to_parquet(in_trained / "leads.parquet", index=False)
+    frame.loc[[9, 130], "prospect_id"] = "TWICE"  # a duplicate in two record batches
+    frame.to_csv(in_trained / "twice.csv", index=False)
+    pd.read_csv(in_trained / "twice.csv").to_parquet(in_trained / "twice.parquet", index=False)
+    monkeypatch.setattr(leads_module, "CHUNK_ROWS", 64)
+    result = run_cli("score", "leads.parquet", "--out", "from_parquet.csv")
+    assert result.exit_code == 0, result.output
+    assert (in_trained / "from_parquet.csv").read_bytes() == (
+        in_trained / "from_csv.csv"
+    ).read_bytes()
+    twice = run_cli("score", "twice.parquet", "--out", "twice_out.csv")
+    assert twice.exit_code == 0, twice.output
+    rejects = pd.read_csv(in_trained / "twice_out.rejects.csv", dtype=str)
+    assert rejects["row"].tolist() == ["10", "131"]
+
+
+def test_progress_counts_rows_read_up_to_the_total(in_trained, monkeypatch):
+    _chunked(monkeypatch, 64)
+    calls = []
+    report = jobs.run_file_scoring(
+        in_trained / "models" / "prospects",
+        in_trained / "leads.csv",
+        in_trained / "progress.csv",
+        "csv",
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    assert report.scored == 400 and report.status == "written"
+    done = [d for d, _ in calls]
+    assert done == sorted(done) and calls[-1] == (400, 400)
+    assert {total for _, total in calls} == {400}  # known before the end: the id pass
