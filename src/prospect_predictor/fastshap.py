@@ -114,25 +114,77 @@ class CompiledTrees:
         self.outputs = []
         for k in range(self.n_outputs):
             tables = [_tree_tables(iteration[k].nodes) for iteration in predictors]
-            features = np.array([t[0] for t in tables], dtype=np.int64)  # (trees, 3)
-            scatter = np.zeros((len(tables) * POSITIONS, n_features))
-            flat = features.ravel()
-            scatter[np.flatnonzero(flat >= 0), flat[flat >= 0]] = 1.0
+            features = np.array([t[0] for t in tables], dtype=np.int64).reshape(-1, POSITIONS)
             self.outputs.append(
                 {
-                    "features": np.where(features >= 0, features, 0),
+                    "positions": features,  # -1 where a position holds no split
                     "thresholds": np.array([t[1] for t in tables]),
                     "missing_left": np.array([t[2] for t in tables], dtype=bool),
                     "phi": np.stack([t[3] for t in tables]),  # (trees, cells, 3)
                     "output": np.stack([t[4] for t in tables]),  # (trees, cells)
                     "base": float(sum(t[5] for t in tables)),
-                    "scatter": scatter,  # (trees * 3, features): position -> its feature
                 }
             )
-            tables = self.outputs[-1]
+        self._derive()
+
+    # The tables as plain arrays (for a bundle's scoring form) and back: ``from_arrays``
+    # needs neither scikit-learn nor the estimator.
+    STORED = ("positions", "thresholds", "missing_left", "phi", "output")
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        arrays = {"baseline": self.baseline, "n_features": np.array(self.n_features)}
+        for k, tables in enumerate(self.outputs):
+            arrays.update({f"out{k}_{name}": tables[name] for name in self.STORED})
+            arrays[f"out{k}_base"] = np.array(tables["base"])
+        return arrays
+
+    @classmethod
+    def from_arrays(cls, arrays) -> CompiledTrees:
+        """Tables written by :meth:`to_arrays`; raises ``ValueError`` if they do not fit."""
+        self = cls.__new__(cls)
+        self.baseline = np.asarray(arrays["baseline"], dtype=float).ravel()
+        self.n_features = int(arrays["n_features"])
+        self.n_outputs = len(self.baseline)
+        self.outputs = []
+        for k in range(self.n_outputs):
+            tables = {
+                "positions": np.asarray(arrays[f"out{k}_positions"], dtype=np.int64),
+                "thresholds": np.asarray(arrays[f"out{k}_thresholds"], dtype=float),
+                "missing_left": np.asarray(arrays[f"out{k}_missing_left"], dtype=bool),
+                "phi": np.asarray(arrays[f"out{k}_phi"], dtype=float),
+                "output": np.asarray(arrays[f"out{k}_output"], dtype=float),
+                "base": float(arrays[f"out{k}_base"]),
+            }
+            trees = len(tables["positions"])
+            shapes = {
+                "positions": (trees, POSITIONS),
+                "thresholds": (trees, POSITIONS),
+                "missing_left": (trees, POSITIONS),
+                "phi": (trees, CELLS, POSITIONS),
+                "output": (trees, CELLS),
+            }
+            for name, shape in shapes.items():
+                if tables[name].shape != shape:
+                    raise ValueError(f"{name} of output {k} has shape {tables[name].shape}")
+            if tables["positions"].size and tables["positions"].max() >= self.n_features:
+                raise ValueError(f"output {k} splits on a feature beyond {self.n_features}")
+            self.outputs.append(tables)
+        self._derive()
+        return self
+
+    def _derive(self) -> None:
+        """The arrays ``explain`` works with, computed from the stored tables."""
+        for tables in self.outputs:
+            positions = tables["positions"]
+            trees = len(positions)
+            scatter = np.zeros((trees * POSITIONS, self.n_features))
+            flat = positions.ravel()
+            scatter[np.flatnonzero(flat >= 0), flat[flat >= 0]] = 1.0
+            tables["features"] = np.where(positions >= 0, positions, 0)
+            tables["scatter"] = scatter  # (trees * 3, features): position -> its feature
             tables["phi_flat"] = tables["phi"].reshape(-1, POSITIONS)
             tables["output_flat"] = tables["output"].ravel()
-            tables["cell_offset"] = (np.arange(len(predictors)) * CELLS).astype(np.int64)
+            tables["cell_offset"] = (np.arange(trees) * CELLS).astype(np.int64)
 
     def explain(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """SHAP values ``(rows, features, outputs)``, base values ``(outputs,)`` and raw

@@ -327,7 +327,8 @@ def run_scoring(
     from prospect_predictor.output import to_records
     from prospect_predictor.score import score, to_frame
 
-    bundle = load_bundle(Path(model_dir) if model_dir else default_bundle())
+    # The scoring form when the bundle has one: scikit-learn is then never imported.
+    bundle = load_bundle(Path(model_dir) if model_dir else default_bundle(), for_scoring=True)
     metadata = bundle.metadata
     lang = texts.check_language(lang or metadata.get("language", "en"))
     leads = (

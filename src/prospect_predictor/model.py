@@ -22,17 +22,11 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEnc
 
 from prospect_predictor.errors import ConfigError
 
+# Defined with the scoring form, which scores without scikit-learn; the Pipeline's
+# FunctionTransformers call the same functions (bundles written before refer to them here).
+from prospect_predictor.scoring_form import as_float, as_object, softmax  # noqa: F401
+
 FAMILIES = ("hgb", "hgb_default", "logistic")
-
-
-def as_float(frame: pd.DataFrame) -> np.ndarray:
-    """Booleans (nullable) and numbers as floats; missing becomes NaN."""
-    return frame.astype("float64").to_numpy()
-
-
-def as_object(frame: pd.DataFrame) -> np.ndarray:
-    """Categories as Python objects with NaN for missing, as scikit-learn's encoders expect."""
-    return frame.astype(object).where(frame.notna(), np.nan).to_numpy()
 
 
 def _split_types(feature_types: Mapping[str, str]) -> tuple[list[str], list[str]]:
@@ -162,12 +156,6 @@ def raw_logits(pipeline: Pipeline, frame: pd.DataFrame) -> np.ndarray:
     if scores.ndim == 1:
         return np.column_stack([np.zeros_like(scores), scores])
     return scores
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    exp = np.exp(shifted)
-    return exp / exp.sum(axis=1, keepdims=True)
 
 
 def fit_temperature(logits: np.ndarray, y_index: np.ndarray) -> tuple[float, np.ndarray]:

@@ -21,7 +21,7 @@ from prospect_predictor.explain import (
     reason_contributions,
     relative_to_reference,
 )
-from prospect_predictor.model import softmax
+from prospect_predictor.scoring_form import softmax
 
 MAX_DRIVERS = 3
 NONE = ""  # top_reason when no reason raises the risk of a bad outcome
