@@ -137,16 +137,18 @@ def load_bundle(target: Path, for_scoring: bool = False) -> Bundle:
     """Verify the bundle (manifest, hashes, library versions), then unpickle its model.
 
     ``for_scoring``: if the bundle has a scoring form, load that instead (NumPy arrays and
-    JSON, nothing unpickled, scikit-learn not imported); it scores and explains exactly
-    like the model. Bundles without one (older, or other model families) are unpickled.
+    JSON, nothing unpickled, scikit-learn not imported, so the library versions need not
+    match); it scores and explains exactly like the model. Bundles without one (older, or
+    other model families) are unpickled.
     """
     target = Path(target)
     forms = FORM_FILES if for_scoring else ()
     contents = _verified_contents(target, keep=(METADATA_FILE, MODEL_FILE, *forms))
     with_form = all(name in contents for name in forms) if forms else False
     metadata = _parse_metadata(target, contents[METADATA_FILE])
-    _check_versions(target, metadata)
     if with_form:
+        # No version check: the form is not a pickle; its NumPy arrays and JSON read the
+        # same with any scikit-learn and NumPy, and scoring imports no scikit-learn.
         from prospect_predictor.scoring_form import FormError, ScoringForm, UnknownForm
 
         try:
@@ -160,6 +162,7 @@ def load_bundle(target: Path, for_scoring: bool = False) -> Bundle:
             ) from None
         if form is not None:
             return Bundle(path=target, model=form, metadata=metadata)
+    _check_versions(target, metadata)
     import joblib
 
     # Unpickle the very bytes that were hashed, so the file cannot change in between.
@@ -357,8 +360,9 @@ def _check_versions(target: Path, metadata: dict) -> None:
     """Refuse a pickle written with another scikit-learn major.minor or numpy major."""
     recorded = metadata.get("library_versions")
     recorded = recorded if isinstance(recorded, dict) else {}
-    installed = library_versions()
-    for package, parts in (("scikit-learn", 2), ("numpy", 1)):
+    checked = (("scikit-learn", 2), ("numpy", 1))
+    installed = library_versions(tuple(package for package, _ in checked))
+    for package, parts in checked:
         ours = installed[package]
         if not isinstance(recorded.get(package), str):
             raise BundleError(

@@ -129,46 +129,52 @@ class CompiledTrees:
 
     # The tables as plain arrays (for a bundle's scoring form) and back: ``from_arrays``
     # needs neither scikit-learn nor the estimator.
-    STORED = ("positions", "thresholds", "missing_left", "phi", "output")
+    # Shapes of the stored tables per output: trees route by 3 positions into 8 cells.
+    STORED = {
+        "positions": (POSITIONS,),
+        "thresholds": (POSITIONS,),
+        "missing_left": (POSITIONS,),
+        "phi": (CELLS, POSITIONS),
+        "output": (CELLS,),
+    }
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        arrays = {"baseline": self.baseline, "n_features": np.array(self.n_features)}
-        for k, tables in enumerate(self.outputs):
-            arrays.update({f"out{k}_{name}": tables[name] for name in self.STORED})
-            arrays[f"out{k}_base"] = np.array(tables["base"])
+        """The tables as a few plain arrays, one axis per output (every output has a tree
+        per boosting iteration)."""
+        arrays = {
+            f"trees_{name}": np.stack([tables[name] for tables in self.outputs])
+            for name in self.STORED
+        }
+        arrays["trees_base"] = np.array([tables["base"] for tables in self.outputs])
+        arrays["trees_baseline"] = self.baseline
+        arrays["trees_n_features"] = np.array(self.n_features)
         return arrays
 
     @classmethod
     def from_arrays(cls, arrays) -> CompiledTrees:
         """Tables written by :meth:`to_arrays`; raises ``ValueError`` if they do not fit."""
         self = cls.__new__(cls)
-        self.baseline = np.asarray(arrays["baseline"], dtype=float).ravel()
-        self.n_features = int(arrays["n_features"])
+        self.baseline = np.asarray(arrays["trees_baseline"], dtype=float).ravel()
+        self.n_features = int(arrays["trees_n_features"])
         self.n_outputs = len(self.baseline)
-        self.outputs = []
-        for k in range(self.n_outputs):
-            tables = {
-                "positions": np.asarray(arrays[f"out{k}_positions"], dtype=np.int64),
-                "thresholds": np.asarray(arrays[f"out{k}_thresholds"], dtype=float),
-                "missing_left": np.asarray(arrays[f"out{k}_missing_left"], dtype=bool),
-                "phi": np.asarray(arrays[f"out{k}_phi"], dtype=float),
-                "output": np.asarray(arrays[f"out{k}_output"], dtype=float),
-                "base": float(arrays[f"out{k}_base"]),
-            }
-            trees = len(tables["positions"])
-            shapes = {
-                "positions": (trees, POSITIONS),
-                "thresholds": (trees, POSITIONS),
-                "missing_left": (trees, POSITIONS),
-                "phi": (trees, CELLS, POSITIONS),
-                "output": (trees, CELLS),
-            }
-            for name, shape in shapes.items():
-                if tables[name].shape != shape:
-                    raise ValueError(f"{name} of output {k} has shape {tables[name].shape}")
-            if tables["positions"].size and tables["positions"].max() >= self.n_features:
-                raise ValueError(f"output {k} splits on a feature beyond {self.n_features}")
-            self.outputs.append(tables)
+        dtypes = {"positions": np.int64, "missing_left": bool}
+        stored = {
+            name: np.asarray(arrays[f"trees_{name}"], dtype=dtypes.get(name, float))
+            for name in self.STORED
+        }
+        base = np.asarray(arrays["trees_base"], dtype=float)
+        trees = stored["positions"].shape[1] if stored["positions"].ndim == 3 else -1
+        for name, shape in self.STORED.items():
+            if stored[name].shape != (self.n_outputs, trees, *shape):
+                raise ValueError(f"trees_{name} has shape {stored[name].shape}")
+        if base.shape != (self.n_outputs,):
+            raise ValueError(f"trees_base has shape {base.shape}")
+        if stored["positions"].size and stored["positions"].max() >= self.n_features:
+            raise ValueError(f"a tree splits on a feature beyond {self.n_features}")
+        self.outputs = [
+            {**{name: stored[name][k] for name in self.STORED}, "base": float(base[k])}
+            for k in range(self.n_outputs)
+        ]
         self._derive()
         return self
 
@@ -202,7 +208,7 @@ class CompiledTrees:
                 answers[..., 0] + 2 * answers[..., 1] + 4 * answers[..., 2] + tables["cell_offset"]
             )
             phi = np.take(tables["phi_flat"], index, axis=0)  # (rows, trees, 3)
-            values[:, :, k] = phi.reshape(n, -1) @ tables["scatter"]
+            values[:, :, k] = phi.reshape(n, phi.shape[1] * POSITIONS) @ tables["scatter"]
             raw[:, k] = self.baseline[k] + np.take(tables["output_flat"], index).sum(axis=1)
             base[k] = self.baseline[k] + tables["base"]
         return values, base, raw

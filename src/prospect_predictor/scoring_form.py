@@ -108,9 +108,12 @@ class ScoringForm:
             ]
             self.scale = float(arrays["scale"])
             self.bias = np.asarray(arrays["bias"], dtype=float)
-            self.codes = [
-                np.asarray(arrays[f"codes{i}"], dtype=float) for i in range(len(self.categorical))
-            ]
+            # per category column: one code per category, then an unknown's, a missing's
+            codes = np.asarray(arrays["codes"], dtype=float)
+            ends = np.cumsum([len(cats) + 2 for _, cats in self.categorical], dtype=np.int64)
+            if codes.shape != (int(ends[-1]) if len(ends) else 0,):
+                raise ValueError(f"codes has shape {codes.shape}")
+            self.codes = np.split(codes, ends[:-1]) if len(ends) else []
             self.trees = CompiledTrees.from_arrays(arrays)
         except (KeyError, TypeError, ValueError) as exc:
             raise FormError(f"incomplete scoring form ({exc})") from None
@@ -122,10 +125,6 @@ class ScoringForm:
             or sorted(self.fitted_classes) != sorted(self.classes)
             or self.bias.shape != (len(self.classes),)
             or self.trees.n_outputs != (1 if len(self.classes) == 2 else len(self.classes))
-            or any(
-                len(codes) != len(cats) + 2
-                for codes, (_, cats) in zip(self.codes, self.categorical, strict=True)
-            )
         ):
             raise FormError("inconsistent scoring form")
 
@@ -242,9 +241,9 @@ def _compile(model) -> tuple[dict, dict, pd.DataFrame]:
     if numeric + [c for c, _, _ in categorical] != encoded_names:
         raise Unsupported("encoded columns out of the expected order")
 
-    spec_categorical, arrays = [], {}
+    spec_categorical, all_codes, arrays = [], [], {}
     probe_values: dict[str, list] = {c: [np.nan, 0.0, 1.0, -1.0] for c in numeric}
-    for i, (column, transformer, position) in enumerate(categorical):
+    for column, transformer, position in categorical:
         categories = [str(v) for v in transformer[1].categories_[position]]
         unknown = _unseen(categories)
         # every category, then an unseen one, then a missing one, alone in its column
@@ -255,7 +254,7 @@ def _compile(model) -> tuple[dict, dict, pd.DataFrame]:
             codes = np.asarray(transformer.transform(probe))
         except Exception as exc:  # e.g. an encoder that refuses unknown values
             raise Unsupported(f"{column}: {exc}") from None
-        arrays[f"codes{i}"] = codes[:, position].astype(float)
+        all_codes.append(codes[:, position].astype(float))
         spec_categorical.append({"column": column, "categories": categories})
         probe_values[column] = [*categories, unknown, None]
     for tables in trees.outputs:  # each split threshold of a number and its neighbours
@@ -269,6 +268,7 @@ def _compile(model) -> tuple[dict, dict, pd.DataFrame]:
                     np.nextafter(threshold, -np.inf),
                     np.nextafter(threshold, np.inf),
                 ]
+    arrays["codes"] = np.concatenate(all_codes) if all_codes else np.empty(0)
     arrays.update(trees.to_arrays())
     bias = np.zeros(len(classes)) if model.bias is None else np.asarray(model.bias, dtype=float)
     arrays.update({"scale": np.array(float(model.scale)), "bias": bias})

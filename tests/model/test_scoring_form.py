@@ -219,3 +219,22 @@ def test_reading_leads_and_scoring_a_file_agree_with_the_model(both):
     leads = read_leads(folder / "leads.csv", reference.metadata)
     frame = leads.frame[reference.metadata["features"]]
     assert_same(reference.model, form.model, frame)
+
+
+def test_the_form_does_not_depend_on_the_scikit_learn_version(both, tmp_path):
+    """The form is not a pickle: scoring reads it whatever scikit-learn is installed, while
+    unpickling the model still refuses another scikit-learn release."""
+    folder, _, _ = both
+    copy = tmp_path / "other-sklearn"
+    shutil.copytree(folder / "models" / "prospects", copy)
+    metadata = json.loads((copy / "metadata.json").read_text())
+    metadata["library_versions"]["scikit-learn"] = "0.1.0"
+    (copy / "metadata.json").write_text(json.dumps(metadata))
+    manifest = json.loads((copy / MANIFEST_FILE).read_text())
+    manifest["files"]["metadata.json"] = hashlib.sha256(
+        (copy / "metadata.json").read_bytes()
+    ).hexdigest()
+    (copy / MANIFEST_FILE).write_text(json.dumps(manifest))
+    assert isinstance(load_bundle(copy, for_scoring=True).model, ScoringForm)
+    with pytest.raises(BundleError, match="not portable across versions"):
+        load_bundle(copy)
