@@ -34,9 +34,11 @@ app = typer.Typer(
 def _console(stderr: bool = True):
     from rich.console import Console
 
-    console = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    # emoji=False: data such as an id ":cat:" is printed as written (and rich's emoji table
+    # is not imported)
+    console = Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False)
     if not console.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
-        console = Console(stderr=stderr, highlight=False, soft_wrap=True, width=160)
+        console = Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False, width=160)
     return console
 
 

@@ -149,8 +149,12 @@ def _missing_column(name: str, schema: Schema, extra: list[str], require_outcome
 
 
 def _check_column(raw: pd.Series, name: str, spec: ColumnSpec) -> tuple[pd.Series, list[Problem]]:
-    missing = _missing_mask(raw)
-    text = raw.astype("string").str.strip() if not _is_typed(raw, spec) else None
+    as_text = raw.dtype == object or pd.api.types.is_string_dtype(raw)
+    typed = _is_typed(raw, spec)
+    # the cells as stripped text, converted once for both the missing check and parsing
+    text = raw.astype("string").str.strip() if as_text or not typed else None
+    missing = _missing_mask(raw, text if as_text else None)
+    text = None if typed else text
     converter = {
         "string": _as_string,
         "category": _as_string,
@@ -197,11 +201,12 @@ def _is_typed(raw: pd.Series, spec: ColumnSpec) -> bool:
     return False
 
 
-def _missing_mask(raw: pd.Series) -> np.ndarray:
+def _missing_mask(raw: pd.Series, text: pd.Series | None) -> np.ndarray:
+    """Missing cells: NA, or (``text``: the cells of a text column, stripped) a missing
+    token such as "" or "n/a"."""
     missing = raw.isna().to_numpy().copy()
-    if raw.dtype == object or pd.api.types.is_string_dtype(raw):
-        lowered = raw.astype("string").str.strip().str.lower()
-        missing |= lowered.isin(MISSING_TOKENS).fillna(True).to_numpy(dtype=bool)
+    if text is not None:
+        missing |= text.str.lower().isin(MISSING_TOKENS).fillna(True).to_numpy(dtype=bool)
     return missing
 
 
