@@ -197,13 +197,23 @@ def test_other_models_get_no_form():
     assert compile_files(model) == {}
 
 
-@pytest.mark.parametrize("command", ["score", "explain"])
-def test_one_lead_from_a_fresh_process_imports_no_training_library(trained_folder, command):
+LEAD = json.dumps({"investable_assets_eur": 250000, "postponements": 3})
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["score", "--lead", LEAD],
+        ["explain", "--lead", LEAD],
+        ["score", "leads.csv", "--format", "csv"],  # with the drift check
+    ],
+    ids=["score-lead", "explain-lead", "score-file"],
+)
+def test_scoring_in_a_fresh_process_imports_no_training_library(trained_folder, args):
     folder, _ = trained_folder
-    lead = json.dumps({"investable_assets_eur": 250000, "postponements": 3})
     code = (
         "import sys\n"
-        f"sys.argv = ['prospect', {command!r}, '--lead', {lead!r}]\n"
+        f"sys.argv = ['prospect', *{args!r}]\n"
         "from prospect_predictor.cli import main\n"
         "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
         f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r}))\n"
