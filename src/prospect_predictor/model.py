@@ -21,12 +21,21 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from prospect_predictor.errors import ConfigError
-
-# Defined with the scoring form, which scores without scikit-learn; the Pipeline's
-# FunctionTransformers call the same functions (bundles written before refer to them here).
-from prospect_predictor.scoring_form import as_float, as_object, softmax  # noqa: F401
+from prospect_predictor.scoring_form import softmax  # noqa: F401 - defined without sklearn
 
 FAMILIES = ("hgb", "hgb_default", "logistic")
+
+
+# The Pipeline's FunctionTransformers pickle these by name (prospect_predictor.model.as_float):
+# they stay here so that bundles unpickle with every version of the package.
+def as_float(frame: pd.DataFrame) -> np.ndarray:
+    """Booleans (nullable) and numbers as floats; missing becomes NaN."""
+    return frame.astype("float64").to_numpy()
+
+
+def as_object(frame: pd.DataFrame) -> np.ndarray:
+    """Categories as Python objects with NaN for missing, as scikit-learn's encoders expect."""
+    return frame.astype(object).where(frame.notna(), np.nan).to_numpy()
 
 
 def _split_types(feature_types: Mapping[str, str]) -> tuple[list[str], list[str]]:

@@ -18,8 +18,7 @@ threshold and its neighbours) that they reproduce the scikit-learn path exactly;
 that cannot be compiled (another family, deeper trees) gets no form, and scoring falls
 back to unpickling. :class:`ScoringForm` scores from them, importing only NumPy and pandas.
 
-This module also holds the plain helpers the scikit-learn pipeline itself uses
-(:func:`as_float`, :func:`as_object`, :func:`softmax`), so both paths share them.
+This module also defines :func:`softmax`, which both paths use.
 """
 
 from __future__ import annotations
@@ -43,13 +42,10 @@ EXACT = 1e-12
 
 
 def as_float(frame: pd.DataFrame) -> np.ndarray:
-    """Booleans (nullable) and numbers as floats; missing becomes NaN."""
+    """Booleans (nullable) and numbers as floats; missing becomes NaN: the conversion of
+    the Pipeline's ``model.as_float`` (which stays in model.py, where pickles find it);
+    export checks that both paths agree."""
     return frame.astype("float64").to_numpy()
-
-
-def as_object(frame: pd.DataFrame) -> np.ndarray:
-    """Categories as Python objects with NaN for missing, as scikit-learn's encoders expect."""
-    return frame.astype(object).where(frame.notna(), np.nan).to_numpy()
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -203,6 +199,7 @@ class Unsupported(Exception):
 
 
 def _compile(model) -> tuple[dict, dict, pd.DataFrame]:
+    from prospect_predictor import model as model_module  # scikit-learn: loaded when exporting
     from prospect_predictor.explain import _compiled
 
     try:
@@ -227,12 +224,12 @@ def _compile(model) -> tuple[dict, dict, pd.DataFrame]:
     for name, transformer, columns in transformers:
         if name == "remainder" and transformer == "drop":
             continue
-        if name == "numbers" and getattr(transformer, "func", None) is as_float:
+        if name == "numbers" and getattr(transformer, "func", None) is model_module.as_float:
             numeric += [str(c) for c in columns]
         elif (
             name == "categories"
             and len(getattr(transformer, "steps", ())) == 2
-            and getattr(transformer[0], "func", None) is as_object
+            and getattr(transformer[0], "func", None) is model_module.as_object
             and type(transformer[1]).__name__ == "OrdinalEncoder"
         ):
             categorical += [(str(c), transformer, p) for p, c in enumerate(columns)]

@@ -248,3 +248,12 @@ def test_the_form_does_not_depend_on_the_scikit_learn_version(both, tmp_path):
     assert isinstance(load_bundle(copy, for_scoring=True).model, ScoringForm)
     with pytest.raises(BundleError, match="not portable across versions"):
         load_bundle(copy)
+
+
+def test_the_pickle_still_names_only_the_model_module(both):
+    """The Pipeline pickles its encoding functions by module and name; they stay in
+    prospect_predictor.model so that older versions of the package unpickle new bundles."""
+    folder, _, _ = both
+    pickled = (folder / "models" / "prospects" / "model.joblib").read_bytes()
+    assert b"prospect_predictor.model" in pickled
+    assert b"scoring_form" not in pickled
