@@ -174,3 +174,17 @@ def test_explain_shows_every_reason_and_saves_a_waterfall(run_cli, in_trained):
     missing = run_cli("explain", "NOPE", "--input", "leads.csv")
     assert missing.exit_code == 1
     assert "no prospect with prospect_id 'NOPE'" in missing.stderr
+
+
+def test_one_lead_leaves_the_garbage_collector_as_it_found_it(run_cli, in_trained):
+    """`--lead` pauses the cyclic GC while it runs (a start-up cost); main() restores it, so
+    a longer process calling main() (these tests) keeps collecting."""
+    import gc
+
+    assert gc.isenabled()
+    for command in ("score", "explain"):
+        result = run_cli(command, "--lead", '{"postponements": 3}')
+        assert result.exit_code == 0, result.output
+        assert gc.isenabled()
+    bad = run_cli("score", "--lead", "not json")
+    assert bad.exit_code == 1 and gc.isenabled()
