@@ -176,22 +176,25 @@ def task_train(args: dict) -> dict:
 
 def task_score(args: dict) -> dict:
     """Explained scoring (``score.score``: probabilities, exact TreeSHAP per feature, per
-    reason, top reason and drivers) next to plain ``ProspectModel.predict_proba`` on the same
-    frame, repeated and interleaved; the output frame (``to_frame``: plain-word drivers and
-    advice) is timed separately. Optionally a cProfile of ``score`` + ``to_frame``."""
+    reason, top reason and drivers) with the model as scoring loads it (its scoring form,
+    when the bundle has one) next to plain ``ProspectModel.predict_proba`` (the unpickled
+    model) on the same frame, repeated and interleaved; the output frame (``to_frame``:
+    plain-word drivers and advice) is timed separately. Optionally a cProfile of ``score`` +
+    ``to_frame``."""
     from prospect_predictor.bundle import load_bundle
     from prospect_predictor.leads import read_leads
     from prospect_predictor.score import score, to_frame
 
     bundle = load_bundle(Path(args["bundle"]))
     model, metadata = bundle.model, bundle.metadata
+    scorer = load_bundle(Path(args["bundle"]), for_scoring=True).model
     lang = metadata.get("language", "en")
     frame = read_leads(args["csv"], metadata).frame
     features = list(metadata["features"])
     # Warm-up (first calls build caches and import shap); not timed.
     warm = frame.iloc[:200]
     model.predict_proba(warm[features])
-    to_frame(score(model, metadata, warm), metadata, lang)
+    to_frame(score(scorer, metadata, warm), metadata, lang)
 
     rss_before = rss_mb()
     peak_before = peak_mb()
@@ -201,7 +204,7 @@ def task_score(args: dict) -> dict:
         model.predict_proba(frame[features])
         plain.append(clock() - start)
         start = clock()
-        scores = score(model, metadata, frame)
+        scores = score(scorer, metadata, frame)
         explained.append(clock() - start)
         if i < args["frame_repeats"]:
             start = clock()
@@ -218,11 +221,12 @@ def task_score(args: dict) -> dict:
         "peak_before_mb": peak_before,
         "peak_mb": peak_after,
         "shap_imported": "shap" in sys.modules,
+        "scoring_form": type(scorer).__name__ == "ScoringForm",
     }
     if args.get("profile"):
         profiler = cProfile.Profile()
         profiler.enable()
-        scores = score(model, metadata, frame)
+        scores = score(scorer, metadata, frame)
         to_frame(scores, metadata, lang)
         profiler.disable()
         rows = profile_rows(profiler)
@@ -263,7 +267,7 @@ def task_file_stages(args: dict) -> dict:
 
     chunk = f"{leads_module.CHUNK_ROWS:,}"
     batch = f"{jobs.SCORING_CHUNK_ROWS:,}"
-    wrap(bundle_module, "load_bundle", "load bundle (verify, unpickle)")
+    wrap(bundle_module, "load_bundle", "load bundle (verify, read the scoring form)")
     wrap(leads_module.LeadStream, "_duplicate_ids", "first pass: id column (duplicates, rows)")
     wrap(leads_module, "validate_frame", f"validate, per {chunk}-row chunk")
     wrap(score_module, "score", f"score (SHAP), per {batch}-row batch")

@@ -4,6 +4,10 @@ prospects without MLflow.
 A bundle holds ``model.joblib`` (the fitted object), ``metadata.json`` (what training
 recorded, plus the bundle format, when it was written and the library versions it was
 written with), any extra files, and ``manifest.json`` with the SHA-256 of every other file.
+A model that :mod:`prospect_predictor.scoring_form` can compile exactly (the default
+depth-2 trees) also gets its scoring form, ``scoring.json`` + ``scoring.npz``: plain
+arrays, no pickle, from which scoring computes the same probabilities and SHAP values
+without importing scikit-learn (``load_bundle(..., for_scoring=True)``).
 
 Loading verifies everything it can *before* unpickling, because unpickling runs code: the
 manifest must list exactly the files in the folder with matching hashes, and the recorded
@@ -35,7 +39,8 @@ BUNDLE_FORMAT = 1
 MODEL_FILE = "model.joblib"
 METADATA_FILE = "metadata.json"
 MANIFEST_FILE = "manifest.json"
-RESERVED_FILES = (MODEL_FILE, METADATA_FILE, MANIFEST_FILE)
+FORM_FILES = ("scoring.json", "scoring.npz")  # = scoring_form.FILES (not imported: numpy)
+RESERVED_FILES = (MODEL_FILE, METADATA_FILE, MANIFEST_FILE, *FORM_FILES)
 # Keys export_bundle adds to the metadata; values given for them are replaced, because
 # they describe this export (e.g. re-exporting a loaded bundle records the new write).
 RECORDED_KEYS = ("format", "created_at", "library_versions")
@@ -52,7 +57,7 @@ class Bundle:
     """A verified, loaded bundle."""
 
     path: Path
-    model: object
+    model: object  # the unpickled model, or its ScoringForm when loaded for scoring
     metadata: dict
 
 
@@ -78,13 +83,17 @@ def export_bundle(
 
     Raises ``TypeError`` naming the key if ``metadata`` is not JSON-serialisable, and
     ``ValueError`` for an extra file name that is not a plain, unreserved file name; both
-    before anything is written.
+    before anything is written. The model's scoring form is written with it when it can be
+    compiled exactly.
     """
     import joblib  # imports numpy; only needed here and when loading
+
+    from prospect_predictor.scoring_form import compile_files
 
     target = Path(target)
     extra_files = dict(extra_files or {})
     _check_extra_files(extra_files)
+    extra_files.update(compile_files(model))
     full_metadata = {
         **{k: v for k, v in metadata.items() if k not in RECORDED_KEYS},
         "format": BUNDLE_FORMAT,
@@ -124,14 +133,38 @@ def read_metadata(target: Path) -> dict:
     return _parse_metadata(target, contents[METADATA_FILE])
 
 
-def load_bundle(target: Path) -> Bundle:
-    """Verify the bundle (manifest, hashes, library versions), then unpickle its model."""
+def load_bundle(target: Path, for_scoring: bool = False) -> Bundle:
+    """Verify the bundle (manifest, hashes, library versions), then unpickle its model.
+
+    ``for_scoring``: if the bundle has a scoring form, load that instead (NumPy arrays and
+    JSON, nothing unpickled, scikit-learn not imported, so the library versions need not
+    match); it scores and explains exactly like the model. Bundles without one (older, or
+    other model families) are unpickled.
+    """
+    target = Path(target)
+    forms = FORM_FILES if for_scoring else ()
+    contents = _verified_contents(target, keep=(METADATA_FILE, MODEL_FILE, *forms))
+    with_form = all(name in contents for name in forms) if forms else False
+    metadata = _parse_metadata(target, contents[METADATA_FILE])
+    if with_form:
+        # No version check: the form is not a pickle; its NumPy arrays and JSON read the
+        # same with any scikit-learn and NumPy, and scoring imports no scikit-learn.
+        from prospect_predictor.scoring_form import FormError, ScoringForm, UnknownForm
+
+        try:
+            form = ScoringForm.from_bytes(*(contents[name] for name in FORM_FILES))
+        except UnknownForm:
+            form = None  # written by another version: the pickle is still the model
+        except FormError as exc:
+            raise BundleError(
+                f"{target}: its scoring form cannot be read ({exc}); re-export the bundle "
+                "or train again"
+            ) from None
+        if form is not None:
+            return Bundle(path=target, model=form, metadata=metadata)
+    _check_versions(target, metadata)
     import joblib
 
-    target = Path(target)
-    contents = _verified_contents(target, keep=(METADATA_FILE, MODEL_FILE))
-    metadata = _parse_metadata(target, contents[METADATA_FILE])
-    _check_versions(target, metadata)
     # Unpickle the very bytes that were hashed, so the file cannot change in between.
     model = joblib.load(io.BytesIO(contents[MODEL_FILE]))
     return Bundle(path=target, model=model, metadata=metadata)
@@ -233,7 +266,8 @@ def _verified_contents(target: Path, keep: tuple[str, ...]) -> dict[str, bytes]:
     """Check the manifest against the folder; return the bytes of the ``keep`` files.
 
     The kept files are hashed from the same bytes that are returned, so what the caller
-    parses or unpickles is exactly what was verified.
+    parses or unpickles is exactly what was verified. A kept file the manifest does not
+    list is simply not returned.
     """
     manifest_path = target / MANIFEST_FILE
     if not manifest_path.is_file():
@@ -326,8 +360,9 @@ def _check_versions(target: Path, metadata: dict) -> None:
     """Refuse a pickle written with another scikit-learn major.minor or numpy major."""
     recorded = metadata.get("library_versions")
     recorded = recorded if isinstance(recorded, dict) else {}
-    installed = library_versions()
-    for package, parts in (("scikit-learn", 2), ("numpy", 1)):
+    checked = (("scikit-learn", 2), ("numpy", 1))
+    installed = library_versions(tuple(package for package, _ in checked))
+    for package, parts in checked:
         ours = installed[package]
         if not isinstance(recorded.get(package), str):
             raise BundleError(

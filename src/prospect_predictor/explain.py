@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from prospect_predictor.domain import CONTEXT, REASONS
 from prospect_predictor.errors import ProspectError
-from prospect_predictor.model import ProspectModel
+from prospect_predictor.scoring_form import ScoringForm, calibrated
+
+if TYPE_CHECKING:  # importing the model module imports scikit-learn; scoring may not need it
+    from prospect_predictor.model import ProspectModel
 
 TREE_FAMILIES = ("HistGradientBoostingClassifier",)
 
@@ -37,15 +41,21 @@ def _compiled(estimator):
     return _COMPILED[estimator]
 
 
-def feature_contributions(model: ProspectModel, frame: pd.DataFrame, with_logits: bool = False):
+def feature_contributions(
+    model: ProspectModel | ScoringForm, frame: pd.DataFrame, with_logits: bool = False
+):
     """Exact (path-dependent TreeSHAP) values ``(rows, features, classes)`` and the base
     values ``(classes,)``; features in ``model.feature_names`` order, classes in
     ``model.classes`` order. With ``with_logits``, also the calibrated logits (so that a
     caller needs no separate prediction: they are the same trees' sums).
 
     Depth-2 tree models are explained by lookup tables (:mod:`prospect_predictor.fastshap`,
-    equal to shap's TreeExplainer to ~1e-15); others by shap's TreeExplainer.
+    equal to shap's TreeExplainer to ~1e-15); others by shap's TreeExplainer. A bundle's
+    :class:`~prospect_predictor.scoring_form.ScoringForm` (the same tables as plain arrays)
+    gives the same values without scikit-learn.
     """
+    if isinstance(model, ScoringForm):
+        return model.feature_contributions(frame, with_logits=with_logits)
     estimator = model.pipeline[-1]
     if type(estimator).__name__ not in TREE_FAMILIES:
         raise ProspectError(
@@ -66,20 +76,18 @@ def feature_contributions(model: ProspectModel, frame: pd.DataFrame, with_logits
         if values.ndim == 2:
             values = values[:, :, None]
         raw = base + values.sum(axis=1)
-    if values.shape[2] == 1:  # binary: the single score is the logit of the second class
-        values = np.concatenate([np.zeros_like(values), values], axis=2)
-        base = np.array([0.0, base[0]])
-        raw = np.column_stack([np.zeros(len(raw)), raw[:, 0]])
-    fitted = list(model.pipeline.classes_)
-    class_order = [fitted.index(c) for c in model.classes]
-    encoded_names = list(encoder.get_feature_names_out())
-    feature_order = [encoded_names.index(f) for f in model.feature_names]
-    values = values[:, feature_order, :][:, :, class_order] * model.scale
-    bias = np.zeros(len(model.classes)) if model.bias is None else model.bias
-    base = base[class_order] * model.scale + bias
-    if with_logits:
-        return values, base, raw[:, class_order] * model.scale + bias
-    return values, base
+    values, base, logits = calibrated(
+        values,
+        base,
+        raw,
+        list(model.pipeline.classes_),
+        list(model.classes),
+        list(encoder.get_feature_names_out()),
+        model.feature_names,
+        model.scale,
+        model.bias,
+    )
+    return (values, base, logits) if with_logits else (values, base)
 
 
 def relative_to_reference(values: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

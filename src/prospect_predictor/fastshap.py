@@ -114,25 +114,83 @@ class CompiledTrees:
         self.outputs = []
         for k in range(self.n_outputs):
             tables = [_tree_tables(iteration[k].nodes) for iteration in predictors]
-            features = np.array([t[0] for t in tables], dtype=np.int64)  # (trees, 3)
-            scatter = np.zeros((len(tables) * POSITIONS, n_features))
-            flat = features.ravel()
-            scatter[np.flatnonzero(flat >= 0), flat[flat >= 0]] = 1.0
+            features = np.array([t[0] for t in tables], dtype=np.int64).reshape(-1, POSITIONS)
             self.outputs.append(
                 {
-                    "features": np.where(features >= 0, features, 0),
+                    "positions": features,  # -1 where a position holds no split
                     "thresholds": np.array([t[1] for t in tables]),
                     "missing_left": np.array([t[2] for t in tables], dtype=bool),
                     "phi": np.stack([t[3] for t in tables]),  # (trees, cells, 3)
                     "output": np.stack([t[4] for t in tables]),  # (trees, cells)
                     "base": float(sum(t[5] for t in tables)),
-                    "scatter": scatter,  # (trees * 3, features): position -> its feature
                 }
             )
-            tables = self.outputs[-1]
+        self._derive()
+
+    # The tables as plain arrays (for a bundle's scoring form) and back: ``from_arrays``
+    # needs neither scikit-learn nor the estimator.
+    # Shapes of the stored tables per output: trees route by 3 positions into 8 cells.
+    STORED = {
+        "positions": (POSITIONS,),
+        "thresholds": (POSITIONS,),
+        "missing_left": (POSITIONS,),
+        "phi": (CELLS, POSITIONS),
+        "output": (CELLS,),
+    }
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The tables as a few plain arrays, one axis per output (every output has a tree
+        per boosting iteration)."""
+        arrays = {
+            f"trees_{name}": np.stack([tables[name] for tables in self.outputs])
+            for name in self.STORED
+        }
+        arrays["trees_base"] = np.array([tables["base"] for tables in self.outputs])
+        arrays["trees_baseline"] = self.baseline
+        arrays["trees_n_features"] = np.array(self.n_features)
+        return arrays
+
+    @classmethod
+    def from_arrays(cls, arrays) -> CompiledTrees:
+        """Tables written by :meth:`to_arrays`; raises ``ValueError`` if they do not fit."""
+        self = cls.__new__(cls)
+        self.baseline = np.asarray(arrays["trees_baseline"], dtype=float).ravel()
+        self.n_features = int(arrays["trees_n_features"])
+        self.n_outputs = len(self.baseline)
+        dtypes = {"positions": np.int64, "missing_left": bool}
+        stored = {
+            name: np.asarray(arrays[f"trees_{name}"], dtype=dtypes.get(name, float))
+            for name in self.STORED
+        }
+        base = np.asarray(arrays["trees_base"], dtype=float)
+        trees = stored["positions"].shape[1] if stored["positions"].ndim == 3 else -1
+        for name, shape in self.STORED.items():
+            if stored[name].shape != (self.n_outputs, trees, *shape):
+                raise ValueError(f"trees_{name} has shape {stored[name].shape}")
+        if base.shape != (self.n_outputs,):
+            raise ValueError(f"trees_base has shape {base.shape}")
+        if stored["positions"].size and stored["positions"].max() >= self.n_features:
+            raise ValueError(f"a tree splits on a feature beyond {self.n_features}")
+        self.outputs = [
+            {**{name: stored[name][k] for name in self.STORED}, "base": float(base[k])}
+            for k in range(self.n_outputs)
+        ]
+        self._derive()
+        return self
+
+    def _derive(self) -> None:
+        """The arrays ``explain`` works with, computed from the stored tables."""
+        for tables in self.outputs:
+            positions = tables["positions"]
+            trees = len(positions)
+            scatter = np.zeros((trees * POSITIONS, self.n_features))
+            flat = positions.ravel()
+            scatter[np.flatnonzero(flat >= 0), flat[flat >= 0]] = 1.0
+            tables["features"] = np.where(positions >= 0, positions, 0)
+            tables["scatter"] = scatter  # (trees * 3, features): position -> its feature
             tables["phi_flat"] = tables["phi"].reshape(-1, POSITIONS)
             tables["output_flat"] = tables["output"].ravel()
-            tables["cell_offset"] = (np.arange(len(predictors)) * CELLS).astype(np.int64)
+            tables["cell_offset"] = (np.arange(trees) * CELLS).astype(np.int64)
 
     def explain(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """SHAP values ``(rows, features, outputs)``, base values ``(outputs,)`` and raw
@@ -150,7 +208,7 @@ class CompiledTrees:
                 answers[..., 0] + 2 * answers[..., 1] + 4 * answers[..., 2] + tables["cell_offset"]
             )
             phi = np.take(tables["phi_flat"], index, axis=0)  # (rows, trees, 3)
-            values[:, :, k] = phi.reshape(n, -1) @ tables["scatter"]
+            values[:, :, k] = phi.reshape(n, phi.shape[1] * POSITIONS) @ tables["scatter"]
             raw[:, k] = self.baseline[k] + np.take(tables["output_flat"], index).sum(axis=1)
             base[k] = self.baseline[k] + tables["base"]
         return values, base, raw

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from prospect_predictor.pipeline import Pipeline, load_pipeline, pipeline_summary
-
-if TYPE_CHECKING:  # training pulls in scikit-learn's model selection and SciPy: scoring
-    from prospect_predictor.train import History, TrainingResult  # does not need them
+if TYPE_CHECKING:  # training pulls in scikit-learn's model selection and SciPy, the
+    # pipeline config builds pydantic models: scoring needs neither
+    from prospect_predictor.pipeline import Pipeline
+    from prospect_predictor.train import History, TrainingResult
 
 Progress = Callable[[str], None]
 MODELS_DIR = Path("models")
@@ -51,6 +51,7 @@ def run_training(
 ) -> TrainingReport:
     """Train on ``data``, record the run in MLflow, export the bundle if it is champion."""
     from prospect_predictor import tracking
+    from prospect_predictor.pipeline import load_pipeline
     from prospect_predictor.train import load_history, train
 
     progress("checking the pipeline and the history")
@@ -136,6 +137,7 @@ def run_comparison(
     """Train each family on the same folds and holdout; one MLflow run per family in the
     experiment ``<name>-comparison``. Nothing is registered or exported."""
     from prospect_predictor import tracking
+    from prospect_predictor.pipeline import load_pipeline
     from prospect_predictor.train import load_history, train
 
     pipeline = load_pipeline(pipeline_path)
@@ -163,6 +165,7 @@ def run_comparison(
 
 def run_params(pipeline: Pipeline, history: History, result: TrainingResult) -> dict[str, str]:
     from prospect_predictor.bundle import library_versions
+    from prospect_predictor.pipeline import pipeline_summary
     from prospect_predictor.tracking import flatten
 
     params = flatten(pipeline_summary(pipeline), "pipeline.")
@@ -490,7 +493,8 @@ def _scoring_bundle(model_dir, lang):
     from prospect_predictor import texts
     from prospect_predictor.bundle import load_bundle
 
-    bundle = load_bundle(Path(model_dir) if model_dir else default_bundle())
+    # The scoring form when the bundle has one: scikit-learn is then never imported.
+    bundle = load_bundle(Path(model_dir) if model_dir else default_bundle(), for_scoring=True)
     metadata = bundle.metadata
     return bundle, metadata, texts.check_language(lang or metadata.get("language", "en"))
 
@@ -584,6 +588,7 @@ def resolve_model(reference: str | None, pipeline_path: str | Path | None):
     registered VERSION number. Returns (model, metadata, profile or None, label)."""
     from prospect_predictor import tracking
     from prospect_predictor.bundle import load_bundle
+    from prospect_predictor.pipeline import load_pipeline
 
     reference = reference or "champion"
     if Path(reference).is_dir():
@@ -705,6 +710,7 @@ def run_retrain(
     from prospect_predictor.bundle import load_bundle
     from prospect_predictor.errors import ProspectError
     from prospect_predictor.evaluate import promotion_gate
+    from prospect_predictor.pipeline import load_pipeline
     from prospect_predictor.train import load_history, train
 
     if force and not (reason or "").strip():
@@ -793,6 +799,7 @@ RUN_COLUMNS = ("log_loss", "roc_auc_macro", "balanced_accuracy", "ece", "cv_log_
 
 def list_runs(pipeline_path: str | Path | None = None, limit: int = 20):
     from prospect_predictor import tracking
+    from prospect_predictor.pipeline import load_pipeline
 
     pipeline = load_pipeline(pipeline_path)
     return tracking.recent_runs([pipeline.name, f"{pipeline.name}-comparison"], limit)

@@ -21,10 +21,13 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from prospect_predictor.errors import ConfigError
+from prospect_predictor.scoring_form import softmax  # noqa: F401 - defined without sklearn
 
 FAMILIES = ("hgb", "hgb_default", "logistic")
 
 
+# The Pipeline's FunctionTransformers pickle these by name (prospect_predictor.model.as_float):
+# they stay here so that bundles unpickle with every version of the package.
 def as_float(frame: pd.DataFrame) -> np.ndarray:
     """Booleans (nullable) and numbers as floats; missing becomes NaN."""
     return frame.astype("float64").to_numpy()
@@ -162,12 +165,6 @@ def raw_logits(pipeline: Pipeline, frame: pd.DataFrame) -> np.ndarray:
     if scores.ndim == 1:
         return np.column_stack([np.zeros_like(scores), scores])
     return scores
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    exp = np.exp(shifted)
-    return exp / exp.sum(axis=1, keepdims=True)
 
 
 def fit_temperature(logits: np.ndarray, y_index: np.ndarray) -> tuple[float, np.ndarray]:

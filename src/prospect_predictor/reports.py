@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 
 from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
-from prospect_predictor.metrics import calibration_bins
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -379,6 +378,10 @@ def _confusion_figure(
 def _calibration_figure(
     y_true: Sequence[str], proba: np.ndarray, classes: Sequence[str], bins: int
 ) -> Figure:
+    # metrics imports scikit-learn's metrics and SciPy: not at import time, since scoring a
+    # file imports this module for the drift check's binning
+    from prospect_predictor.metrics import calibration_bins
+
     y, p = _check_proba(y_true, proba, classes, bins)
     fig = _new_figure()
     ax = fig.add_subplot()

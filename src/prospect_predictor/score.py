@@ -21,7 +21,7 @@ from prospect_predictor.explain import (
     reason_contributions,
     relative_to_reference,
 )
-from prospect_predictor.model import softmax
+from prospect_predictor.scoring_form import softmax
 
 MAX_DRIVERS = 3
 NONE = ""  # top_reason when no reason raises the risk of a bad outcome
@@ -179,26 +179,30 @@ def to_frame(
     """One row per prospect with the documented, stable columns (see docs/scoring.md)."""
     feature_types = metadata["feature_types"]
     units = column_units(metadata)
-    out = pd.DataFrame({"prospect_id": scores.ids})
+    rows = len(scores.ids)
+    missing = np.full(rows, np.nan)  # an outcome not modelled, or a reason without features
+    columns: dict[str, object] = {"prospect_id": scores.ids}
     for outcome in OUTCOMES:
-        out[f"p_{outcome}"] = (
-            scores.proba[:, scores.classes.index(outcome)] if outcome in scores.classes else np.nan
+        columns[f"p_{outcome}"] = (
+            scores.proba[:, scores.classes.index(outcome)] if outcome in scores.classes else missing
         )
-    out["recommendation"] = scores.recommendation
-    out["top_reason"] = scores.top_reason
-    out["top_reason_outcome"] = scores.top_reason_outcome
+    columns["recommendation"] = scores.recommendation
+    columns["top_reason"] = scores.top_reason
+    columns["top_reason_outcome"] = scores.top_reason_outcome
     for reason in (*REASONS, CONTEXT):
         for outcome in REPORTED_OUTCOMES:
-            name = f"reason_{reason}__{outcome}"
-            if reason in scores.reasons and outcome in scores.classes:
-                out[name] = scores.reasons[reason][:, scores.classes.index(outcome)]
-            else:
-                out[name] = np.nan  # no feature for this reason, or outcome not modelled
-    out["top_drivers"] = [
+            columns[f"reason_{reason}__{outcome}"] = (
+                scores.reasons[reason][:, scores.classes.index(outcome)]
+                if reason in scores.reasons and outcome in scores.classes
+                else missing
+            )
+    columns["top_drivers"] = [
         "; ".join(describe_drivers(scores, i, feature_types, units, lang, row))
         for i, row in enumerate(scores.feature_values.to_dict(orient="records"))
     ]
-    out["advice"] = [advice_for(scores, i, lang) for i in range(len(out))]
+    columns["advice"] = [advice_for(scores, i, lang) for i in range(rows)]
+    # one constructor call: inserting 28 columns one by one cost more than scoring one lead
+    out = pd.DataFrame(columns)
     out["no_data_reasons"] = ", ".join(r for r in REASONS if r not in scores.reasons)
     out["unknown_fields"] = ", ".join(unknown_fields or [])
     return out

@@ -210,8 +210,12 @@ def _check_column(
 
 def _convert(raw: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """Typed values, the missing mask and the cells that could not be converted."""
-    missing = _missing_mask(raw)
-    text = raw.astype("string").str.strip() if not _is_typed(raw, spec) else None
+    as_text = raw.dtype == object or pd.api.types.is_string_dtype(raw)
+    typed = _is_typed(raw, spec)
+    # the cells as stripped text, converted once for both the missing check and parsing
+    text = raw.astype("string").str.strip() if as_text or not typed else None
+    missing = _missing_mask(raw, text if as_text else None)
+    text = None if typed else text
     converter = {
         "string": _as_string,
         "category": _as_string,
@@ -279,11 +283,12 @@ def _is_typed(raw: pd.Series, spec: ColumnSpec) -> bool:
     return False
 
 
-def _missing_mask(raw: pd.Series) -> np.ndarray:
+def _missing_mask(raw: pd.Series, text: pd.Series | None) -> np.ndarray:
+    """Missing cells: NA, or (``text``: the cells of a text column, stripped) a missing
+    token such as "" or "n/a"."""
     missing = raw.isna().to_numpy().copy()
-    if raw.dtype == object or pd.api.types.is_string_dtype(raw):
-        lowered = raw.astype("string").str.strip().str.lower()
-        missing |= lowered.isin(MISSING_TOKENS).fillna(True).to_numpy(dtype=bool)
+    if text is not None:
+        missing |= text.str.lower().isin(MISSING_TOKENS).fillna(True).to_numpy(dtype=bool)
     return missing
 
 

@@ -198,3 +198,17 @@ def test_the_waterfall_speaks_the_advisors_language(run_cli, in_trained, monkeyp
         "la diminue (pousse à gauche)",
     ]
     assert not any("other features" in t or "average" in t for t in drawn["texts"])
+
+
+def test_one_lead_leaves_the_garbage_collector_as_it_found_it(run_cli, in_trained):
+    """`--lead` pauses the cyclic GC while it runs (a start-up cost); main() restores it, so
+    a longer process calling main() (these tests) keeps collecting."""
+    import gc
+
+    assert gc.isenabled()
+    for command in ("score", "explain"):
+        result = run_cli(command, "--lead", '{"postponements": 3}')
+        assert result.exit_code == 0, result.output
+        assert gc.isenabled()
+    bad = run_cli("score", "--lead", "not json")
+    assert bad.exit_code == 1 and gc.isenabled()

@@ -74,6 +74,42 @@ def test_trains_with_a_time_holdout_and_scores_with_reasons(
     assert "no data for this reason" in explained.stdout
 
 
+def test_scoring_form_equals_the_model_on_the_bank_columns(trained_bank, sample):
+    """A yes/no model on real columns: the bundle's plain-array form (what scoring loads)
+    gives the unpickled model's probabilities and SHAP values, also for missing values,
+    levels the model never saw and pooled rare levels."""
+    import numpy as np
+
+    from prospect_predictor.bundle import load_bundle
+    from prospect_predictor.explain import feature_contributions
+    from prospect_predictor.scoring_form import ScoringForm
+
+    folder, _ = trained_bank
+    model = load_bundle(folder / "models" / "bank_marketing").model
+    form = load_bundle(folder / "models" / "bank_marketing", for_scoring=True).model
+    assert isinstance(form, ScoringForm)
+    features = load_history(load_pipeline(PIPELINE), sample).features.reset_index(drop=True)
+    edited = features.copy()
+    rows = np.arange(len(edited))
+    for j, column in enumerate(edited.columns):
+        edited[column] = edited[column].mask((rows + j) % 9 == 0)
+        if column in form.numeric:
+            continue
+        edited[column] = edited[column].astype(object).where((rows + j) % 9 != 1, "no such level")
+    pooled = [
+        levels
+        for levels in model.pipeline[0].named_transformers_["categories"][-1].infrequent_categories_
+        if levels is not None
+    ]
+    assert pooled, "no rare level is pooled in the bank model: pooling would go untested"
+    for frame in (features, edited):
+        expected = feature_contributions(model, frame, with_logits=True)
+        got = feature_contributions(form, frame, with_logits=True)
+        for a, b in zip(got, expected, strict=True):
+            assert np.abs(a - b).max() <= 1e-12
+        assert np.abs(form.predict_proba(frame) - model.predict_proba(frame)).max() <= 1e-12
+
+
 def test_holdout_drift_is_reported_between_older_and_newest_rows(trained_bank):
     _, report = trained_bank
     assert report.result.holdout_drift, "the late campaigns differ from the early ones"

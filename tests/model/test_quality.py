@@ -11,6 +11,7 @@ from prospect_predictor.explain import feature_contributions, reason_contributio
 from prospect_predictor.generate import generate
 from prospect_predictor.metrics import multiclass_log_loss
 from prospect_predictor.pipeline import load_pipeline
+from prospect_predictor.scoring_form import ScoringForm, compile_files
 from prospect_predictor.train import (
     History,
     LeakageError,
@@ -163,6 +164,22 @@ def test_lookup_tables_equal_shap_and_the_model_on_real_columns(model_on_20k):
     assert np.abs(logits - result.model.logits(test.features)).max() < 1e-9
 
 
+def test_scoring_form_equals_the_model_on_real_columns(model_on_20k):
+    """The bundle's plain-array form against the scikit-learn Pipeline + lookup tables."""
+    pipeline, result = model_on_20k
+    test, _ = _history(2_000, 707, pipeline)
+    files = compile_files(result.model)
+    form = ScoringForm.from_bytes(files["scoring.json"], files["scoring.npz"])
+    expected = feature_contributions(result.model, test.features, with_logits=True)
+    got = feature_contributions(form, test.features, with_logits=True)
+    for a, b in zip(got, expected, strict=True):
+        assert np.abs(a - b).max() <= 1e-12
+    assert (
+        np.abs(form.predict_proba(test.features) - result.model.predict_proba(test.features)).max()
+        <= 1e-12
+    )
+
+
 def test_deeper_trees_fall_back_to_shap(model_on_20k):
     from prospect_predictor.fastshap import CompiledTrees, Unsupported
 
@@ -171,6 +188,7 @@ def test_deeper_trees_fall_back_to_shap(model_on_20k):
     deep = train(pipeline, history, family="hgb_default")
     with pytest.raises(Unsupported):
         CompiledTrees(deep.model.pipeline[-1])
+    assert compile_files(deep.model) == {}  # no scoring form: its bundle is scored unpickled
     values, base = feature_contributions(deep.model, history.features.head(200))
     assert np.allclose(
         base + values.sum(axis=1), deep.model.logits(history.features.head(200)), atol=1e-6

@@ -1,0 +1,259 @@
+"""The bundle's scoring form (plain arrays, no scikit-learn) against the model it was
+compiled from: the same probabilities and SHAP values, on every kind of input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from prospect_predictor import scoring_form
+from prospect_predictor.bundle import MANIFEST_FILE, BundleError, export_bundle, load_bundle
+from prospect_predictor.explain import feature_contributions
+from prospect_predictor.generate import generate
+from prospect_predictor.leads import read_leads, schema_of, with_derived
+from prospect_predictor.score import score
+from prospect_predictor.scoring_form import ARRAYS_FILE, JSON_FILE, ScoringForm, compile_files
+from prospect_predictor.validate import validate_frame
+
+EXACT = 1e-12
+HEAVY = ("sklearn", "scipy", "shap", "mlflow", "matplotlib", "joblib")
+
+
+@pytest.fixture(scope="module")
+def both(trained_folder):
+    """The trained bundle loaded twice: unpickled (the reference) and as its scoring form."""
+    folder, _ = trained_folder
+    path = folder / "models" / "prospects"
+    reference = load_bundle(path)
+    form = load_bundle(path, for_scoring=True)
+    return folder, reference, form
+
+
+def assert_same(model, form, frame: pd.DataFrame) -> None:
+    expected = feature_contributions(model, frame, with_logits=True)
+    got = feature_contributions(form, frame, with_logits=True)
+    for name, a, b in zip(("values", "base", "logits"), got, expected, strict=True):
+        assert a.shape == b.shape, name
+        assert np.abs(a - b).max() <= EXACT, name
+    # and against scikit-learn's own prediction, which does not use the lookup tables
+    assert np.abs(form.predict_proba(frame) - model.predict_proba(frame)).max() <= EXACT
+    values, base, logits = got
+    assert np.abs(base + values.sum(axis=1) - logits).max() < 1e-9  # SHAP additivity
+
+
+def typed_features(rows: int, seed: int, metadata: dict) -> pd.DataFrame:
+    export, _ = generate(rows, seed)
+    frame = validate_frame(export, schema_of(metadata), "generated", require_outcome=False).frame
+    return with_derived(frame, metadata)[metadata["features"]]  # as scoring sees them
+
+
+def test_bundle_has_a_scoring_form_listed_in_its_manifest(both):
+    folder, _, form = both
+    path = folder / "models" / "prospects"
+    assert isinstance(form.model, ScoringForm)
+    manifest = json.loads((path / MANIFEST_FILE).read_text())
+    for name in (JSON_FILE, ARRAYS_FILE):
+        assert manifest["files"][name] == hashlib.sha256((path / name).read_bytes()).hexdigest()
+    with np.load(path / ARRAYS_FILE, allow_pickle=False) as arrays:  # nothing pickled
+        assert all(arrays[name].dtype != object for name in arrays.files)
+
+
+def test_form_equals_the_model_on_generated_prospects(both):
+    _, reference, form = both
+    frame = typed_features(3_000, 77, reference.metadata)
+    assert_same(reference.model, form.model, frame)
+    a = score(reference.model, reference.metadata, frame)
+    b = score(form.model, form.metadata, frame)
+    assert np.abs(a.proba - b.proba).max() <= EXACT
+    assert np.abs(a.values - b.values).max() <= EXACT
+    assert (a.top_reason == b.top_reason).all() and a.top_drivers == b.top_drivers
+
+
+def test_form_equals_the_model_on_missing_unknown_and_rare_values(both):
+    _, reference, form = both
+    model, metadata = reference.model, reference.metadata
+    frame = typed_features(400, 78, metadata).reset_index(drop=True)
+    encoder = model.pipeline[0].named_transformers_["categories"][-1]
+    columns = model.pipeline[0].transformers_[1][2]
+    rare = {
+        c: list(levels)
+        for c, levels in zip(columns, encoder.infrequent_categories_, strict=True)
+        if levels is not None
+    }
+    assert rare, "the fixture's model pools no rare level; the test would not cover pooling"
+    edited = frame.copy()
+    for j, column in enumerate(frame.columns):
+        missing = edited[column].isna().copy()
+        missing[(np.arange(len(frame)) + j) % 5 == 0] = True  # every column missing somewhere
+        edited[column] = edited[column].mask(missing)
+        if column in columns:
+            unknown = (np.arange(len(frame)) + j) % 7 == 1
+            edited[column] = edited[column].astype(object).where(~unknown, "never-seen level")
+        if column in rare:
+            pooled = (np.arange(len(frame)) + j) % 7 == 2
+            edited.loc[pooled, column] = rare[column][0]
+    edited.loc[len(edited)] = [None] * len(edited.columns)  # a prospect we know nothing about
+    assert_same(model, form.model, edited)
+    # a numeric value exactly on every split threshold, and just beside it
+    trees = form.model.trees
+    numeric = form.model.numeric
+    probe = pd.concat([frame.head(1)] * 3, ignore_index=True)
+    for tables in trees.outputs:
+        for position, threshold in zip(
+            tables["positions"].ravel(), tables["thresholds"].ravel(), strict=True
+        ):
+            if 0 <= position < len(numeric) and str(frame[numeric[position]].dtype) != "boolean":
+                column = numeric[position]
+                row = frame.head(1).copy()
+                for value in (threshold, np.nextafter(threshold, -np.inf)):
+                    row[column] = value
+                    probe = pd.concat([probe, row], ignore_index=True)
+    assert len(probe) > 10
+    assert_same(model, form.model, probe)
+
+
+def test_scoring_loads_the_form_without_unpickling(both, monkeypatch):
+    import joblib
+
+    folder, reference, _ = both
+
+    def forbidden(*args, **kwargs):
+        pytest.fail("the scoring path unpickled the model although the bundle has a form")
+
+    monkeypatch.setattr(joblib, "load", forbidden)
+    loaded = load_bundle(folder / "models" / "prospects", for_scoring=True)
+    assert isinstance(loaded.model, ScoringForm)
+    assert loaded.metadata == reference.metadata
+
+
+def without_form(source, target):
+    """A copy of a bundle as exported before scoring forms existed."""
+    shutil.copytree(source, target)
+    manifest = json.loads((target / MANIFEST_FILE).read_text())
+    for name in (JSON_FILE, ARRAYS_FILE):
+        (target / name).unlink()
+        del manifest["files"][name]
+    (target / MANIFEST_FILE).write_text(json.dumps(manifest))
+    return target
+
+
+def test_a_bundle_without_a_form_still_scores_the_same(both, tmp_path):
+    from prospect_predictor.jobs import run_scoring
+
+    folder, reference, _ = both
+    old = without_form(folder / "models" / "prospects", tmp_path / "old")
+    assert not isinstance(load_bundle(old, for_scoring=True).model, ScoringForm)
+    leads = folder / "leads.csv"
+    new_report = run_scoring(folder / "models" / "prospects", leads)
+    old_report = run_scoring(old, leads)
+    pd.testing.assert_frame_equal(
+        new_report.frame, old_report.frame, check_exact=False, rtol=0, atol=EXACT
+    )
+
+
+def test_a_tampered_form_is_refused(both, tmp_path):
+    folder, _, _ = both
+    copy = tmp_path / "tampered"
+    shutil.copytree(folder / "models" / "prospects", copy)
+    with open(copy / ARRAYS_FILE, "ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(BundleError, match="scoring.npz was modified"):
+        load_bundle(copy, for_scoring=True)
+
+
+def test_a_form_of_another_format_falls_back_to_the_model(both, tmp_path):
+    folder, _, _ = both
+    copy = tmp_path / "newer"
+    shutil.copytree(folder / "models" / "prospects", copy)
+    spec = json.loads((copy / JSON_FILE).read_text())
+    spec["format"] = scoring_form.FORM_FORMAT + 1
+    (copy / JSON_FILE).write_text(json.dumps(spec))
+    manifest = json.loads((copy / MANIFEST_FILE).read_text())
+    manifest["files"][JSON_FILE] = hashlib.sha256((copy / JSON_FILE).read_bytes()).hexdigest()
+    (copy / MANIFEST_FILE).write_text(json.dumps(manifest))
+    assert not isinstance(load_bundle(copy, for_scoring=True).model, ScoringForm)
+
+
+def test_no_form_is_written_when_it_would_not_agree(both, monkeypatch, tmp_path):
+    _, reference, _ = both
+    real = ScoringForm.encode
+    monkeypatch.setattr(ScoringForm, "encode", lambda self, frame: real(self, frame) + 1.0)
+    assert compile_files(reference.model) == {}
+    export_bundle(tmp_path / "b", reference.model, {"name": "b"})
+    assert not (tmp_path / "b" / JSON_FILE).exists()
+
+
+def test_other_models_get_no_form():
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression().fit(np.eye(4), [0, 1, 0, 1])
+    assert compile_files(model) == {}
+
+
+LEAD = json.dumps({"investable_assets_eur": 250000, "postponements": 3})
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["score", "--lead", LEAD],
+        ["explain", "--lead", LEAD],
+        ["score", "leads.csv", "--format", "csv"],  # with the drift check
+    ],
+    ids=["score-lead", "explain-lead", "score-file"],
+)
+def test_scoring_in_a_fresh_process_imports_no_training_library(trained_folder, args):
+    folder, _ = trained_folder
+    code = (
+        "import sys\n"
+        f"sys.argv = ['prospect', *{args!r}]\n"
+        "from prospect_predictor.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=folder, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout[-500:]
+
+
+def test_reading_leads_and_scoring_a_file_agree_with_the_model(both):
+    folder, reference, form = both
+    leads = read_leads(folder / "leads.csv", reference.metadata)
+    frame = leads.frame[reference.metadata["features"]]
+    assert_same(reference.model, form.model, frame)
+
+
+def test_the_form_does_not_depend_on_the_scikit_learn_version(both, tmp_path):
+    """The form is not a pickle: scoring reads it whatever scikit-learn is installed, while
+    unpickling the model still refuses another scikit-learn release."""
+    folder, _, _ = both
+    copy = tmp_path / "other-sklearn"
+    shutil.copytree(folder / "models" / "prospects", copy)
+    metadata = json.loads((copy / "metadata.json").read_text())
+    metadata["library_versions"]["scikit-learn"] = "0.1.0"
+    (copy / "metadata.json").write_text(json.dumps(metadata))
+    manifest = json.loads((copy / MANIFEST_FILE).read_text())
+    manifest["files"]["metadata.json"] = hashlib.sha256(
+        (copy / "metadata.json").read_bytes()
+    ).hexdigest()
+    (copy / MANIFEST_FILE).write_text(json.dumps(manifest))
+    assert isinstance(load_bundle(copy, for_scoring=True).model, ScoringForm)
+    with pytest.raises(BundleError, match="not portable across versions"):
+        load_bundle(copy)
+
+
+def test_the_pickle_still_names_only_the_model_module(both):
+    """The Pipeline pickles its encoding functions by module and name; they stay in
+    prospect_predictor.model so that older versions of the package unpickle new bundles."""
+    folder, _, _ = both
+    pickled = (folder / "models" / "prospects" / "model.joblib").read_bytes()
+    assert b"prospect_predictor.model" in pickled
+    assert b"scoring_form" not in pickled
