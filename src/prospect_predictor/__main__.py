@@ -1,3 +1,3 @@
-from prospect_predictor.cli import main
+from prospect_predictor.cli import run
 
-main()
+run()

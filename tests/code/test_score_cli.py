@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -212,3 +214,40 @@ def test_one_lead_leaves_the_garbage_collector_as_it_found_it(run_cli, in_traine
         assert gc.isenabled()
     bad = run_cli("score", "--lead", "not json")
     assert bad.exit_code == 1 and gc.isenabled()
+
+
+def _console_script(*args: str, cwd) -> subprocess.CompletedProcess:
+    import sysconfig
+
+    script = Path(sysconfig.get_path("scripts")) / "prospect"
+    return subprocess.run([str(script), *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_one_lead_through_the_console_script_delivers_all_its_output(in_trained):
+    """`prospect score --lead` ends without the interpreter's teardown (cli.run): whatever it
+    printed must still arrive whole, with the right exit status, and a file it wrote too."""
+    lead = '{"investable_assets_eur": 250000, "postponements": 3}'
+    done = _console_script("score", "--lead", lead, "--format", "json", cwd=in_trained)
+    assert done.returncode == 0, done.stderr
+    (record,) = json.loads(done.stdout)  # the whole JSON document arrived
+    assert record["prospect_id"] == "lead" and "unknown (not given)" in done.stderr
+    written = _console_script(
+        "score", "--lead", lead, "--out", "one.csv", "--format", "csv", cwd=in_trained
+    )
+    assert written.returncode == 0, written.stderr
+    lines = (in_trained / "one.csv").read_text().splitlines()
+    assert len(lines) == 2 and lines[0].split(",") == STABLE_COLUMNS
+    refused = _console_script("score", "--lead", '{"bogus": 1}', cwd=in_trained)
+    assert refused.returncode == 1
+    assert "unknown field(s) 'bogus'" in refused.stderr and "Traceback" not in refused.stderr
+    explained = _console_script("explain", "--lead", lead, cwd=in_trained)
+    assert explained.returncode == 0, explained.stderr
+    assert "= this prospect" in explained.stdout
+
+
+def test_other_commands_exit_normally_through_the_console_script(in_trained):
+    done = _console_script("score", "leads.csv", "--format", "csv", cwd=in_trained)
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == 401
+    missing = _console_script("score", "no-such.csv", cwd=in_trained)
+    assert missing.returncode == 1 and "no-such.csv" in missing.stderr
