@@ -133,6 +133,7 @@ def task_train(args: dict) -> dict:
                 "total": total,
                 "load_validate": loaded - start,
                 "steps": result.seconds,
+                "processes": result.processes,
                 "n_iter_final": int(result.model.pipeline[-1].n_iter_),
                 "holdout_log_loss": result.holdout.metrics["log_loss"],
             }

@@ -376,7 +376,6 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import StratifiedKFold
 
-    from prospect_predictor import train as training
     from prospect_predictor.metrics import classification_metrics
     from prospect_predictor.model import softmax
     from prospect_predictor.pipeline import load_pipeline
@@ -396,22 +395,8 @@ def main(argv: list[str] | None = None) -> int:
 
     # 1. the product, trained exactly as `prospect train` does
     say("training the product (train(pipeline, history))")
-    # train() does not return its out-of-fold logits, which the paired bootstrap of the CV
-    # AUC needs: keep a copy of what its out_of_fold_logits returns (checked below against
-    # train()'s own CV ROC AUC; recomputed on the same folds if the copy is missing).
-    captured: dict = {}
-    original_oof = training.out_of_fold_logits
-
-    def keep_oof(*args, **kwargs):
-        captured["logits"] = original_oof(*args, **kwargs)
-        return captured["logits"]
-
-    training.out_of_fold_logits = keep_oof
     t0 = time.perf_counter()
-    try:
-        result = train(pipeline, history, progress=lambda step: say(f"  product: {step}"))
-    finally:
-        training.out_of_fold_logits = original_oof
+    result = train(pipeline, history, progress=lambda step: say(f"  product: {step}"))
     seconds = {"product": time.perf_counter() - t0}
     classes = result.classes
 
@@ -465,18 +450,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         scores[key] = {"cv": oof[:, 0], "holdout": hold[:, 0]}
 
-    oof_logits = captured.get("logits")
-    if oof_logits is None or len(oof_logits) != len(train_rows):
-        say("product: out-of-fold predictions again (train() did not expose them)")
-        oof_logits = original_oof(
-            pipeline,
-            result.family,
-            result.params,
-            history.features.iloc[train_rows],
-            y_train,
-            classes,
-            lambda step: None,
-        )
+    oof_logits = result.oof_logits  # the raw out-of-fold logits train() calibrated on
     product_oof = softmax(result.model.scale * oof_logits + result.model.bias)
     check = classification_metrics(y_train, product_oof, classes)["roc_auc_macro"]
     if abs(check - result.cv_metrics["roc_auc_macro"]) > 1e-9:

@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from prospect_predictor.derived import DERIVED_TYPES, DerivedSpec, check_specs
 from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
@@ -61,6 +61,18 @@ class ModelConfig(_Strict):
     compare_with: list[Literal["hgb", "hgb_default", "logistic"]] = Field(
         default_factory=list, description="families `prospect compare` runs beside this one"
     )
+    processes: int | Literal["auto"] = Field(
+        "auto",
+        description="worker processes fitting the cross-validation, holdout and final "
+        "models: auto (the usable cores, from 50,000 rows) or a number (1: this process)",
+    )
+
+    @field_validator("processes")
+    @classmethod
+    def _at_least_one(cls, value):
+        if value != "auto" and value < 1:
+            raise ValueError("expected auto or a whole number of at least 1")
+        return value
 
 
 class RecommendationConfig(_Strict):

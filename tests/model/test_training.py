@@ -243,3 +243,40 @@ def test_invalid_history_is_refused_with_every_problem(tmp_path, run_cli):
     assert result.exit_code == 1
     assert "column 'region' is missing" in result.stderr
     assert "column 'no_shows'" in result.stderr and "row 4" in result.stderr
+
+
+def test_fits_in_worker_processes_give_the_same_models_as_in_this_process(tmp_path):
+    """`[model] processes`: the 7 fits in 2 worker processes (one OpenMP thread each) or in
+    this process give the same calibration, metrics and final model, to the last bit."""
+    write_history(2_500, 17, tmp_path / "h.csv")
+    results = {}
+    for processes in ("1", "2"):
+        path = write_pipeline(
+            tmp_path, f"p{processes}.toml", processes=f"processes = {processes}", folds="folds = 3"
+        )
+        pipeline = load_pipeline(path)
+        progress: list[str] = []
+        results[processes] = train(
+            pipeline, load_history(pipeline, tmp_path / "h.csv"), progress=progress.append
+        )
+        assert results[processes].processes == int(processes)
+        assert sum(p.strip().startswith("fitted") for p in progress) == 5  # 3 folds + 2
+        fitting = [p for p in progress if p.startswith("fitting 5 models")]
+        assert fitting and ("2 processes" in fitting[0]) == (processes == "2")
+    one, two = results["1"], results["2"]
+    assert np.array_equal(one.oof_logits, two.oof_logits)
+    assert one.model.scale == two.model.scale and np.array_equal(one.model.bias, two.model.bias)
+    assert one.cv_metrics == two.cv_metrics and one.holdout.metrics == two.holdout.metrics
+    frame = load_history(load_pipeline(None), tmp_path / "h.csv").features
+    assert np.array_equal(one.model.predict_proba(frame), two.model.predict_proba(frame))
+
+
+def test_how_many_processes_fit_the_models(tmp_path):
+    from prospect_predictor.train import PARALLEL_MIN_ROWS, processes_for, usable_cores
+
+    assert processes_for(PARALLEL_MIN_ROWS - 1, "auto", 7) == 1  # workers cost more
+    assert processes_for(PARALLEL_MIN_ROWS, "auto", 7) == min(usable_cores(), 7)
+    assert processes_for(1_000, 3, 7) == 3  # a number is taken as given
+    assert processes_for(1_000, 16, 7) == 7  # never more than the fits
+    with pytest.raises(ConfigError, match="model.processes"):
+        load_pipeline(write_pipeline(tmp_path, processes="processes = 0"))
