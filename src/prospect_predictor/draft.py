@@ -535,6 +535,7 @@ def _render_settings(columns: list[_Column]) -> list[str]:
         _line('calibration = "temperature"', "fitted on out-of-fold predictions, or none"),
         _line("rare_category_share = 0.005", "rarer categories are grouped together"),
         _line('compare_with = ["hgb_default", "logistic"]', "what `prospect compare` also runs"),
+        _line('processes = "auto"', "worker processes for the 7 fits (auto: cores, 50k+ rows)"),
         "",
         _line("[model.params]", "passed to scikit-learn's HistGradientBoostingClassifier"),
         "max_depth = 2",
