@@ -1,3 +1,7 @@
-from prospect_predictor.cli import run
+"""`python -m prospect_predictor`: the CLI with a normal interpreter exit, so that tools
+wrapping the module (cProfile, coverage) still write their output; the installed
+`prospect` script (cli.run) skips the teardown after one lead."""
 
-run()
+from prospect_predictor.cli import main
+
+main()
