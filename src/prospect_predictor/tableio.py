@@ -14,6 +14,7 @@ import filecmp
 import os
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,30 +86,15 @@ def iter_table(
         return
     delimiter = detect_delimiter(path)
     usecols = (lambda name: columns(str(name).strip())) if columns else None
-    try:
-        with pd.read_csv(
-            path,
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            encoding="utf-8-sig",
-            skip_blank_lines=True,
-            chunksize=chunk_rows,
-            usecols=usecols,
-        ) as reader:
-            for frame in reader:
-                frame.columns = [str(c).strip() for c in frame.columns]
-                yield frame
-    except UnicodeDecodeError:
-        raise _not_utf8_at(path) from None
-    except pd.errors.EmptyDataError:
-        raise InputFileError(
-            f"{path}: the file is empty; expected a header row and prospects"
-        ) from None
-    except pd.errors.ParserError as exc:
-        raise InputFileError(
-            f"{path}: not a well-formed {_delimiter_name(delimiter)}-separated file: {exc}"
-        ) from None
+    with (
+        _csv_errors(path, delimiter),
+        pd.read_csv(
+            path, sep=delimiter, chunksize=chunk_rows, usecols=usecols, **CSV_AS_TEXT
+        ) as reader,
+    ):
+        for frame in reader:
+            frame.columns = [str(c).strip() for c in frame.columns]
+            yield frame
 
 
 def _iter_parquet(
@@ -191,16 +177,28 @@ def _first_line(path: Path) -> str:
     return text.split("\r", 1)[0] + ("\r" if "\r" in text else "")  # a lone \r ends it too
 
 
+# Every CSV is read so: cells as text (converted against the schema later), a BOM tolerated.
+CSV_AS_TEXT = {
+    "dtype": str,
+    "keep_default_na": False,
+    "encoding": "utf-8-sig",
+    "skip_blank_lines": True,
+}
+
+
 def _read_csv(path: Path, delimiter: str) -> pd.DataFrame:
+    with _csv_errors(path, delimiter):
+        frame = pd.read_csv(path, sep=delimiter, **CSV_AS_TEXT)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+@contextmanager
+def _csv_errors(path: Path, delimiter: str) -> Iterator[None]:
+    """pandas' reading errors as messages naming the file (and the row, for a byte that
+    is not UTF-8)."""
     try:
-        frame = pd.read_csv(
-            path,
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            encoding="utf-8-sig",
-            skip_blank_lines=True,
-        )
+        yield
     except UnicodeDecodeError:
         raise _not_utf8_at(path) from None
     except pd.errors.EmptyDataError:
@@ -211,8 +209,6 @@ def _read_csv(path: Path, delimiter: str) -> pd.DataFrame:
         raise InputFileError(
             f"{path}: not a well-formed {_delimiter_name(delimiter)}-separated file: {exc}"
         ) from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
