@@ -34,12 +34,10 @@ UNASSIGNED = "no reason given"
 FEATURE_TYPES = ("int", "float", "bool", "category")
 MAX_CATEGORY_BARS = 12
 WATERFALL_TOLERANCE = 1e-6  # base + contributions vs total, in the chart's unit
-WATERFALL_BASE_LABEL = "average prospect"
-WATERFALL_TOTAL_LABEL = "this prospect"
 # The chart's own words; ``waterfall_png(words=...)`` replaces any of them (translations).
 WATERFALL_WORDS = {
-    "base": WATERFALL_BASE_LABEL,
-    "total": WATERFALL_TOTAL_LABEL,
+    "base": "average prospect",
+    "total": "this prospect",
     "others": "{n} other features",
     "empty": "no feature contributions",
     "raises": "raises the value (pushes right)",
