@@ -67,9 +67,12 @@ def keyed(rows: list[dict], patterns: dict[str, tuple[str, ...]]) -> dict[str, f
 
 
 SCORE_KEYS = {
-    "score.score (all of explained scoring)": ("prospect_predictor/score.py", "(score)"),
+    "score.score (all of explained scoring)": ("prospect_predictor/scoring/score.py", "(score)"),
     "explain.feature_contributions (encode + TreeSHAP)": ("explain.py", "(feature_contributions)"),
-    "TreeSHAP: prospect_predictor.fastshap (lookup tables)": ("fastshap.py", "(explain)"),
+    "TreeSHAP: prospect_predictor.explaining.fastshap (lookup tables)": (
+        "fastshap.py",
+        "(explain)",
+    ),
     "TreeSHAP: shap TreeExplainer.shap_values": ("shap/explainers/_tree.py", "(shap_values)"),
     "ProspectModel.predict_proba (plain probabilities)": ("model.py", "(predict_proba)"),
     "score._top_reasons (top reason, drivers: Python loop per row)": ("(_top_reasons)",),
@@ -83,7 +86,7 @@ SCORE_KEYS = {
 
 def task_prepare(args: dict) -> dict:
     """Write every generated file the run needs (so measuring processes only read)."""
-    from prospect_predictor.generate import write_history
+    from prospect_predictor.synthetic.generate import write_history
 
     written = {}
     for item in args["files"]:
@@ -107,12 +110,12 @@ def task_train(args: dict) -> dict:
     train`` exports, without MLflow)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from prospect_predictor.bundle import export_bundle
+    from prospect_predictor.config.pipeline import load_pipeline
     from prospect_predictor.jobs import bundle_metadata
     from prospect_predictor.model import DEFAULT_PARAMS, build_pipeline
-    from prospect_predictor.pipeline import load_pipeline
-    from prospect_predictor.reports import data_profile
-    from prospect_predictor.train import category_levels, load_history, train
+    from prospect_predictor.modeling.train import category_levels, load_history, train
+    from prospect_predictor.registry.bundle import export_bundle
+    from prospect_predictor.reporting.charts import data_profile
 
     pipeline = load_pipeline(None)
     config = pipeline.config
@@ -182,9 +185,9 @@ def task_score(args: dict) -> dict:
     model) on the same frame, repeated and interleaved; the output frame (``to_frame``:
     plain-word drivers and advice) is timed separately. Optionally a cProfile of ``score`` +
     ``to_frame``."""
-    from prospect_predictor.bundle import load_bundle
-    from prospect_predictor.leads import read_leads
-    from prospect_predictor.score import score, to_frame
+    from prospect_predictor.data.leads import read_leads
+    from prospect_predictor.registry.bundle import load_bundle
+    from prospect_predictor.scoring.score import score, to_frame
 
     bundle = load_bundle(Path(args["bundle"]))
     model, metadata = bundle.model, bundle.metadata
@@ -243,11 +246,11 @@ def task_file_stages(args: dict) -> dict:
     """A stage profile (time, RSS after, peak so far) of what ``prospect score FILE --out
     OUT.csv`` runs: ``jobs.run_file_scoring``, which streams the file chunk by chunk, with
     the functions it calls wrapped to time them and read the memory after each."""
-    import prospect_predictor.bundle as bundle_module
+    import prospect_predictor.data.leads as leads_module
     import prospect_predictor.jobs as jobs
-    import prospect_predictor.leads as leads_module
-    import prospect_predictor.output as output
-    import prospect_predictor.score as score_module
+    import prospect_predictor.registry.bundle as bundle_module
+    import prospect_predictor.scoring.score as score_module
+    import prospect_predictor.scoring.writers as output
 
     stages: dict[str, dict] = {}
 
@@ -337,13 +340,13 @@ def task_quality(args: dict) -> dict:
     import numpy as np
     import pandas as pd
 
-    from prospect_predictor.bundle import load_bundle
-    from prospect_predictor.derived import add_derived
+    from prospect_predictor.config.pipeline import load_pipeline
+    from prospect_predictor.data.derived import add_derived
+    from prospect_predictor.data.validate import validate_file
     from prospect_predictor.domain import BAD_OUTCOMES, CONTEXT, OUTCOMES, REASONS
-    from prospect_predictor.metrics import expected_calibration_error, multiclass_log_loss
-    from prospect_predictor.pipeline import load_pipeline
-    from prospect_predictor.score import score
-    from prospect_predictor.validate import validate_file
+    from prospect_predictor.modeling.metrics import expected_calibration_error, multiclass_log_loss
+    from prospect_predictor.registry.bundle import load_bundle
+    from prospect_predictor.scoring.score import score
 
     pipeline = load_pipeline(None)
     report = validate_file(args["test_csv"], pipeline.schema, require_outcome=True)

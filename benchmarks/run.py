@@ -237,7 +237,7 @@ def machine() -> dict:
 
 
 def versions() -> dict[str, str]:
-    from prospect_predictor.bundle import library_versions
+    from prospect_predictor.registry.bundle import library_versions
 
     found = library_versions(LIBRARIES)
     found.pop("python")  # reported on its own line of the header
@@ -363,7 +363,7 @@ def part_cli(runner: Runner, mode: dict) -> dict:
             (
                 r["cumtime"]
                 for r in every
-                if "prospect_predictor/score.py" in r["function"]
+                if "prospect_predictor/scoring/score.py" in r["function"]
                 and r["function"].endswith("(score)")
             ),
             default=0.0,
@@ -1182,9 +1182,10 @@ def summary(raw, training, scoring, cli, scale, scale_result, quality, profile) 
             f"{cli['profile']['total']:.2f} s profiled (cProfile inflates both); own import time "
             f"by package: {top_imports}."
         )
-        if "prospect_predictor.train" in own:
+        if "prospect_predictor.modeling.train" in own:
             text += (
-                f" `prospect_predictor.train` is imported ({own['prospect_predictor.train']:.2f} s "
+                " `prospect_predictor.modeling.train` is imported "
+                f"({own['prospect_predictor.modeling.train']:.2f} s "
                 "cumulative: scikit-learn's model selection and metrics, SciPy) although scoring "
                 "never trains."
             )

@@ -107,7 +107,7 @@ def generate(
     computed from those columns. data/README.md documents the firm, the columns and
     the equations.
     """
-    from prospect_predictor.generate import write_history
+    from prospect_predictor.synthetic.generate import write_history
 
     status = write_history(rows, seed, out, truth_out, new_leads, overwrite)
     console = _console()
@@ -137,8 +137,8 @@ def validate(
     status 1 when there is an error; warnings (e.g. an extra column, which is ignored)
     do not fail.
     """
-    from prospect_predictor.schema import load_schema
-    from prospect_predictor.validate import validate_file
+    from prospect_predictor.config.schema import load_schema
+    from prospect_predictor.data.validate import validate_file
 
     report = validate_file(file, load_schema(schema), require_outcome=not leads)
     console = _console(stderr=False)
@@ -388,9 +388,9 @@ def score(
     stdout, messages to stderr.
     """
     _pause_gc_for_one_lead(lead)
+    from prospect_predictor.data.tableio import write_table
     from prospect_predictor.jobs import run_file_scoring, run_scoring
-    from prospect_predictor.output import FORMATS, table, write_scores
-    from prospect_predictor.tableio import write_table
+    from prospect_predictor.scoring.writers import FORMATS, table, write_scores
 
     if (file is None) == (lead is None):
         raise ProspectError("give either a FILE of leads or --lead JSON (one of the two)")
@@ -437,7 +437,7 @@ def score(
             list(zip(leads.rejects["row"].head(5), leads.rejects["problems"].head(5), strict=True)),
         )
     if leads.unknown_fields:
-        from prospect_predictor import texts
+        from prospect_predictor.language import texts
 
         console.print(
             texts.ui("unknown_fields", report.lang, fields=", ".join(leads.unknown_fields)),
@@ -482,8 +482,8 @@ def explain(
     value plus all contributions equals the prospect's value.
     """
     _pause_gc_for_one_lead(lead)
-    from prospect_predictor.explain_view import render_explanation, waterfall
     from prospect_predictor.jobs import run_scoring
+    from prospect_predictor.reporting.explain_view import render_explanation, waterfall
 
     if lead is None and (prospect_id is None or input_file is None):
         raise ProspectError("give PROSPECT_ID with --input FILE, or --lead JSON")
@@ -494,7 +494,7 @@ def explain(
     )
     render_explanation(report, _console(stderr=False))
     if report.leads.unknown_fields:
-        from prospect_predictor import texts
+        from prospect_predictor.language import texts
 
         _console().print(
             texts.ui("unknown_fields", report.lang, fields=", ".join(report.leads.unknown_fields)),
@@ -743,8 +743,8 @@ def init_pipeline(
     with a comment, flags likely protected attributes, and leaves each feature's reason as
     "TODO". Training refuses the config until every TODO is replaced.
     """
-    from prospect_predictor.draft import draft_pipeline
-    from prospect_predictor.tableio import write_file_atomically
+    from prospect_predictor.data.draft import draft_pipeline
+    from prospect_predictor.data.tableio import write_file_atomically
 
     draft = draft_pipeline(data, name or out.stem)
     state = write_file_atomically(
@@ -788,7 +788,7 @@ def demo(
         markup=False,
     )
     _print_training_summary(result.training)
-    from prospect_predictor.output import table
+    from prospect_predictor.scoring.writers import table
 
     scoring = result.scoring
     counts = scoring.frame["recommendation"].value_counts()

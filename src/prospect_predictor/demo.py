@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from prospect_predictor.config.schema import load_schema
+from prospect_predictor.data.validate import ValidationReport, validate_file
 from prospect_predictor.domain import OUTCOMES
 from prospect_predictor.errors import ProspectError
-from prospect_predictor.generate import write_history
 from prospect_predictor.jobs import Progress, TrainingReport, run_scoring, run_training
-from prospect_predictor.output import write_scores
-from prospect_predictor.schema import load_schema
-from prospect_predictor.validate import ValidationReport, validate_file
+from prospect_predictor.scoring.writers import write_scores
+from prospect_predictor.synthetic.generate import write_history
 
 DEMO_DIR = Path("data") / "demo"
 LEAD_ROWS = 1_000

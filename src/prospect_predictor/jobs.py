@@ -18,8 +18,8 @@ import pandas as pd
 
 if TYPE_CHECKING:  # training pulls in scikit-learn's model selection and SciPy, the
     # pipeline config builds pydantic models: scoring needs neither
-    from prospect_predictor.pipeline import Pipeline
-    from prospect_predictor.train import History, TrainingResult
+    from prospect_predictor.config.pipeline import Pipeline
+    from prospect_predictor.modeling.train import History, TrainingResult
 
 Progress = Callable[[str], None]
 MODELS_DIR = Path("models")
@@ -50,9 +50,9 @@ def run_training(
     progress: Progress = lambda step: None,
 ) -> TrainingReport:
     """Train on ``data``, record the run in MLflow, export the bundle if it is champion."""
-    from prospect_predictor import tracking
-    from prospect_predictor.pipeline import load_pipeline
-    from prospect_predictor.train import load_history, train
+    from prospect_predictor.config.pipeline import load_pipeline
+    from prospect_predictor.modeling.train import load_history, train
+    from prospect_predictor.registry import tracking
 
     progress("checking the pipeline and the history")
     pipeline = load_pipeline(pipeline_path)
@@ -81,7 +81,7 @@ def record_model(
 ):
     """Charts and files, then one MLflow run with the model registered (alias untouched).
     Returns the tracked version and the training data profile."""
-    from prospect_predictor import tracking
+    from prospect_predictor.registry import tracking
 
     progress("explaining the model and drawing charts")
     with tracking.new_artifacts_dir() as folder:
@@ -106,7 +106,7 @@ def record_model(
 
 
 def _training_report(pipeline, history, result, tracked, exported) -> TrainingReport:
-    from prospect_predictor import tracking
+    from prospect_predictor.registry import tracking
 
     return TrainingReport(
         pipeline,
@@ -136,9 +136,9 @@ def run_comparison(
 ) -> tuple[Pipeline, list[Candidate]]:
     """Train each family on the same folds and holdout; one MLflow run per family in the
     experiment ``<name>-comparison``. Nothing is registered or exported."""
-    from prospect_predictor import tracking
-    from prospect_predictor.pipeline import load_pipeline
-    from prospect_predictor.train import load_history, train
+    from prospect_predictor.config.pipeline import load_pipeline
+    from prospect_predictor.modeling.train import load_history, train
+    from prospect_predictor.registry import tracking
 
     pipeline = load_pipeline(pipeline_path)
     history = load_history(pipeline, data)
@@ -164,9 +164,9 @@ def run_comparison(
 
 
 def run_params(pipeline: Pipeline, history: History, result: TrainingResult) -> dict[str, str]:
-    from prospect_predictor.bundle import library_versions
-    from prospect_predictor.pipeline import pipeline_summary
-    from prospect_predictor.tracking import flatten
+    from prospect_predictor.config.pipeline import pipeline_summary
+    from prospect_predictor.registry.bundle import library_versions
+    from prospect_predictor.registry.tracking import flatten
 
     params = flatten(pipeline_summary(pipeline), "pipeline.")
     params.update(flatten(result.params, "model.effective_params."))
@@ -205,15 +205,13 @@ def write_artifacts(
     folder: Path, pipeline: Pipeline, history: History, result: TrainingResult
 ) -> dict:
     """Charts and files an analyst reviews in MLflow; returns the training data profile."""
-    from prospect_predictor import reports
-    from prospect_predictor.explain import feature_contributions, global_importance
+    from prospect_predictor.explaining.contributions import feature_contributions, global_importance
+    from prospect_predictor.reporting import charts
 
     classes, holdout = result.classes, result.holdout
     predicted = np.asarray(classes, dtype=object)[holdout.proba.argmax(axis=1)]
-    reports.confusion_matrix_png(
-        holdout.y_true, predicted, classes, folder / "confusion_matrix.png"
-    )
-    reports.calibration_curves_png(
+    charts.confusion_matrix_png(holdout.y_true, predicted, classes, folder / "confusion_matrix.png")
+    charts.calibration_curves_png(
         holdout.y_true, holdout.proba, classes, folder / "calibration_curves.png"
     )
     sample = history.features.sample(
@@ -223,14 +221,10 @@ def write_artifacts(
     by_feature, by_reason = global_importance(
         values, result.model.feature_names, pipeline.feature_reasons, classes
     )
-    reports.feature_importance_png(
-        by_feature, pipeline.feature_reasons, folder / "shap_summary.png"
-    )
-    reports.reason_importance_png(by_reason, folder / "reason_importance.png")
-    profile = reports.data_profile(history.features, pipeline.feature_types())
-    reports.data_profile_png(
-        history.features, pipeline.feature_types(), folder / "data_profile.png"
-    )
+    charts.feature_importance_png(by_feature, pipeline.feature_reasons, folder / "shap_summary.png")
+    charts.reason_importance_png(by_reason, folder / "reason_importance.png")
+    profile = charts.data_profile(history.features, pipeline.feature_types())
+    charts.data_profile_png(history.features, pipeline.feature_types(), folder / "data_profile.png")
     shutil.copyfile(pipeline.source, folder / "pipeline.toml")
     _write_json(folder / "data_profile.json", profile)
     _write_json(
@@ -281,7 +275,7 @@ def bundle_metadata(pipeline: Pipeline, result: TrainingResult, history: History
 def export_champion(
     pipeline: Pipeline, result: TrainingResult, history: History, tracked, profile: dict
 ) -> Path:
-    from prospect_predictor.bundle import export_bundle
+    from prospect_predictor.registry.bundle import export_bundle
 
     metadata = bundle_metadata(pipeline, result, history)
     metadata["mlflow"] = {
@@ -327,9 +321,9 @@ def run_scoring(
     file streams instead (:func:`run_file_scoring`)."""
     import pandas as pd
 
-    from prospect_predictor.drift import RowSample
-    from prospect_predictor.leads import lead_from_json, read_leads
-    from prospect_predictor.output import to_records
+    from prospect_predictor.data.leads import lead_from_json, read_leads
+    from prospect_predictor.monitoring.drift import RowSample
+    from prospect_predictor.scoring.writers import to_records
 
     bundle, metadata, lang = _scoring_bundle(model_dir, lang)
     leads = (
@@ -408,10 +402,10 @@ def run_file_scoring(
     not ``overwrite``). Any error before leaves both files as they were. Drift is measured
     on a uniform sample of :data:`DRIFT_SAMPLE_ROWS` valid rows. Output bytes are those of
     :func:`run_scoring` + ``output.write_scores`` on the whole file."""
-    from prospect_predictor.drift import RowSample
-    from prospect_predictor.leads import LeadStream
-    from prospect_predictor.output import ScoresWriter, to_records
-    from prospect_predictor.tableio import CsvAppender
+    from prospect_predictor.data.leads import LeadStream
+    from prospect_predictor.data.tableio import CsvAppender
+    from prospect_predictor.monitoring.drift import RowSample
+    from prospect_predictor.scoring.writers import ScoresWriter, to_records
 
     bundle, metadata, lang = _scoring_bundle(model_dir, lang)
     stream = LeadStream(input_path, metadata, chunk_rows)
@@ -490,8 +484,8 @@ def _batches(chunks, size: int, each_chunk: Callable):
 
 def _scoring_bundle(model_dir, lang):
     """The bundle (``model_dir`` or the default), its metadata and the language to use."""
-    from prospect_predictor import texts
-    from prospect_predictor.bundle import load_bundle
+    from prospect_predictor.language import texts
+    from prospect_predictor.registry.bundle import load_bundle
 
     # The scoring form when the bundle has one: scikit-learn is then never imported.
     bundle = load_bundle(Path(model_dir) if model_dir else default_bundle(), for_scoring=True)
@@ -501,7 +495,7 @@ def _scoring_bundle(model_dir, lang):
 
 def _score_batch(bundle, metadata, frame, rows, lang, unknown_fields=None):
     """One batch of valid rows: the output frame and the scores."""
-    from prospect_predictor.score import score, to_frame
+    from prospect_predictor.scoring.score import score, to_frame
 
     scores = score(bundle.model, metadata, frame, rows)
     return to_frame(scores, metadata, lang, unknown_fields), scores
@@ -509,7 +503,7 @@ def _score_batch(bundle, metadata, frame, rows, lang, unknown_fields=None):
 
 def _record_context(scores, lang) -> tuple[dict, str, str]:
     """What JSON records need besides the frame: base values, reference, unit."""
-    from prospect_predictor import texts
+    from prospect_predictor.language import texts
 
     base = {c: float(scores.base[k]) for k, c in enumerate(scores.classes)}
     return base, scores.reference, texts.ui("unit", lang)
@@ -530,8 +524,8 @@ def default_bundle() -> Path:
 
 def _one_prospect(leads, prospect_id: str, input_path, metadata: dict):
     """Keep the one prospect ``prospect_id`` of a file (for ``prospect explain``)."""
+    from prospect_predictor.data.leads import Leads
     from prospect_predictor.errors import ProspectError
-    from prospect_predictor.leads import Leads
 
     id_column = metadata.get("id_column")
     if not id_column:  # prospects are named by their row in the file
@@ -586,9 +580,9 @@ class EvaluationReport:
 def resolve_model(reference: str | None, pipeline_path: str | Path | None):
     """``--model``: a bundle folder, ``champion`` (the exported bundle, the default) or a
     registered VERSION number. Returns (model, metadata, profile or None, label)."""
-    from prospect_predictor import tracking
-    from prospect_predictor.bundle import load_bundle
-    from prospect_predictor.pipeline import load_pipeline
+    from prospect_predictor.config.pipeline import load_pipeline
+    from prospect_predictor.registry import tracking
+    from prospect_predictor.registry.bundle import load_bundle
 
     reference = reference or "champion"
     if Path(reference).is_dir():
@@ -621,9 +615,10 @@ def run_evaluation(
     progress: Progress = lambda step: None,
 ) -> EvaluationReport:
     """Score a labelled file, measure, chart, and log an evaluation run in MLflow."""
-    from prospect_predictor import reports, tracking
-    from prospect_predictor.evaluate import evaluate, read_labelled
-    from prospect_predictor.explain import feature_contributions, global_importance
+    from prospect_predictor.explaining.contributions import feature_contributions, global_importance
+    from prospect_predictor.monitoring.evaluate import evaluate, read_labelled
+    from prospect_predictor.registry import tracking
+    from prospect_predictor.reporting import charts
 
     progress("loading the model and the labelled file")
     model, metadata, profile, label = resolve_model(model_ref, pipeline_path)
@@ -636,10 +631,10 @@ def run_evaluation(
     with tracking.new_artifacts_dir() as folder:
         artifacts = Path(folder)
         predicted = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
-        reports.confusion_matrix_png(
+        charts.confusion_matrix_png(
             labelled.outcomes, predicted, classes, artifacts / "confusion_matrix.png"
         )
-        reports.calibration_curves_png(
+        charts.calibration_curves_png(
             labelled.outcomes, proba, classes, artifacts / "calibration_curves.png"
         )
         sample = labelled.features.head(SHAP_SAMPLE_ROWS)
@@ -647,7 +642,7 @@ def run_evaluation(
         _, by_reason = global_importance(
             values, list(metadata["features"]), metadata["feature_reasons"], classes
         )
-        reports.reason_importance_png(by_reason, artifacts / "reason_importance.png")
+        charts.reason_importance_png(by_reason, artifacts / "reason_importance.png")
         _write_json(artifacts / "metrics.json", metrics)
         _write_json(artifacts / "drift.json", {"warnings": drift})
         version = str(metadata.get("mlflow", {}).get("model_version", ""))
@@ -676,7 +671,7 @@ def run_evaluation(
 def _drift_warnings(features, profile, outcomes, metadata) -> list[str]:
     if not profile:
         return []
-    from prospect_predictor.drift import drift_report
+    from prospect_predictor.monitoring.drift import drift_report
 
     rows = metadata.get("data", {}).get("rows_per_class") or {}
     total = sum(rows.values())
@@ -706,12 +701,12 @@ def run_retrain(
     progress: Progress = lambda step: None,
 ) -> RetrainReport:
     """Train a challenger; promote it only through the gate (or ``force`` with a reason)."""
-    from prospect_predictor import tracking
-    from prospect_predictor.bundle import load_bundle
+    from prospect_predictor.config.pipeline import load_pipeline
     from prospect_predictor.errors import ProspectError
-    from prospect_predictor.evaluate import promotion_gate
-    from prospect_predictor.pipeline import load_pipeline
-    from prospect_predictor.train import load_history, train
+    from prospect_predictor.modeling.train import load_history, train
+    from prospect_predictor.monitoring.evaluate import promotion_gate
+    from prospect_predictor.registry import tracking
+    from prospect_predictor.registry.bundle import load_bundle
 
     if force and not (reason or "").strip():
         raise ProspectError("--force needs --reason TEXT: the reason is recorded in the run")
@@ -739,7 +734,7 @@ def run_retrain(
                 )
         else:
             progress("measuring the champion on the challenger's holdout")
-            from prospect_predictor.metrics import classification_metrics
+            from prospect_predictor.modeling.metrics import classification_metrics
 
             proba = champion.model.predict_proba(result.holdout.features)
             champion_metrics = classification_metrics(result.holdout.y_true, proba, result.classes)
@@ -798,8 +793,8 @@ RUN_COLUMNS = ("log_loss", "roc_auc_macro", "balanced_accuracy", "ece", "cv_log_
 
 
 def list_runs(pipeline_path: str | Path | None = None, limit: int = 20):
-    from prospect_predictor import tracking
-    from prospect_predictor.pipeline import load_pipeline
+    from prospect_predictor.config.pipeline import load_pipeline
+    from prospect_predictor.registry import tracking
 
     pipeline = load_pipeline(pipeline_path)
     return tracking.recent_runs([pipeline.name, f"{pipeline.name}-comparison"], limit)
@@ -807,7 +802,7 @@ def list_runs(pipeline_path: str | Path | None = None, limit: int = 20):
 
 def compare_runs(run_a: str, run_b: str) -> tuple[dict, dict]:
     """Params and metrics that differ between two runs: name -> (a, b)."""
-    from prospect_predictor import tracking
+    from prospect_predictor.registry import tracking
 
     a, b = tracking.get_run(run_a), tracking.get_run(run_b)
     params = {

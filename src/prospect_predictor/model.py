@@ -21,7 +21,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from prospect_predictor.errors import ConfigError
-from prospect_predictor.scoring_form import softmax  # noqa: F401 - defined without sklearn
+from prospect_predictor.explaining.scoring_form import softmax  # noqa: F401 - defined without sklearn
 
 FAMILIES = ("hgb", "hgb_default", "logistic")
 

@@ -13,8 +13,9 @@ import pytest
 import sklearn
 from sklearn.linear_model import LogisticRegression
 
-from prospect_predictor import bundle as bundle_module
-from prospect_predictor.bundle import (
+from prospect_predictor.errors import ProspectError
+from prospect_predictor.registry import bundle as bundle_module
+from prospect_predictor.registry.bundle import (
     BUNDLE_FORMAT,
     MANIFEST_FILE,
     METADATA_FILE,
@@ -25,7 +26,6 @@ from prospect_predictor.bundle import (
     load_bundle,
     read_metadata,
 )
-from prospect_predictor.errors import ProspectError
 
 UNPICKLED: list[str] = []
 

@@ -1,4 +1,4 @@
-"""Drafting a pipeline config from a firm's own export (`prospect_predictor.draft`)."""
+"""Drafting a pipeline config from a firm's own export (`prospect_predictor.data.draft`)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,20 @@ import pandas as pd
 import pytest
 from threadpoolctl import threadpool_limits
 
-from prospect_predictor.draft import Draft, draft_pipeline, name_words, suggest_name
+from prospect_predictor.config.pipeline import load_pipeline
+from prospect_predictor.data.draft import Draft, draft_pipeline, name_words, suggest_name
+from prospect_predictor.data.validate import validate_file
 from prospect_predictor.errors import ConfigError
-from prospect_predictor.pipeline import load_pipeline
-from prospect_predictor.validate import validate_file
 
 BANK_CSV = Path(__file__).parents[3] / "shared" / "data" / "bank-marketing" / "bank-full.csv"
-EXAMPLE = Path(__file__).parents[2] / "src" / "prospect_predictor" / "pipelines" / "prospects.toml"
+EXAMPLE = (
+    Path(__file__).parents[2]
+    / "src"
+    / "prospect_predictor"
+    / "config"
+    / "pipelines"
+    / "prospects.toml"
+)
 BANK_COLUMNS = [
     "age",
     "job",
@@ -204,7 +211,7 @@ def test_bank_like_draft_is_refused_until_every_feature_is_decided(bank_like, tm
 
 
 def test_bank_like_draft_trains_once_decided(bank_like, tmp_path):
-    from prospect_predictor.train import load_history, train
+    from prospect_predictor.modeling.train import load_history, train
 
     csv_path, draft = bank_like
     text = decide_features(draft.text)

@@ -1,4 +1,4 @@
-"""Charts and the data profile (prospect_predictor.reports) on small synthetic inputs."""
+"""Charts and the data profile (prospect_predictor.reporting.charts) on small synthetic inputs."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prospect_predictor import metrics, reports
 from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
+from prospect_predictor.modeling import metrics
+from prospect_predictor.reporting import charts
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -78,18 +79,18 @@ FEATURE_TYPES = {
 
 def test_confusion_matrix_png_writes_a_png_with_an_unpredicted_class(tmp_path, predictions):
     y_true, y_pred, _ = predictions
-    path = reports.confusion_matrix_png(y_true, y_pred, OUTCOMES, tmp_path / "cm.png")
+    path = charts.confusion_matrix_png(y_true, y_pred, OUTCOMES, tmp_path / "cm.png")
     assert path == tmp_path / "cm.png"
     assert_png(path)
 
 
 def test_confusion_counts_rows_are_true_columns_are_predicted():
-    counts = reports._confusion_counts(["a", "a", "b", "c"], ["b", "b", "b", "a"], ["a", "b", "c"])
+    counts = charts._confusion_counts(["a", "a", "b", "c"], ["b", "b", "b", "a"], ["a", "b", "c"])
     assert counts.tolist() == [[0, 2, 0], [0, 1, 0], [1, 0, 0]]
 
 
 def test_confusion_cells_show_count_and_row_share():
-    fig = reports._confusion_figure(["a", "a", "a", "b"], ["a", "a", "b", "b"], ["a", "b", "c"])
+    fig = charts._confusion_figure(["a", "a", "a", "b"], ["a", "a", "b", "b"], ["a", "b", "c"])
     cells = texts(fig)
     assert "2\n67%" in cells  # true a, predicted a: 2 of 3
     assert "1\n33%" in cells
@@ -99,7 +100,7 @@ def test_confusion_cells_show_count_and_row_share():
 
 def test_confusion_rejects_unknown_labels(tmp_path):
     with pytest.raises(ValueError, match="outside"):
-        reports.confusion_matrix_png(["a", "z"], ["a", "a"], ["a", "b"], tmp_path / "x.png")
+        charts.confusion_matrix_png(["a", "z"], ["a", "a"], ["a", "b"], tmp_path / "x.png")
     assert not (tmp_path / "x.png").exists()
 
 
@@ -108,9 +109,9 @@ def test_confusion_rejects_unknown_labels(tmp_path):
 
 def test_calibration_curves_png_writes_a_png_with_ece_in_the_legend(tmp_path, predictions):
     y_true, _, proba = predictions
-    path = reports.calibration_curves_png(y_true, proba, OUTCOMES, tmp_path / "cal.png")
+    path = charts.calibration_curves_png(y_true, proba, OUTCOMES, tmp_path / "cal.png")
     assert_png(path)
-    fig = reports._calibration_figure(y_true, proba, OUTCOMES, 10)
+    fig = charts._calibration_figure(y_true, proba, OUTCOMES, 10)
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     for k, outcome in enumerate(OUTCOMES):
         ece = metrics.calibration_bins(np.asarray(y_true) == outcome, proba[:, k], 10)[3]
@@ -186,11 +187,11 @@ def test_reason_importance_png_with_a_reason_without_data(tmp_path):
         "strung_along": {o: None for o in OUTCOMES},  # present but empty
         CONTEXT: {o: 0.02 for o in OUTCOMES},
     }
-    path = reports.reason_importance_png(importance, tmp_path / "reasons.png")
+    path = charts.reason_importance_png(importance, tmp_path / "reasons.png")
     assert_png(path)
-    fig = reports._reason_figure(importance, "t")
+    fig = charts._reason_figure(importance, "t")
     ax = fig.axes[0]
-    assert texts(fig).count(reports.NO_REASON_DATA) == 2
+    assert texts(fig).count(charts.NO_REASON_DATA) == 2
     ticks = [t.get_text() for t in ax.get_yticklabels()]
     assert ticks == [r.replace("_", " ") for r in (*REASONS, CONTEXT)]
     assert len(ax.patches) == 3 * len(OUTCOMES)  # bars only for the three reasons with data
@@ -200,11 +201,11 @@ def test_reason_importance_png_with_a_reason_without_data(tmp_path):
 
 def test_reason_importance_orders_reasons_and_shows_only_those_present(tmp_path):
     importance = {CONTEXT: {"win_win": 0.3}, "strung_along": {"win_win": 0.1}}
-    fig = reports._reason_figure(importance, "t")
+    fig = charts._reason_figure(importance, "t")
     ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert ticks == ["strung along", "context"]
     all_missing = {"poor_fit": None}
-    assert_png(reports.reason_importance_png(all_missing, tmp_path / "none.png"), 2_000)
+    assert_png(charts.reason_importance_png(all_missing, tmp_path / "none.png"), 2_000)
 
 
 def test_feature_importance_png_panels_and_reason_colours(tmp_path):
@@ -212,9 +213,9 @@ def test_feature_importance_png_panels_and_reason_colours(tmp_path):
     features = [f"feature_{i:02d}" for i in range(30)]
     reason_of = {f: (*REASONS, CONTEXT)[i % 5] for i, f in enumerate(features[:-1])}
     importance = {o: dict(zip(features, rng.random(30), strict=True)) for o in OUTCOMES}
-    path = reports.feature_importance_png(importance, reason_of, tmp_path / "feat.png", top=12)
+    path = charts.feature_importance_png(importance, reason_of, tmp_path / "feat.png", top=12)
     assert_png(path)
-    fig = reports._feature_figure(importance, reason_of, top=12)
+    fig = charts._feature_figure(importance, reason_of, top=12)
     panels = [ax for ax in fig.axes if ax.get_visible()]
     assert [ax.get_title() for ax in panels] == [f"{o}: top 12 features" for o in OUTCOMES]
     first = panels[0]
@@ -226,7 +227,7 @@ def test_feature_importance_png_panels_and_reason_colours(tmp_path):
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert legend[: len(REASONS)] == [r.replace("_", " ") for r in REASONS]
     if features[-1] in expected:
-        assert reports.UNASSIGNED in legend
+        assert charts.UNASSIGNED in legend
 
 
 # --------------------------------------------------------------------------- profile
@@ -241,7 +242,7 @@ def _plain_only(value) -> bool:
 
 
 def test_data_profile_shares_bins_and_missing(frame):
-    profile = reports.data_profile(frame, FEATURE_TYPES)
+    profile = charts.data_profile(frame, FEATURE_TYPES)
     assert profile["n_rows"] == len(frame)
     features = profile["features"]
     assert list(features) == list(FEATURE_TYPES)
@@ -279,7 +280,7 @@ def test_data_profile_shares_bins_and_missing(frame):
 
 
 def test_data_profile_is_plain_json(frame):
-    profile = reports.data_profile(frame, FEATURE_TYPES)
+    profile = charts.data_profile(frame, FEATURE_TYPES)
     assert _plain_only(profile)
     text = json.dumps(profile, allow_nan=False)
     assert json.loads(text) == profile
@@ -295,7 +296,7 @@ def test_data_profile_edge_cases():
         }
     )
     types = {"empty": "float", "constant": "int", "no_flag": "bool", "no_cat": "category"}
-    profile = reports.data_profile(frame, types)["features"]
+    profile = charts.data_profile(frame, types)["features"]
     assert profile["empty"]["missing_share"] == 1.0
     assert profile["empty"]["edges"] == [] and profile["empty"]["mean"] is None
     assert profile["constant"]["edges"] == [5.0, 5.0]
@@ -308,24 +309,24 @@ def test_data_profile_edge_cases():
 
 def test_data_profile_rejects_absent_features_and_unknown_types(frame):
     with pytest.raises(ValueError, match="not in the frame"):
-        reports.data_profile(frame, {"nope": "float"})
+        charts.data_profile(frame, {"nope": "float"})
     with pytest.raises(ValueError, match="unknown feature types"):
-        reports.data_profile(frame, {"investable_assets_eur": "money"})
+        charts.data_profile(frame, {"investable_assets_eur": "money"})
 
 
 def test_numeric_bin_shares_reproduces_the_profile_and_keeps_outliers(frame):
-    entry = reports.data_profile(frame, FEATURE_TYPES)["features"]["age_years"]
-    assert reports.numeric_bin_shares(frame["age_years"], entry["edges"]) == entry["shares"]
+    entry = charts.data_profile(frame, FEATURE_TYPES)["features"]["age_years"]
+    assert charts.numeric_bin_shares(frame["age_years"], entry["edges"]) == entry["shares"]
     edges = [0.0, 1.0, 2.0, 3.0]
     # below the range -> first bin, above -> last, an edge -> the bin it opens, NaN ignored
-    shares = reports.numeric_bin_shares([-5.0, 1.0, 2.5, 3.0, 99.0, math.nan], edges)
+    shares = charts.numeric_bin_shares([-5.0, 1.0, 2.5, 3.0, 99.0, math.nan], edges)
     assert shares == pytest.approx([0.2, 0.2, 0.6])
 
 
 def test_data_profile_png_with_gaps(tmp_path, frame):
-    path = reports.data_profile_png(frame, FEATURE_TYPES, tmp_path / "profile.png")
+    path = charts.data_profile_png(frame, FEATURE_TYPES, tmp_path / "profile.png")
     assert_png(path, 20_000)
-    fig = reports._profile_figure(frame, FEATURE_TYPES)
+    fig = charts._profile_figure(frame, FEATURE_TYPES)
     titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
     assert len(titles) == len(FEATURE_TYPES)
     assert titles[0].startswith("investable_assets_eur (float)\nmissing 10.0%")
@@ -338,9 +339,9 @@ def test_charts_leave_no_pyplot_figure_open(tmp_path, predictions, frame):
 
     before = plt.get_fignums()
     y_true, y_pred, proba = predictions
-    reports.confusion_matrix_png(y_true, y_pred, OUTCOMES, tmp_path / "a.png")
-    reports.calibration_curves_png(y_true, proba, OUTCOMES, tmp_path / "b.png")
-    reports.data_profile_png(frame, FEATURE_TYPES, tmp_path / "c.png")
+    charts.confusion_matrix_png(y_true, y_pred, OUTCOMES, tmp_path / "a.png")
+    charts.calibration_curves_png(y_true, proba, OUTCOMES, tmp_path / "b.png")
+    charts.data_profile_png(frame, FEATURE_TYPES, tmp_path / "c.png")
     assert plt.get_fignums() == before
 
 
@@ -373,7 +374,7 @@ def test_waterfall_png_writes_a_png_and_leaves_no_pyplot_figure(tmp_path):
     import matplotlib.pyplot as plt
 
     before = plt.get_fignums()
-    path = reports.waterfall_png(
+    path = charts.waterfall_png(
         WATERFALL_BASE, WATERFALL, WATERFALL_TOTAL, tmp_path / "w" / "wf.png", title="P-1"
     )
     assert path == tmp_path / "w" / "wf.png"
@@ -382,7 +383,7 @@ def test_waterfall_png_writes_a_png_and_leaves_no_pyplot_figure(tmp_path):
 
 
 def test_waterfall_groups_by_reason_in_order_with_block_sums():
-    fig = reports._waterfall_figure(
+    fig = charts._waterfall_figure(
         WATERFALL_BASE,
         WATERFALL,
         WATERFALL_TOTAL,
@@ -418,7 +419,7 @@ def test_waterfall_groups_by_reason_in_order_with_block_sums():
 
     (container,) = fig.axes[0].containers
     colours = [p.get_facecolor()[:3] for p in container.patches]
-    up, down = (to_rgb(reports.WATERFALL_UP), to_rgb(reports.WATERFALL_DOWN))
+    up, down = (to_rgb(charts.WATERFALL_UP), to_rgb(charts.WATERFALL_DOWN))
     assert colours == [down, up, up, down, up, up, up, up]
     labels = texts(fig)
     for value in ("-0.30", "+0.12", "+0.42", "-0.10", "+0.62", "+0.22", "+0.05", "+0.07"):
@@ -435,7 +436,7 @@ def test_waterfall_merges_features_beyond_the_maximum_per_reason():
     many = [(f"f{i}", "poor_fit", v) for i, v in enumerate([0.01, -0.5, 0.2, -0.03, 0.3])]
     many.append(("expects 15 % a year", "difficult_expectations", 0.4))
     total = 1.0 + math.fsum(v for *_, v in many)
-    fig = reports._waterfall_figure(1.0, many, total, title="t", max_features_per_reason=2)
+    fig = charts._waterfall_figure(1.0, many, total, title="t", max_features_per_reason=2)
     assert yticks(fig) == [
         "average prospect",
         "poor fit  -0.02",  # the sum of all five, merged or not
@@ -449,34 +450,34 @@ def test_waterfall_merges_features_beyond_the_maximum_per_reason():
     assert [w for _, w in waterfall_bars(fig)] == pytest.approx([-0.5, 0.3, 0.18, 0.4])
     # a single leftover keeps its name: merging it would save no row
     three = many[2:5]
-    fig = reports._waterfall_figure(
+    fig = charts._waterfall_figure(
         0.0, three, math.fsum(v for *_, v in three), title="t", max_features_per_reason=2
     )
     assert yticks(fig)[2:5] == ["f4", "f2", "f3"]
     with pytest.raises(ValueError, match="at least 1"):
-        reports._waterfall_figure(0.0, three, 0.47, title="t", max_features_per_reason=0)
+        charts._waterfall_figure(0.0, three, 0.47, title="t", max_features_per_reason=0)
 
 
 def test_waterfall_rejects_contributions_that_do_not_add_up(tmp_path):
     path = tmp_path / "wf.png"
     with pytest.raises(ValueError, match=r"-0\.65.*but total = -0\.6499") as caught:
-        reports.waterfall_png(-0.75, [("age 34", "poor_fit", 0.1)], -0.6499, path, title="t")
+        charts.waterfall_png(-0.75, [("age 34", "poor_fit", 0.1)], -0.6499, path, title="t")
     assert "do not add up" in str(caught.value)
     assert not path.exists()
     with pytest.raises(ValueError, match="finite"):
-        reports.waterfall_png(0.0, [("age", "poor_fit", math.nan)], 0.0, path, title="t")
+        charts.waterfall_png(0.0, [("age", "poor_fit", math.nan)], 0.0, path, title="t")
     assert not path.exists()
     # float noise within the tolerance is accepted
-    reports.waterfall_png(-0.75, [("age 34", "poor_fit", 0.1)], -0.65 + 1e-9, path, title="t")
+    charts.waterfall_png(-0.75, [("age 34", "poor_fit", 0.1)], -0.65 + 1e-9, path, title="t")
     assert_png(path)
 
 
 def test_waterfall_without_contributions_goes_from_base_to_total(tmp_path):
-    path = reports.waterfall_png(0.3, [], 0.3, tmp_path / "empty.png", title="nothing to say")
+    path = charts.waterfall_png(0.3, [], 0.3, tmp_path / "empty.png", title="nothing to say")
     assert_png(path, 2_000)
-    fig = reports._waterfall_figure(0.3, [], 0.3, title="t")
+    fig = charts._waterfall_figure(0.3, [], 0.3, title="t")
     assert yticks(fig) == ["average prospect", "this prospect"]
     assert waterfall_bars(fig) == []
     assert "no feature contributions" in texts(fig)
     with pytest.raises(ValueError, match="do not add up"):
-        reports._waterfall_figure(0.3, [], 0.5, title="t")
+        charts._waterfall_figure(0.3, [], 0.5, title="t")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from prospect_predictor.config.schema import load_schema
+from prospect_predictor.data.tableio import detect_delimiter, read_table, write_table
 from prospect_predictor.errors import ConfigError, InputFileError, ProspectError
-from prospect_predictor.schema import load_schema
-from prospect_predictor.tableio import detect_delimiter, read_table, write_table
 
 
 def test_builtin_schema_roles():

@@ -179,7 +179,7 @@ def test_explain_shows_every_reason_and_saves_a_waterfall(run_cli, in_trained):
 
 
 def test_the_waterfall_speaks_the_advisors_language(run_cli, in_trained, monkeypatch):
-    from prospect_predictor import reports
+    from prospect_predictor.reporting import charts
 
     drawn = {}
 
@@ -188,7 +188,7 @@ def test_the_waterfall_speaks_the_advisors_language(run_cli, in_trained, monkeyp
         drawn["legend"] = [t.get_text() for t in figure.legends[0].get_texts()]
         return path
 
-    monkeypatch.setattr(reports, "_save", keep)
+    monkeypatch.setattr(charts, "_save", keep)
     result = run_cli(
         "explain", "L000007", "--input", "leads.csv", "--plot", "l7.png", "--lang", "fr"
     )

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import prospect_predictor.data.leads as leads_module
 import prospect_predictor.jobs as jobs
-import prospect_predictor.leads as leads_module
-from prospect_predictor.drift import RowSample
+from prospect_predictor.monitoring.drift import RowSample
 
 CHUNK = 8  # rows per chunk in these tests: a 30-row file spans four chunks
 
@@ -162,7 +162,7 @@ def test_file_level_problems_are_still_caught_when_chunked(run_cli, in_trained, 
 
 
 def test_stream_knows_the_row_count_before_the_end(in_trained, monkeypatch):
-    from prospect_predictor.bundle import load_bundle
+    from prospect_predictor.registry.bundle import load_bundle
 
     metadata = load_bundle(in_trained / "models" / "prospects").metadata
     stream = leads_module.LeadStream(in_trained / "leads.csv", metadata, chunk_rows=100)

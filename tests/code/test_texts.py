@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prospect_predictor import texts
+from prospect_predictor.config.schema import load_schema
 from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
 from prospect_predictor.errors import ProspectError
-from prospect_predictor.schema import load_schema
-from prospect_predictor.texts import (
+from prospect_predictor.language import texts
+from prospect_predictor.language.texts import (
     LANGUAGES,
     advice,
     check_language,
@@ -537,7 +537,7 @@ def test_format_percent():
 
 def test_importing_texts_loads_neither_pandas_nor_numpy():
     code = (
-        "import sys, prospect_predictor.texts; "
+        "import sys, prospect_predictor.language.texts; "
         "print(sorted(m for m in ('numpy', 'pandas', 'pydantic') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from prospect_predictor.generate import generate
+from prospect_predictor.synthetic.generate import generate
 
 
 @pytest.fixture(scope="module")

@@ -6,16 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from prospect_predictor.config.schema import load_schema
+from prospect_predictor.data.validate import validate_file, validate_frame
 from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
-from prospect_predictor.generate import (
+from prospect_predictor.synthetic.generate import (
     INTERCEPTS,
     MISSING_SHARE,
     generate,
     true_outcome_model,
     write_history,
 )
-from prospect_predictor.schema import load_schema
-from prospect_predictor.validate import validate_file, validate_frame
 
 # The class shares data/README.md promises.
 SHARE_RANGES = {

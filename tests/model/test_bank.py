@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from prospect_predictor.pipeline import load_pipeline
-from prospect_predictor.train import LeakageError, load_history, train
+from prospect_predictor.config.pipeline import load_pipeline
+from prospect_predictor.modeling.train import LeakageError, load_history, train
 
 ROOT = Path(__file__).parents[2]
 BANK = ROOT.parent / "shared" / "data" / "bank-marketing" / "bank-full.csv"
@@ -80,9 +80,9 @@ def test_scoring_form_equals_the_model_on_the_bank_columns(trained_bank, sample)
     levels the model never saw and pooled rare levels."""
     import numpy as np
 
-    from prospect_predictor.bundle import load_bundle
-    from prospect_predictor.explain import feature_contributions
-    from prospect_predictor.scoring_form import ScoringForm
+    from prospect_predictor.explaining.contributions import feature_contributions
+    from prospect_predictor.explaining.scoring_form import ScoringForm
+    from prospect_predictor.registry.bundle import load_bundle
 
     folder, _ = trained_bank
     model = load_bundle(folder / "models" / "bank_marketing").model

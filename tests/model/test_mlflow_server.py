@@ -28,8 +28,8 @@ from pathlib import Path
 
 import pytest
 
-from prospect_predictor.generate import write_history
 from prospect_predictor.jobs import run_training
+from prospect_predictor.synthetic.generate import write_history
 from tests.conftest import write_pipeline
 
 pytestmark = pytest.mark.slow

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prospect_predictor.bundle import load_bundle
-from prospect_predictor.generate import write_history
 from prospect_predictor.jobs import run_retrain, run_training
+from prospect_predictor.registry.bundle import load_bundle
+from prospect_predictor.synthetic.generate import write_history
 from tests.conftest import write_pipeline
 
 

@@ -6,20 +6,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prospect_predictor.derived import add_derived
-from prospect_predictor.explain import feature_contributions, reason_contributions
-from prospect_predictor.generate import generate
-from prospect_predictor.metrics import multiclass_log_loss
-from prospect_predictor.pipeline import load_pipeline
-from prospect_predictor.scoring_form import ScoringForm, compile_files
-from prospect_predictor.train import (
+from prospect_predictor.config.pipeline import load_pipeline
+from prospect_predictor.data.derived import add_derived
+from prospect_predictor.data.validate import validate_frame
+from prospect_predictor.explaining.contributions import feature_contributions, reason_contributions
+from prospect_predictor.explaining.scoring_form import ScoringForm, compile_files
+from prospect_predictor.modeling.metrics import multiclass_log_loss
+from prospect_predictor.modeling.train import (
     History,
     LeakageError,
     check_leakage,
     single_feature_auc,
     train,
 )
-from prospect_predictor.validate import validate_frame
+from prospect_predictor.synthetic.generate import generate
 
 
 def _history(rows: int, seed: int, pipeline) -> tuple[History, pd.DataFrame]:
@@ -148,7 +148,7 @@ def test_lookup_tables_equal_shap_and_the_model_on_real_columns(model_on_20k):
     """The fast explainer (fastshap) against shap's TreeExplainer, the reference."""
     import shap
 
-    from prospect_predictor.fastshap import CompiledTrees
+    from prospect_predictor.explaining.fastshap import CompiledTrees
 
     pipeline, result = model_on_20k
     test, _ = _history(1_500, 505, pipeline)
@@ -181,7 +181,7 @@ def test_scoring_form_equals_the_model_on_real_columns(model_on_20k):
 
 
 def test_deeper_trees_fall_back_to_shap(model_on_20k):
-    from prospect_predictor.fastshap import CompiledTrees, Unsupported
+    from prospect_predictor.explaining.fastshap import CompiledTrees, Unsupported
 
     pipeline, _ = model_on_20k
     history, _ = _history(2_000, 606, pipeline)

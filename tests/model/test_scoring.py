@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prospect_predictor.bundle import load_bundle
+from prospect_predictor.data.leads import read_leads
 from prospect_predictor.domain import CONTEXT, REASONS
-from prospect_predictor.leads import read_leads
-from prospect_predictor.score import score, to_frame
+from prospect_predictor.registry.bundle import load_bundle
+from prospect_predictor.scoring.score import score, to_frame
 
 
 @pytest.fixture(scope="module")

@@ -13,14 +13,24 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prospect_predictor import scoring_form
-from prospect_predictor.bundle import MANIFEST_FILE, BundleError, export_bundle, load_bundle
-from prospect_predictor.explain import feature_contributions
-from prospect_predictor.generate import generate
-from prospect_predictor.leads import read_leads, schema_of, with_derived
-from prospect_predictor.score import score
-from prospect_predictor.scoring_form import ARRAYS_FILE, JSON_FILE, ScoringForm, compile_files
-from prospect_predictor.validate import validate_frame
+from prospect_predictor.data.leads import read_leads, schema_of, with_derived
+from prospect_predictor.data.validate import validate_frame
+from prospect_predictor.explaining import scoring_form
+from prospect_predictor.explaining.contributions import feature_contributions
+from prospect_predictor.explaining.scoring_form import (
+    ARRAYS_FILE,
+    JSON_FILE,
+    ScoringForm,
+    compile_files,
+)
+from prospect_predictor.registry.bundle import (
+    MANIFEST_FILE,
+    BundleError,
+    export_bundle,
+    load_bundle,
+)
+from prospect_predictor.scoring.score import score
+from prospect_predictor.synthetic.generate import generate
 
 EXACT = 1e-12
 HEAVY = ("sklearn", "scipy", "shap", "mlflow", "matplotlib", "joblib")

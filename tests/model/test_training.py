@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prospect_predictor.bundle import BundleError, load_bundle, read_metadata
+from prospect_predictor.config.pipeline import load_pipeline
 from prospect_predictor.domain import OUTCOMES
 from prospect_predictor.errors import ConfigError
-from prospect_predictor.generate import write_history
 from prospect_predictor.jobs import run_training
-from prospect_predictor.pipeline import load_pipeline
-from prospect_predictor.train import NotEnoughDataError, load_history, train
+from prospect_predictor.modeling.train import NotEnoughDataError, load_history, train
+from prospect_predictor.registry.bundle import BundleError, load_bundle, read_metadata
+from prospect_predictor.synthetic.generate import write_history
 from tests.conftest import write_pipeline
 
 KEY_METRICS = ("log_loss", "brier", "roc_auc_macro", "balanced_accuracy", "ece")
@@ -272,7 +272,7 @@ def test_fits_in_worker_processes_give_the_same_models_as_in_this_process(tmp_pa
 
 
 def test_how_many_processes_fit_the_models(tmp_path):
-    from prospect_predictor.train import PARALLEL_MIN_ROWS, processes_for, usable_cores
+    from prospect_predictor.modeling.train import PARALLEL_MIN_ROWS, processes_for, usable_cores
 
     assert processes_for(PARALLEL_MIN_ROWS - 1, "auto", 7) == 1  # workers cost more
     assert processes_for(PARALLEL_MIN_ROWS, "auto", 7) == min(usable_cores(), 7)

@@ -4,7 +4,7 @@
 (id, date, outcome, protected, feature), guesses the outcome column and how its labels map
 onto the four outcomes, and writes a commented pipeline TOML with the schema inline. Every
 feature's reason is left ``"TODO"``: only the analyst knows which of the four reasons a
-column speaks to, and :func:`prospect_predictor.pipeline.load_pipeline` refuses the draft
+column speaks to, and :func:`prospect_predictor.config.pipeline.load_pipeline` refuses the draft
 until each one is decided. What the analyst must check is also returned as ``notes``.
 """
 
@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from prospect_predictor.config.pipeline import TODO
+from prospect_predictor.data.tableio import read_table
+from prospect_predictor.data.validate import FALSE_TOKENS, MISSING_TOKENS, TRUE_TOKENS
 from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
 from prospect_predictor.errors import ConfigError, InputFileError
-from prospect_predictor.pipeline import TODO
-from prospect_predictor.tableio import read_table
-from prospect_predictor.validate import FALSE_TOKENS, MISSING_TOKENS, TRUE_TOKENS
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # PipelineConfig.name
 MAX_CATEGORIES = 50  # more distinct values than this is text, not categories...

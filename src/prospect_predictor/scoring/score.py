@@ -14,14 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from prospect_predictor import texts
 from prospect_predictor.domain import BAD_OUTCOMES, CONTEXT, OUTCOMES, REASONS
-from prospect_predictor.explain import (
+from prospect_predictor.explaining.contributions import (
     feature_contributions,
     reason_contributions,
     relative_to_reference,
 )
-from prospect_predictor.scoring_form import softmax
+from prospect_predictor.explaining.scoring_form import softmax
+from prospect_predictor.language import texts
 
 MAX_DRIVERS = 3
 NONE = ""  # top_reason when no reason raises the risk of a bad outcome

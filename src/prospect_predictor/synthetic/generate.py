@@ -503,7 +503,7 @@ def write_history(
     overwrite: bool = False,
 ) -> dict[str, str]:
     """Generate and write the export (and the truth, separately); return each file's status."""
-    from prospect_predictor.tableio import table_format, write_table
+    from prospect_predictor.data.tableio import table_format, write_table
 
     out, truth_out = Path(out), Path(truth_out) if truth_out is not None else None
     table_format(out)  # refuse an unsupported extension before spending time generating

@@ -6,7 +6,7 @@ canvas without pyplot (no global figure registry, no backend switch for the call
 every figure is freed once the function returns. matplotlib is imported inside the
 functions: this module is only imported by training and evaluation.
 
-:func:`data_profile` summarises a typed frame (as :mod:`prospect_predictor.validate`
+:func:`data_profile` summarises a typed frame (as :mod:`prospect_predictor.data.validate`
 returns it) in JSON-ready numbers; drift checks (PSI) compare a later frame against it,
 re-binning new numeric values with :func:`numeric_bin_shares` so both sides use one rule.
 """
@@ -378,7 +378,7 @@ def _calibration_figure(
 ) -> Figure:
     # metrics imports scikit-learn's metrics and SciPy: not at import time, since scoring a
     # file imports this module for the drift check's binning
-    from prospect_predictor.metrics import calibration_bins
+    from prospect_predictor.modeling.metrics import calibration_bins
 
     y, p = _check_proba(y_true, proba, classes, bins)
     fig = _new_figure()

@@ -17,7 +17,7 @@ import pandas as pd
 
 from prospect_predictor.domain import CONTEXT, REASONS
 from prospect_predictor.errors import ProspectError
-from prospect_predictor.scoring_form import ScoringForm, calibrated
+from prospect_predictor.explaining.scoring_form import ScoringForm, calibrated
 
 if TYPE_CHECKING:  # importing the model module imports scikit-learn; scoring may not need it
     from prospect_predictor.model import ProspectModel
@@ -31,7 +31,7 @@ _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def _compiled(estimator):
     """The estimator's SHAP lookup tables (compiled once per loaded model), or None when
     only shap can explain it (deeper trees, another family)."""
-    from prospect_predictor.fastshap import CompiledTrees, Unsupported
+    from prospect_predictor.explaining.fastshap import CompiledTrees, Unsupported
 
     if estimator not in _COMPILED:
         try:
@@ -49,10 +49,11 @@ def feature_contributions(
     ``model.classes`` order. With ``with_logits``, also the calibrated logits (so that a
     caller needs no separate prediction: they are the same trees' sums).
 
-    Depth-2 tree models are explained by lookup tables (:mod:`prospect_predictor.fastshap`,
-    equal to shap's TreeExplainer to ~1e-15); others by shap's TreeExplainer. A bundle's
-    :class:`~prospect_predictor.scoring_form.ScoringForm` (the same tables as plain arrays)
-    gives the same values without scikit-learn.
+    Depth-2 tree models are explained by lookup tables
+    (:mod:`prospect_predictor.explaining.fastshap`, equal to shap's TreeExplainer to ~1e-15);
+    others by shap's TreeExplainer. A bundle's
+    :class:`~prospect_predictor.explaining.scoring_form.ScoringForm` (the same tables as plain
+    arrays) gives the same values without scikit-learn.
     """
     if isinstance(model, ScoringForm):
         return model.feature_contributions(frame, with_logits=with_logits)

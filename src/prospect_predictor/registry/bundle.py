@@ -4,7 +4,7 @@ prospects without MLflow.
 A bundle holds ``model.joblib`` (the fitted object), ``metadata.json`` (what training
 recorded, plus the bundle format, when it was written and the library versions it was
 written with), any extra files, and ``manifest.json`` with the SHA-256 of every other file.
-A model that :mod:`prospect_predictor.scoring_form` can compile exactly (the default
+A model that :mod:`prospect_predictor.explaining.scoring_form` can compile exactly (the default
 depth-2 trees) also gets its scoring form, ``scoring.json`` + ``scoring.npz``: plain
 arrays, no pickle, from which scoring computes the same probabilities and SHAP values
 without importing scikit-learn (``load_bundle(..., for_scoring=True)``).
@@ -88,7 +88,7 @@ def export_bundle(
     """
     import joblib  # imports numpy; only needed here and when loading
 
-    from prospect_predictor.scoring_form import compile_files
+    from prospect_predictor.explaining.scoring_form import compile_files
 
     target = Path(target)
     extra_files = dict(extra_files or {})
@@ -149,7 +149,7 @@ def load_bundle(target: Path, for_scoring: bool = False) -> Bundle:
     if with_form:
         # No version check: the form is not a pickle; its NumPy arrays and JSON read the
         # same with any scikit-learn and NumPy, and scoring imports no scikit-learn.
-        from prospect_predictor.scoring_form import FormError, ScoringForm, UnknownForm
+        from prospect_predictor.explaining.scoring_form import FormError, ScoringForm, UnknownForm
 
         try:
             form = ScoringForm.from_bytes(*(contents[name] for name in FORM_FILES))

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from prospect_predictor import texts
 from prospect_predictor.domain import BAD_OUTCOMES, CONTEXT, REASONS
-from prospect_predictor.score import advice_for, column_units, describe_drivers
+from prospect_predictor.language import texts
+from prospect_predictor.scoring.score import advice_for, column_units, describe_drivers
 
 
 def main_bad_outcome(report) -> str:
@@ -101,7 +101,7 @@ def render_explanation(report, console) -> None:
 
 
 def waterfall(report, path: Path) -> Path:
-    from prospect_predictor.reports import waterfall_png
+    from prospect_predictor.reporting.charts import waterfall_png
 
     scores, lang, metadata = report.scores[0], report.lang, report.metadata
     outcome = main_bad_outcome(report)

@@ -16,11 +16,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from prospect_predictor.derived import DERIVED_TYPES, DerivedSpec, check_specs
+from prospect_predictor.config.schema import BUILTIN_SCHEMAS, Schema, load_schema
+from prospect_predictor.config.toml import load_toml_model
+from prospect_predictor.data.derived import DERIVED_TYPES, DerivedSpec, check_specs
 from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
 from prospect_predictor.errors import ConfigError
-from prospect_predictor.schema import BUILTIN_SCHEMAS, Schema, load_schema
-from prospect_predictor.tomlconfig import load_toml_model
 
 DEFAULT_PIPELINE = Path("pipelines") / "prospects.toml"
 TODO = "TODO"
@@ -187,7 +187,7 @@ def resolve_pipeline_path(path: str | Path | None) -> Path:
         return Path(path)
     if DEFAULT_PIPELINE.exists():
         return DEFAULT_PIPELINE
-    shipped = resources.files("prospect_predictor") / "pipelines" / "prospects.toml"
+    shipped = resources.files("prospect_predictor.config") / "pipelines" / "prospects.toml"
     return Path(str(shipped))
 
 

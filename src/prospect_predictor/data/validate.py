@@ -20,8 +20,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from prospect_predictor.schema import ColumnSpec, Schema
-from prospect_predictor.tableio import read_table
+from prospect_predictor.config.schema import ColumnSpec, Schema
+from prospect_predictor.data.tableio import read_table
 
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "#n/a"})
 TRUE_TOKENS = frozenset({"true", "yes", "y", "t", "1"})

@@ -18,13 +18,13 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from prospect_predictor.derived import add_derived
+from prospect_predictor.config.pipeline import Pipeline
+from prospect_predictor.data.derived import add_derived
+from prospect_predictor.data.validate import validate_file
 from prospect_predictor.domain import OUTCOMES
 from prospect_predictor.errors import InputFileError, ProspectError
-from prospect_predictor.metrics import classification_metrics
 from prospect_predictor.model import ProspectModel, build_pipeline, fit_temperature, softmax
-from prospect_predictor.pipeline import Pipeline
-from prospect_predictor.validate import validate_file
+from prospect_predictor.modeling.metrics import classification_metrics
 
 Progress = Callable[[str], None]
 
@@ -239,8 +239,8 @@ def holdout_drift_warnings(
 ) -> list[str]:
     """How the holdout (the newest prospects) differs from the rows the model learnt from:
     the reason a time-based holdout can score worse than cross-validation."""
-    from prospect_predictor.drift import drift_report
-    from prospect_predictor.reports import data_profile
+    from prospect_predictor.monitoring.drift import drift_report
+    from prospect_predictor.reporting.charts import data_profile
 
     profile = data_profile(x_train, pipeline.feature_types())
     shares = {c: float((y_train == c).mean()) for c in pd.unique(y_train)}

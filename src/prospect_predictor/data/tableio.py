@@ -2,7 +2,7 @@
 and Parquet, chosen by the file's extension.
 
 Reading never guesses types: CSV cells come back as text and
-:mod:`prospect_predictor.validate` converts them against the schema, so that a bad cell
+:mod:`prospect_predictor.data.validate` converts them against the schema, so that a bad cell
 is reported with its row instead of silently turning a column into text.
 Writing is atomic and never replaces a different existing file unless asked to.
 """

@@ -1,7 +1,7 @@
 """The declared schema of a prospect history: each column's type, range, role.
 
 A schema is a TOML file (see ``schemas/prospects.toml`` for the built-in history); the
-pydantic models below check the file itself, and :mod:`prospect_predictor.validate`
+pydantic models below check the file itself, and :mod:`prospect_predictor.data.validate`
 checks a data file against it.
 """
 
@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from prospect_predictor.config.toml import load_toml_model
 from prospect_predictor.errors import ConfigError
-from prospect_predictor.tomlconfig import load_toml_model
 
 ColumnType = Literal["string", "int", "float", "bool", "category", "date"]
 Role = Literal["id", "date", "feature", "outcome", "protected"]
@@ -111,7 +111,7 @@ class Schema(BaseModel):
 def load_schema(name_or_path: str | Path = "prospects") -> Schema:
     """A built-in schema by name (``prospects``) or a schema TOML file by path."""
     if str(name_or_path) in BUILTIN_SCHEMAS:
-        resource = resources.files("prospect_predictor") / "schemas" / f"{name_or_path}.toml"
+        resource = resources.files("prospect_predictor.config") / "schemas" / f"{name_or_path}.toml"
         with resources.as_file(resource) as path:
             return load_toml_model(path, Schema)
     path = Path(name_or_path)

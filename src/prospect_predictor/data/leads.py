@@ -11,17 +11,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from prospect_predictor.derived import add_derived, input_columns
-from prospect_predictor.errors import InputFileError, ProspectError
-from prospect_predictor.schema import Schema
-from prospect_predictor.tableio import iter_table, parquet_rows
-from prospect_predictor.validate import (
+from prospect_predictor.config.schema import Schema
+from prospect_predictor.data.derived import add_derived, input_columns
+from prospect_predictor.data.tableio import iter_table, parquet_rows
+from prospect_predictor.data.validate import (
     Problem,
     ValidationReport,
     find_duplicate_ids,
     merge_problems,
     validate_frame,
 )
+from prospect_predictor.errors import InputFileError, ProspectError
 
 DEFAULT_LEAD_ID = "lead"
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from prospect_predictor import texts
+from prospect_predictor.data.tableio import move_into_place, temp_file_for, write_file_atomically
 from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
-from prospect_predictor.tableio import move_into_place, temp_file_for, write_file_atomically
+from prospect_predictor.language import texts
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = ("table", "csv", "json", "parquet")

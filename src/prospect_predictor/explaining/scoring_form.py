@@ -8,7 +8,7 @@ scoring computes is small and plain:
 - the encoding: numbers and booleans as floats (missing stays NaN), each category as the
   code the fitted OrdinalEncoder gives it (rare levels pooled into one code), plus the
   codes it gives an unknown and a missing value;
-- the trees as :mod:`prospect_predictor.fastshap` lookup tables, which give both the raw
+- the trees as :mod:`prospect_predictor.explaining.fastshap` lookup tables, which give both the raw
   scores and the exact SHAP values;
 - the calibration (scale, per-class bias) and the class and feature orders.
 
@@ -29,7 +29,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from prospect_predictor.fastshap import CompiledTrees
+from prospect_predictor.explaining.fastshap import CompiledTrees
 
 FORM_FORMAT = 1
 KIND = "depth2-hgb-ordinal"
@@ -150,7 +150,7 @@ class ScoringForm:
         return np.hstack(parts) if parts else np.empty((len(frame), 0))
 
     def feature_contributions(self, frame: pd.DataFrame, with_logits: bool = False):
-        """As :func:`prospect_predictor.explain.feature_contributions` for the model."""
+        """As :func:`~prospect_predictor.explaining.contributions.feature_contributions`."""
         values, base, raw = self.trees.explain(self.encode(frame))
         values, base, logits = calibrated(
             values,
@@ -200,7 +200,7 @@ class Unsupported(Exception):
 
 def _compile(model) -> tuple[dict, dict, pd.DataFrame]:
     from prospect_predictor import model as model_module  # scikit-learn: loaded when exporting
-    from prospect_predictor.explain import _compiled
+    from prospect_predictor.explaining.contributions import _compiled
 
     try:
         pipeline = model.pipeline
@@ -304,7 +304,7 @@ def _probe_frame(probe_values: dict[str, list], numeric: list[str], features: li
 
 
 def _agrees(form: ScoringForm, model, probe: pd.DataFrame) -> bool:
-    from prospect_predictor.explain import feature_contributions
+    from prospect_predictor.explaining.contributions import feature_contributions
 
     expected = feature_contributions(model, probe, with_logits=True)
     got = form.feature_contributions(probe, with_logits=True)
