@@ -111,10 +111,10 @@ def task_train(args: dict) -> dict:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     from prospect_predictor.config.pipeline import load_pipeline
-    from prospect_predictor.jobs import bundle_metadata
     from prospect_predictor.model import DEFAULT_PARAMS, build_pipeline
     from prospect_predictor.modeling.train import category_levels, load_history, train
     from prospect_predictor.registry.bundle import export_bundle
+    from prospect_predictor.registry.records import bundle_metadata
     from prospect_predictor.reporting.charts import data_profile
 
     pipeline = load_pipeline(None)
@@ -247,7 +247,8 @@ def task_file_stages(args: dict) -> dict:
     OUT.csv`` runs: ``jobs.run_file_scoring``, which streams the file chunk by chunk, with
     the functions it calls wrapped to time them and read the memory after each."""
     import prospect_predictor.data.leads as leads_module
-    import prospect_predictor.jobs as jobs
+    import prospect_predictor.jobs.score as jobs
+    import prospect_predictor.monitoring.drift as drift_module
     import prospect_predictor.registry.bundle as bundle_module
     import prospect_predictor.scoring.score as score_module
     import prospect_predictor.scoring.writers as output
@@ -277,7 +278,7 @@ def task_file_stages(args: dict) -> dict:
     wrap(score_module, "score", f"score (SHAP), per {batch}-row batch")
     wrap(score_module, "to_frame", "output frame (drivers, advice), per batch")
     wrap(output.ScoresWriter, "write", "append CSV to the output file, per batch")
-    wrap(jobs, "_drift_warnings", "drift check (sample of valid rows)")
+    wrap(drift_module, "drift_warnings", "drift check (sample of valid rows)")
     wrap(output.ScoresWriter, "finish", "move the output into place")
 
     rss_start = rss_mb()

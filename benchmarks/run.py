@@ -1390,7 +1390,7 @@ def render(raw: dict, sections: list[tuple[str, str]]) -> str:
         "",
         f"One model throughout: trained by `train.train` on the {size}-row generated history "
         f"(seed {HISTORY_SEED}), exported as the default bundle `models/prospects/` with "
-        "`bundle.export_bundle` and `jobs.bundle_metadata` (the files `prospect train` exports, "
+        "`bundle.export_bundle` and `records.bundle_metadata` (the files `prospect train` exports, "
         f"without MLflow). Parts 1, 2 and 4 score that bundle, parts 5 and 6 judge it, and it is "
         f"the {size}-row line of part 3. Every speed figure is the median of the runs shown, "
         "next to a reference measured in the same run; peak memory is the peak resident set "

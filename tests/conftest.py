@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from prospect_predictor.cli import main
+from prospect_predictor.cli.main import main
 from prospect_predictor.synthetic.generate import generate
 
 
@@ -85,7 +85,7 @@ def isolated_store(tmp_path, monkeypatch):
 def trained_folder(tmp_path_factory):
     """One real training run (3,000 generated prospects, 3 folds) in its own folder with its
     own embedded MLflow store, plus 400 new leads; shared by the scoring tests."""
-    from prospect_predictor.jobs import run_training
+    from prospect_predictor.jobs.train import run_training
     from prospect_predictor.synthetic.generate import write_history
 
     folder = tmp_path_factory.mktemp("trained")

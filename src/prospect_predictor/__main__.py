@@ -1,7 +1,7 @@
 """`python -m prospect_predictor`: the CLI with a normal interpreter exit, so that tools
 wrapping the module (cProfile, coverage) still write their output; the installed
-`prospect` script (cli.run) skips the teardown after one lead."""
+`prospect` script (cli.main.run) skips the teardown after one lead."""
 
-from prospect_predictor.cli import main
+from prospect_predictor.cli.main import main
 
 main()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from prospect_predictor.cli import app
+from prospect_predictor.cli.app import app
 
 COMMANDS = [command.name or command.callback.__name__ for command in app.registered_commands]
 
@@ -33,7 +33,7 @@ def test_help_does_not_import_heavy_libraries():
     code = (
         "import sys\n"
         "sys.argv = ['prospect', '--help']\n"
-        "from prospect_predictor.cli import main\n"
+        "from prospect_predictor.cli.main import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "heavy = {'sklearn', 'shap', 'mlflow', 'pandas', 'numpy'}\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import prospect_predictor.data.leads as leads_module
-import prospect_predictor.jobs as jobs
+import prospect_predictor.jobs.score as jobs
 from prospect_predictor.monitoring.drift import RowSample
 
 CHUNK = 8  # rows per chunk in these tests: a 30-row file spans four chunks

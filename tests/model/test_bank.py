@@ -36,7 +36,7 @@ def trained_bank(sample, tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(folder)
         patch.delenv("MLFLOW_TRACKING_URI", raising=False)
-        from prospect_predictor.jobs import run_training
+        from prospect_predictor.jobs.train import run_training
 
         report = run_training(sample, PIPELINE)
     return folder, report

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from prospect_predictor.jobs import run_training
+from prospect_predictor.jobs.train import run_training
 from prospect_predictor.synthetic.generate import write_history
 from tests.conftest import write_pipeline
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prospect_predictor.jobs import run_retrain, run_training
+from prospect_predictor.jobs.retrain import run_retrain
+from prospect_predictor.jobs.train import run_training
 from prospect_predictor.registry.bundle import load_bundle
 from prospect_predictor.synthetic.generate import write_history
 from tests.conftest import write_pipeline

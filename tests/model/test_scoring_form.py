@@ -155,7 +155,7 @@ def without_form(source, target):
 
 
 def test_a_bundle_without_a_form_still_scores_the_same(both, tmp_path):
-    from prospect_predictor.jobs import run_scoring
+    from prospect_predictor.jobs.score import run_scoring
 
     folder, reference, _ = both
     old = without_form(folder / "models" / "prospects", tmp_path / "old")
@@ -224,7 +224,7 @@ def test_scoring_in_a_fresh_process_imports_no_training_library(trained_folder, 
     code = (
         "import sys\n"
         f"sys.argv = ['prospect', *{args!r}]\n"
-        "from prospect_predictor.cli import main\n"
+        "from prospect_predictor.cli.main import main\n"
         "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
         f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r}))\n"
     )

@@ -12,7 +12,7 @@ import pytest
 from prospect_predictor.config.pipeline import load_pipeline
 from prospect_predictor.domain import OUTCOMES
 from prospect_predictor.errors import ConfigError
-from prospect_predictor.jobs import run_training
+from prospect_predictor.jobs.train import run_training
 from prospect_predictor.modeling.train import NotEnoughDataError, load_history, train
 from prospect_predictor.registry.bundle import BundleError, load_bundle, read_metadata
 from prospect_predictor.synthetic.generate import write_history

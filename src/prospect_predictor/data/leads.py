@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -268,3 +268,73 @@ def lead_from_json(text: str, metadata: dict) -> Leads:
     return Leads(
         with_derived(report.frame, metadata), np.array([1]), pd.DataFrame(), report, unknown
     )
+
+
+def batches(chunks, size: int, each_chunk: Callable):
+    """The valid rows of ``chunks`` (:class:`LeadChunk`) as (frame, row numbers) batches of
+    exactly ``size`` rows in file order (the last may be shorter), whatever the chunks'
+    sizes: the batches scoring a whole file in memory makes, so the scores are the
+    same to the last bit (explained values can differ in the last bit with the batch).
+    ``each_chunk`` sees every chunk as it is read."""
+    frames, numbers, held = [], [], 0
+    for chunk in chunks:
+        each_chunk(chunk)
+        if not len(chunk.frame):
+            continue
+        frames.append(chunk.frame)
+        numbers.append(chunk.rows)
+        held += len(chunk.frame)
+        while held >= size:
+            frame = pd.concat(frames) if len(frames) > 1 else frames[0]
+            rows = np.concatenate(numbers) if len(numbers) > 1 else numbers[0]
+            yield frame.iloc[:size], rows[:size]
+            held -= size
+            frames, numbers = ([frame.iloc[size:]], [rows[size:]]) if held else ([], [])
+    if held:
+        yield (
+            pd.concat(frames) if len(frames) > 1 else frames[0],
+            np.concatenate(numbers) if len(numbers) > 1 else numbers[0],
+        )
+
+
+def one_prospect(leads: Leads, prospect_id: str, input_path, metadata: dict) -> Leads:
+    """Keep the one prospect ``prospect_id`` of a file (for ``prospect explain``)."""
+    id_column = metadata.get("id_column")
+    if not id_column:  # prospects are named by their row in the file
+        if not str(prospect_id).isdigit():
+            raise ProspectError(
+                f"{input_path} has no id column: name the prospect by its row "
+                "number (1 = the first row after the header)"
+            )
+        match = leads.rows == int(prospect_id)
+        if not match.any():
+            raise ProspectError(
+                f"{input_path}: no scorable row {prospect_id} (rows 1 to "
+                f"{int(leads.rows.max()):,}; rejected rows cannot be explained)"
+            )
+        return Leads(leads.frame[match], leads.rows[match], leads.rejects.iloc[0:0], leads.report)
+    match = (leads.frame[id_column].astype(str) == str(prospect_id)).to_numpy()
+    if match.any():
+        return Leads(leads.frame[match], leads.rows[match], leads.rejects.iloc[0:0], leads.report)
+    rejected = (
+        leads.rejects[leads.rejects[id_column].astype(str) == str(prospect_id)]
+        if (id_column in leads.rejects)
+        else leads.rejects.iloc[0:0]
+    )
+    if len(rejected):
+        row = rejected.iloc[0]
+        raise ProspectError(
+            f"{input_path}: prospect {prospect_id!r} (row {row['row']}) cannot "
+            f"be scored: {row['problems']}"
+        )
+    examples = ", ".join(map(str, leads.frame[id_column].head(3)))
+    raise ProspectError(
+        f"{input_path}: no prospect with {id_column} {prospect_id!r} among "
+        f"{len(leads.frame):,} rows (ids look like: {examples})"
+    )
+
+
+def rejects_file(path: Path) -> Path:
+    """Where the rows rejected from a file are written: ``<stem>.rejects.csv`` beside ``path``
+    (the output file, or the input when the output goes to the terminal)."""
+    return path.with_name(path.stem + ".rejects.csv")

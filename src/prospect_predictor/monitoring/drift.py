@@ -168,6 +168,17 @@ def drift_report(
     )
 
 
+def drift_warnings(features, profile, outcomes, metadata) -> list[str]:
+    """The plain-word warnings of :func:`drift_report` against a bundle's training profile
+    and outcome mix (from its metadata); none without a profile."""
+    if not profile:
+        return []
+    rows = metadata.get("data", {}).get("rows_per_class") or {}
+    total = sum(rows.values())
+    shares = {k: v / total for k, v in rows.items()} if total and outcomes is not None else None
+    return drift_report(features, profile, outcomes if shares else None, shares).warnings
+
+
 def psi(before: Sequence[float] | np.ndarray, now: Sequence[float] | np.ndarray) -> float:
     """``sum((now - before) * ln(now / before))`` with each share floored at :data:`PSI_FLOOR`."""
     b = np.maximum(np.asarray(before, dtype=float), PSI_FLOOR)

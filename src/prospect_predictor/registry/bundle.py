@@ -31,9 +31,12 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prospect_predictor.errors import ProspectError
+
+if TYPE_CHECKING:
+    from prospect_predictor.config.pipeline import Pipeline
 
 BUNDLE_FORMAT = 1
 MODEL_FILE = "model.joblib"
@@ -45,6 +48,8 @@ RESERVED_FILES = (MODEL_FILE, METADATA_FILE, MANIFEST_FILE, *FORM_FILES)
 # they describe this export (e.g. re-exporting a loaded bundle records the new write).
 RECORDED_KEYS = ("format", "created_at", "library_versions")
 VERSIONED_PACKAGES = ("numpy", "pandas", "scikit-learn", "joblib", "prospect-predictor")
+MODELS_DIR = Path("models")
+DEFAULT_BUNDLE = MODELS_DIR / "prospects"
 HOW_TO_TRAIN = "Train one with: prospect train --data HISTORY.csv (or run prospect demo)."
 
 
@@ -391,3 +396,25 @@ def _release(version: str, parts: int) -> tuple[int, ...] | None:
         return None
     numbers = tuple(int(n) for n in match.group().split("."))
     return numbers[:parts] if len(numbers) >= parts else None
+
+
+def bundle_dir(pipeline: Pipeline) -> Path:
+    """Where a pipeline's champion bundle is exported: ``models/<name>/``."""
+    return MODELS_DIR / pipeline.name
+
+
+def default_bundle() -> Path:
+    """models/prospects/; if it is absent but other bundles exist, say which to pick."""
+    if (DEFAULT_BUNDLE / "manifest.json").exists() or not MODELS_DIR.is_dir():
+        return DEFAULT_BUNDLE
+    others = sorted(p.parent for p in MODELS_DIR.glob("*/manifest.json"))
+    if others:
+        choices = ", ".join(f"--model {p}" for p in others)
+        raise ProspectError(f"no model bundle at {DEFAULT_BUNDLE}; this folder has: {choices}")
+    return DEFAULT_BUNDLE
+
+
+def read_profile(path: Path) -> dict | None:
+    """The training data's profile kept in a bundle (``profile.json``), or None."""
+    profile = path / "profile.json"
+    return json.loads(profile.read_text()) if profile.exists() else None

@@ -6,8 +6,6 @@ that use them, so that `prospect --help` starts fast.
 
 from __future__ import annotations
 
-import gc
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +13,8 @@ from typing import Annotated
 import typer
 
 from prospect_predictor import __version__
+from prospect_predictor.cli import render
+from prospect_predictor.cli.process import pause_gc_for_one_lead
 from prospect_predictor.errors import ProspectError
 
 app = typer.Typer(
@@ -30,31 +30,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-
-_ONE_LEAD = {"active": False}  # set by a --lead command; read by the console script (run)
-
-
-def _pause_gc_for_one_lead(lead: str | None) -> None:
-    """One lead: pause the cyclic garbage collector until the command ends (``main``
-    restores it), and let the console script skip the interpreter's teardown (``run``).
-    The process imports pandas and the rest, scores one row and exits, so a collection
-    finds next to nothing, yet scanning the imported libraries' objects took 0.13 s of a
-    1.1 s `prospect score --lead` (measured). Files and training keep both."""
-    if lead is not None:
-        gc.disable()
-        _ONE_LEAD["active"] = True
-
-
-def _console(stderr: bool = True):
-    from rich.console import Console
-
-    # emoji=False: data such as an id ":cat:" is printed as written (and rich's emoji table
-    # is not imported)
-    console = Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False)
-    if not console.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
-        console = Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False, width=160)
-    return console
 
 
 def _version(value: bool) -> None:
@@ -110,7 +85,7 @@ def generate(
     from prospect_predictor.synthetic.generate import write_history
 
     status = write_history(rows, seed, out, truth_out, new_leads, overwrite)
-    console = _console()
+    console = render.console()
     kind = "new leads" if new_leads else "prospects with their outcome"
     console.print(f"{rows:,} {kind}, seed {seed}:")
     for path, state in status.items():
@@ -141,7 +116,7 @@ def validate(
     from prospect_predictor.data.validate import validate_file
 
     report = validate_file(file, load_schema(schema), require_outcome=not leads)
-    console = _console(stderr=False)
+    console = render.console(stderr=False)
     for line in report.lines():
         console.print(line, markup=False)
     kind = "leads" if leads else "prospects"
@@ -154,73 +129,6 @@ def validate(
         console.print(f"{summary}; {bad:,} row(s) with a row-level error — not valid", markup=False)
         raise typer.Exit(1)
     console.print(f"{summary} — valid", markup=False)
-
-
-def _progress_printer():
-    """Print each step with the time since the start, on stderr."""
-    import time
-
-    console, start = _console(), time.perf_counter()
-
-    def progress(step: str) -> None:
-        console.print(f"[{time.perf_counter() - start:6.1f}s] {step}", markup=False)
-
-    return progress
-
-
-KEY_METRICS = ("log_loss", "brier", "roc_auc_macro", "balanced_accuracy", "ece")
-
-
-def _print_training_summary(report) -> None:
-    from rich.table import Table
-
-    result = report.result
-    console = _console(stderr=False)
-    holdout = (
-        "time-based holdout (newest prospects)"
-        if result.holdout_kind.startswith("time")
-        else ("random holdout (no date column)")
-    )
-    table = Table(
-        title=f"{report.pipeline.name}: {result.family}, classes {', '.join(result.classes)}",
-        title_justify="left",
-    )
-    table.add_column("metric")
-    folds = report.pipeline.config.validation.folds
-    table.add_column(f"{folds}-fold cross-validation (older rows)", justify="right")
-    table.add_column(holdout, justify="right")
-    for name in KEY_METRICS:
-        table.add_row(
-            name,
-            f"{result.cv_metrics.get(name, float('nan')):.4f}",
-            f"{result.holdout.metrics.get(name, float('nan')):.4f}",
-        )
-    console.print(table)
-    if result.holdout_drift:
-        console.print(
-            "The holdout's prospects differ from the older ones the model learnt "
-            "from (why the two columns can disagree):",
-            markup=False,
-        )
-        for line in result.holdout_drift[:8]:
-            console.print(f"  drift: {line}", markup=False)
-    console.print(
-        f"MLflow run {report.run_id}: model {report.pipeline.name!r} version "
-        f"{report.model_version}",
-        markup=False,
-    )
-    if report.is_champion:
-        console.print(
-            f"Champion: version {report.model_version}, exported to {report.bundle_dir}/",
-            markup=False,
-        )
-    else:
-        console.print(
-            f"The champion stays version {report.champion_version}; this version is "
-            f"registered for review and was not exported.",
-            markup=False,
-        )
-    console.print(f"Review the run: {report.ui_command}", markup=False)
 
 
 @app.command()
@@ -250,10 +158,10 @@ def train(
     is set); the model is registered under the pipeline's name, and the first version
     becomes champion and is exported to models/NAME/ for scoring.
     """
-    from prospect_predictor.jobs import run_training
+    from prospect_predictor.jobs.train import run_training
 
-    report = run_training(data, pipeline, family, progress=_progress_printer())
-    _print_training_summary(report)
+    report = run_training(data, pipeline, family, progress=render.progress_printer())
+    render.print_training_summary(report)
 
 
 @app.command()
@@ -281,9 +189,9 @@ def compare(
     """
     from rich.table import Table
 
-    from prospect_predictor.jobs import run_comparison
+    from prospect_predictor.jobs.compare import run_comparison
 
-    config, candidates = run_comparison(data, pipeline, family, progress=_progress_printer())
+    config, candidates = run_comparison(data, pipeline, family, progress=render.progress_printer())
     table = Table(
         title=f"{config.name}: model families on the same folds and holdout", title_justify="left"
     )
@@ -310,29 +218,7 @@ def compare(
             f"{sum(c.result.seconds.values()):.1f}",
             c.run_id,
         )
-    _console(stderr=False).print(table)
-
-
-def _count_progress(label: str):
-    """A progress bar on stderr for files of more than a few thousand rows; ``total`` may
-    be None (not known before the end of a streamed file): the bar then pulses."""
-    state = {"bar": None, "task": None, "done": False}
-
-    def update(done: int, total: int | None) -> None:
-        if state["done"] or (state["bar"] is None and (total or done) <= 5_000):
-            return
-        if state["bar"] is None:
-            from rich.progress import Progress
-
-            state["bar"] = Progress(console=_console(), transient=True)
-            state["bar"].start()
-            state["task"] = state["bar"].add_task(label, total=total)
-        state["bar"].update(state["task"], completed=done, total=total)
-        if total is not None and done >= total:
-            state["bar"].stop()
-            state["done"] = True
-
-    return update
+    render.console(stderr=False).print(table)
 
 
 ModelOption = Annotated[
@@ -387,9 +273,8 @@ def score(
     input, when writing to stdout) and the good rows are still scored. Data goes to
     stdout, messages to stderr.
     """
-    _pause_gc_for_one_lead(lead)
-    from prospect_predictor.data.tableio import write_table
-    from prospect_predictor.jobs import run_file_scoring, run_scoring
+    pause_gc_for_one_lead(lead)
+    from prospect_predictor.jobs.score import run_file_scoring, run_scoring
     from prospect_predictor.scoring.writers import FORMATS, table, write_scores
 
     if (file is None) == (lead is None):
@@ -404,12 +289,14 @@ def score(
     if file is not None and out is not None and out.resolve() == file.resolve():
         raise ProspectError(f"--out {out} is the input file; it would be overwritten")
 
-    console = _console()
+    console = render.console()
     if file is not None and out is not None:  # file to file: streamed, in bounded memory
 
         def before_output(report) -> None:
-            _print_drift(report.drift_warnings, "these leads")
-            _print_rejects(console, report.rejected, report.rejects_path, report.first_rejects)
+            render.print_drift(report.drift_warnings, "these leads")
+            render.print_rejects(
+                console, report.rejected, report.rejects_path, report.first_rejects
+            )
 
         streamed = run_file_scoring(
             model,
@@ -418,22 +305,27 @@ def score(
             fmt,
             lang,
             overwrite,
-            progress=_count_progress("scoring"),
+            progress=render.count_progress("scoring"),
             before_output=before_output,
         )
         console.print(f"{streamed.scored:,} prospect(s) scored, written to {out}", markup=False)
         return
 
-    report = run_scoring(model, file, lead, lang, progress=_count_progress("scoring"))
-    _print_drift(report.drift_warnings, "these leads")
+    report = run_scoring(
+        model,
+        file,
+        lead,
+        lang,
+        progress=render.count_progress("scoring"),
+        rejects_next_to=out or file,
+    )
+    render.print_drift(report.drift_warnings, "these leads")
     leads = report.leads
-    if len(leads.rejects):
-        rejects = (out or file).with_name((out or file).stem + ".rejects.csv")
-        write_table(leads.rejects, rejects, overwrite=True)
-        _print_rejects(
+    if report.rejects_path is not None:
+        render.print_rejects(
             console,
             len(leads.rejects),
-            rejects,
+            report.rejects_path,
             list(zip(leads.rejects["row"].head(5), leads.rejects["problems"].head(5), strict=True)),
         )
     if leads.unknown_fields:
@@ -444,7 +336,7 @@ def score(
             markup=False,
         )
     if fmt == "table":
-        _console(stderr=False).print(
+        render.console(stderr=False).print(
             table(report.frame, report.lang, list(report.metadata["classes"]))
         )
         return
@@ -481,8 +373,8 @@ def explain(
     Contributions are SHAP values in log-odds against win_win; the average prospect's
     value plus all contributions equals the prospect's value.
     """
-    _pause_gc_for_one_lead(lead)
-    from prospect_predictor.jobs import run_scoring
+    pause_gc_for_one_lead(lead)
+    from prospect_predictor.jobs.score import run_scoring
     from prospect_predictor.reporting.explain_view import render_explanation, waterfall
 
     if lead is None and (prospect_id is None or input_file is None):
@@ -492,34 +384,17 @@ def explain(
     report = run_scoring(
         model, input_file, lead, lang, only_id=None if lead is not None else prospect_id
     )
-    render_explanation(report, _console(stderr=False))
+    render_explanation(report, render.console(stderr=False))
     if report.leads.unknown_fields:
         from prospect_predictor.language import texts
 
-        _console().print(
+        render.console().print(
             texts.ui("unknown_fields", report.lang, fields=", ".join(report.leads.unknown_fields)),
             markup=False,
         )
     if plot is not None:
         waterfall(report, plot)
-        _console().print(f"chart written to {plot}", markup=False)
-
-
-def _print_rejects(console, count: int, path, first: list) -> None:
-    if not count:
-        return
-    console.print(f"{count:,} row(s) rejected, written to {path}:", markup=False)
-    for row, problems in first:
-        console.print(f"  row {row}: {problems}", markup=False)
-
-
-def _print_drift(warnings: list[str], what: str) -> None:
-    if not warnings:
-        return
-    console = _console()
-    console.print(f"drift: {what} differ from the model's training data:", markup=False)
-    for line in warnings:
-        console.print(f"  warning: {line}", markup=False)
+        render.console().print(f"chart written to {plot}", markup=False)
 
 
 @app.command()
@@ -551,10 +426,10 @@ def evaluate(
     """
     from rich.table import Table
 
-    from prospect_predictor.jobs import run_evaluation
+    from prospect_predictor.jobs.evaluate import run_evaluation
 
-    report = run_evaluation(data, model, pipeline, progress=_progress_printer())
-    _print_drift(report.drift_warnings, "these prospects")
+    report = run_evaluation(data, model, pipeline, progress=render.progress_printer())
+    render.print_drift(report.drift_warnings, "these prospects")
     grid = Table(
         title=f"{report.model_label} (model version {report.model_version or '?'}) on "
         f"{report.rows:,} prospects",
@@ -563,14 +438,14 @@ def evaluate(
     grid.add_column("metric")
     grid.add_column("value", justify="right")
     for name in (
-        *KEY_METRICS,
+        *render.KEY_METRICS,
         *[f"roc_auc_{c}" for c in report.classes],
         *[f"pr_auc_{c}" for c in report.classes],
         *[f"recall_{c}" for c in report.classes],
     ):
         if name in report.metrics:
             grid.add_row(name, f"{report.metrics[name]:.4f}")
-    console = _console(stderr=False)
+    console = render.console(stderr=False)
     console.print(grid)
     importance = ", ".join(
         f"{reason} {max(v.values()):.2f}" if v else f"{reason} (no data)"
@@ -608,12 +483,12 @@ def retrain(
     yet, the first model is promoted. Drift against the champion's training data is
     reported and logged.
     """
-    from prospect_predictor.jobs import run_retrain
+    from prospect_predictor.jobs.retrain import run_retrain
 
-    report = run_retrain(data, pipeline, force, reason, progress=_progress_printer())
-    _print_drift(report.drift_warnings, "the new history")
-    _print_training_summary(report.training)
-    console = _console(stderr=False)
+    report = run_retrain(data, pipeline, force, reason, progress=render.progress_printer())
+    render.print_drift(report.drift_warnings, "the new history")
+    render.print_training_summary(report.training)
+    console = render.console(stderr=False)
     if report.gate is not None:
         console.print("Promotion gate (same holdout for both):", markup=False)
         for rule in report.gate.rules:
@@ -660,10 +535,10 @@ def runs(
         return
     from rich.table import Table
 
-    from prospect_predictor.jobs import RUN_COLUMNS, list_runs
+    from prospect_predictor.jobs.runs import RUN_COLUMNS, list_runs
 
     frame = list_runs(pipeline, limit)
-    console = _console(stderr=False)
+    console = render.console(stderr=False)
     if frame.empty:
         console.print(
             "No runs yet: train a model with prospect train (or prospect demo).", markup=False
@@ -703,24 +578,18 @@ def runs_compare(
     """Show the params and metrics that differ between two runs."""
     from rich.table import Table
 
-    from prospect_predictor.jobs import compare_runs
+    from prospect_predictor.jobs.runs import compare_runs
 
     params, metrics = compare_runs(run_a, run_b)
-    console = _console(stderr=False)
+    console = render.console(stderr=False)
     for title, rows in (("params that differ", params), ("metrics that differ", metrics)):
         grid = Table(title=title, title_justify="left")
         grid.add_column("name", no_wrap=True)
         for column in (run_a[:12], run_b[:12]):
             grid.add_column(column, overflow="fold")
         for name, (a, b) in rows.items():
-            grid.add_row(name, _cell(a), _cell(b))
+            grid.add_row(name, render.cell(a), render.cell(b))
         console.print(grid)
-
-
-def _cell(value) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
 @app.command("init-pipeline")
@@ -750,7 +619,7 @@ def init_pipeline(
     state = write_file_atomically(
         out, lambda target: target.write_text(draft.text, encoding="utf-8"), overwrite
     )
-    console = _console()
+    console = render.console()
     console.print(f"{out}: {state}. Check before training:", markup=False)
     for note in draft.notes:
         console.print(f"  - {note}", markup=False)
@@ -771,10 +640,10 @@ def demo(
     exports the champion to models/prospects/, scores the new leads with it, and shows
     what to do next.
     """
-    from prospect_predictor.demo import run_demo
+    from prospect_predictor.jobs.demo import run_demo
 
-    result = run_demo(rows, seed, progress=_progress_printer())
-    console = _console(stderr=False)
+    result = run_demo(rows, seed, progress=render.progress_printer())
+    console = render.console(stderr=False)
     console.print(
         f"History: {result.history} — {result.history_report.n_rows:,} prospects, "
         "valid against the built-in schema",
@@ -787,7 +656,7 @@ def demo(
         f"New leads: {result.leads} — {result.leads_report.n_rows:,} prospects to score, valid",
         markup=False,
     )
-    _print_training_summary(result.training)
+    render.print_training_summary(result.training)
     from prospect_predictor.scoring.writers import table
 
     scoring = result.scoring
@@ -814,66 +683,3 @@ def demo(
         "docs/scoring.md (the output columns, units and thresholds)",
         markup=False,
     )
-
-
-def _print_error(label: str, message: str) -> None:
-    from rich.text import Text
-
-    _console().print(Text.assemble((label, "bold red"), message))
-
-
-def run() -> None:
-    """The console script ``prospect``: :func:`main`, then, after a ``--lead`` command, the
-    process ends as soon as its output is flushed, without the interpreter's teardown
-    (freeing every object of pandas, NumPy, pyarrow and the rest one by one: about 0.1 s
-    more than `import pandas` alone pays, in a command that takes about 1.2 s). Every file
-    the command wrote is closed by then (written to a temporary file and renamed), and no
-    exit handler of ours or of the libraries scoring imports has work left to do. Any
-    other command exits normally."""
-    try:
-        main()
-        status = 0
-    except SystemExit as exc:
-        if not _ONE_LEAD["active"]:
-            raise
-        status = exc.code
-    if not _ONE_LEAD["active"]:
-        return
-    if status is not None and not isinstance(status, int):
-        print(status, file=sys.stderr)
-        status = 1
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed or broken pipe: nothing left to deliver
-            status = status or 1
-    os._exit(status or 0)
-
-
-def main() -> None:
-    """Entry point: user errors are one clear message and exit status 1, never a traceback."""
-    gc_enabled = gc.isenabled()
-    try:
-        app()
-    except ProspectError as exc:
-        _print_error("error: ", str(exc))
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        _console().print("interrupted")
-        sys.exit(130)
-    except Exception as exc:  # a bug of ours: say so, and keep the traceback one switch away
-        if os.environ.get("PROSPECT_DEBUG"):
-            raise
-        _print_error(
-            "internal error: ",
-            f"{type(exc).__name__}: {exc}\nThis is a bug in prospect-predictor. Run again "
-            "with PROSPECT_DEBUG=1 to see the traceback, and report it.",
-        )
-        sys.exit(3)
-    finally:
-        if gc_enabled:  # paused for one lead; matters when main() runs inside a longer process
-            gc.enable()
-
-
-if __name__ == "__main__":
-    run()

@@ -14,7 +14,8 @@ from prospect_predictor.config.schema import load_schema
 from prospect_predictor.data.validate import ValidationReport, validate_file
 from prospect_predictor.domain import OUTCOMES
 from prospect_predictor.errors import ProspectError
-from prospect_predictor.jobs import Progress, TrainingReport, run_scoring, run_training
+from prospect_predictor.jobs.score import run_scoring
+from prospect_predictor.jobs.train import Progress, TrainingReport, run_training
 from prospect_predictor.scoring.writers import write_scores
 from prospect_predictor.synthetic.generate import write_history
 
@@ -33,7 +34,7 @@ class DemoResult:
     file_status: dict[str, str]
     training: TrainingReport
     scored: Path | None = None
-    scoring: object = None  # jobs.ScoringReport of the new leads, when a champion exists
+    scoring: object = None  # jobs.score.ScoringReport of the new leads, when a champion exists
 
 
 def run_demo(

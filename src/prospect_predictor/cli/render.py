@@ -1,0 +1,133 @@
+"""What the commands print: Rich consoles, progress, the training summary, rejects and
+drift warnings, error lines. Rendering only: what to print comes from the jobs."""
+
+from __future__ import annotations
+
+
+def console(stderr: bool = True):
+    from rich.console import Console
+
+    # emoji=False: data such as an id ":cat:" is printed as written (and rich's emoji table
+    # is not imported)
+    terminal = Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False)
+    if not terminal.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
+        terminal = Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False, width=160)
+    return terminal
+
+
+def progress_printer():
+    """Print each step with the time since the start, on stderr."""
+    import time
+
+    stderr, start = console(), time.perf_counter()
+
+    def progress(step: str) -> None:
+        stderr.print(f"[{time.perf_counter() - start:6.1f}s] {step}", markup=False)
+
+    return progress
+
+
+KEY_METRICS = ("log_loss", "brier", "roc_auc_macro", "balanced_accuracy", "ece")
+
+
+def print_training_summary(report) -> None:
+    from rich.table import Table
+
+    result = report.result
+    out = console(stderr=False)
+    holdout = (
+        "time-based holdout (newest prospects)"
+        if result.holdout_kind.startswith("time")
+        else ("random holdout (no date column)")
+    )
+    table = Table(
+        title=f"{report.pipeline.name}: {result.family}, classes {', '.join(result.classes)}",
+        title_justify="left",
+    )
+    table.add_column("metric")
+    folds = report.pipeline.config.validation.folds
+    table.add_column(f"{folds}-fold cross-validation (older rows)", justify="right")
+    table.add_column(holdout, justify="right")
+    for name in KEY_METRICS:
+        table.add_row(
+            name,
+            f"{result.cv_metrics.get(name, float('nan')):.4f}",
+            f"{result.holdout.metrics.get(name, float('nan')):.4f}",
+        )
+    out.print(table)
+    if result.holdout_drift:
+        out.print(
+            "The holdout's prospects differ from the older ones the model learnt "
+            "from (why the two columns can disagree):",
+            markup=False,
+        )
+        for line in result.holdout_drift[:8]:
+            out.print(f"  drift: {line}", markup=False)
+    out.print(
+        f"MLflow run {report.run_id}: model {report.pipeline.name!r} version "
+        f"{report.model_version}",
+        markup=False,
+    )
+    if report.is_champion:
+        out.print(
+            f"Champion: version {report.model_version}, exported to {report.bundle_dir}/",
+            markup=False,
+        )
+    else:
+        out.print(
+            f"The champion stays version {report.champion_version}; this version is "
+            f"registered for review and was not exported.",
+            markup=False,
+        )
+    out.print(f"Review the run: {report.ui_command}", markup=False)
+
+
+def count_progress(label: str):
+    """A progress bar on stderr for files of more than a few thousand rows; ``total`` may
+    be None (not known before the end of a streamed file): the bar then pulses."""
+    state = {"bar": None, "task": None, "done": False}
+
+    def update(done: int, total: int | None) -> None:
+        if state["done"] or (state["bar"] is None and (total or done) <= 5_000):
+            return
+        if state["bar"] is None:
+            from rich.progress import Progress
+
+            state["bar"] = Progress(console=console(), transient=True)
+            state["bar"].start()
+            state["task"] = state["bar"].add_task(label, total=total)
+        state["bar"].update(state["task"], completed=done, total=total)
+        if total is not None and done >= total:
+            state["bar"].stop()
+            state["done"] = True
+
+    return update
+
+
+def print_rejects(console, count: int, path, first: list) -> None:
+    if not count:
+        return
+    console.print(f"{count:,} row(s) rejected, written to {path}:", markup=False)
+    for row, problems in first:
+        console.print(f"  row {row}: {problems}", markup=False)
+
+
+def print_drift(warnings: list[str], what: str) -> None:
+    if not warnings:
+        return
+    stderr = console()
+    stderr.print(f"drift: {what} differ from the model's training data:", markup=False)
+    for line in warnings:
+        stderr.print(f"  warning: {line}", markup=False)
+
+
+def cell(value) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def print_error(label: str, message: str) -> None:
+    from rich.text import Text
+
+    console().print(Text.assemble((label, "bold red"), message))

@@ -1,0 +1,94 @@
+"""`prospect evaluate`: a model measured on labelled prospects, logged as an evaluation run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from prospect_predictor.jobs.train import Progress
+
+
+@dataclass
+class EvaluationReport:
+    metrics: dict[str, float]
+    classes: list[str]
+    rows: int
+    model_label: str
+    model_version: str
+    run_id: str
+    reason_importance: dict
+    drift_warnings: list[str]
+
+
+def resolve_model(reference: str | None, pipeline_path: str | Path | None):
+    """``--model``: a bundle folder, ``champion`` (the exported bundle, the default) or a
+    registered VERSION number. Returns (model, metadata, profile or None, label)."""
+    from prospect_predictor.config.pipeline import load_pipeline
+    from prospect_predictor.registry import tracking
+    from prospect_predictor.registry.bundle import bundle_dir, load_bundle, read_profile
+
+    reference = reference or "champion"
+    if Path(reference).is_dir():
+        bundle = load_bundle(Path(reference))
+        return bundle.model, bundle.metadata, read_profile(bundle.path), str(reference)
+    pipeline = load_pipeline(pipeline_path)
+    if reference == "champion":
+        bundle = load_bundle(bundle_dir(pipeline))
+        return bundle.model, bundle.metadata, read_profile(bundle.path), "champion"
+    if reference.isdigit():
+        model, metadata = tracking.load_registered(pipeline.name, reference)
+        return model, metadata, None, f"version {reference}"
+    from prospect_predictor.errors import ProspectError
+
+    raise ProspectError(
+        f"--model {reference!r}: expected champion, a version number or a "
+        "bundle folder (no such folder)"
+    )
+
+
+def run_evaluation(
+    data: str | Path,
+    model_ref: str | None = None,
+    pipeline_path: str | Path | None = None,
+    progress: Progress = lambda step: None,
+) -> EvaluationReport:
+    """Score a labelled file, measure, chart, and log an evaluation run in MLflow."""
+    from prospect_predictor.monitoring.drift import drift_warnings
+    from prospect_predictor.monitoring.evaluate import evaluate, read_labelled
+    from prospect_predictor.registry import tracking
+    from prospect_predictor.reporting.artifacts import write_evaluation_artifacts
+
+    progress("loading the model and the labelled file")
+    model, metadata, profile, label = resolve_model(model_ref, pipeline_path)
+    labelled = read_labelled(data, metadata)
+    classes = list(metadata["classes"])
+    progress("scoring and measuring")
+    metrics, proba = evaluate(model, metadata, labelled.features, labelled.outcomes)
+    drift = drift_warnings(labelled.features, profile, labelled.outcomes, metadata)
+    progress("drawing charts and recording the evaluation run in MLflow")
+    with tracking.new_artifacts_dir() as folder:
+        artifacts = Path(folder)
+        by_reason = write_evaluation_artifacts(
+            artifacts, model, metadata, labelled, proba, metrics, drift
+        )
+        version = str(metadata.get("mlflow", {}).get("model_version", ""))
+        run_id = tracking.log_evaluation_run(
+            experiment=metadata["name"],
+            params={
+                "data.file": labelled.source,
+                "data.sha256": labelled.sha256,
+                "data.rows": str(len(labelled.outcomes)),
+                "model": label,
+                "model.version": version,
+            },
+            metrics=metrics,
+            artifacts_dir=artifacts,
+            tags={
+                "kind": "evaluation",
+                "model_version": version,
+                "evaluated_run_id": str(metadata.get("mlflow", {}).get("run_id", "")),
+            },
+        )
+    return EvaluationReport(
+        metrics, classes, len(labelled.outcomes), label, version, run_id, by_reason, drift
+    )

@@ -1,0 +1,208 @@
+"""`prospect score` and `prospect explain`: leads from a file or one JSON lead, scored with
+a bundle; a file scored to a file streams in bounded memory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+SCORING_CHUNK_ROWS = 5_000  # rows explained at a time within a chunk read from the file
+Counter = Callable[[int, int | None], None]  # (rows done, rows in all or None if unknown)
+
+
+@dataclass
+class ScoringReport:
+    frame: pd.DataFrame  # the documented output columns, one row per scored prospect
+    records: list[dict]  # the same as JSON records, with every reason x outcome contribution
+    scores: list  # score.Scores per chunk
+    leads: object  # leads.Leads
+    metadata: dict
+    lang: str
+    drift_warnings: list[str]
+    rejects_path: Path | None = None  # where the rejected rows were written, if any
+
+
+def run_scoring(
+    model_dir: str | Path | None,
+    input_path: str | Path | None = None,
+    lead_json: str | None = None,
+    lang: str | None = None,
+    progress: Counter = lambda done, total: None,
+    only_id: str | None = None,
+    rejects_next_to: Path | None = None,
+) -> ScoringReport:
+    """Score a file of leads (bad rows set aside) or one JSON lead with a bundle, keeping
+    every row's output in memory (for a table, stdout or one prospect); a file scored to a
+    file streams instead (:func:`run_file_scoring`). With ``rejects_next_to``, the rejected
+    rows are written to ``<that file>.rejects.csv`` once every row is scored."""
+    import pandas as pd
+
+    from prospect_predictor.data.leads import lead_from_json, one_prospect, read_leads, rejects_file
+    from prospect_predictor.data.tableio import write_table
+    from prospect_predictor.monitoring.drift import RowSample, drift_warnings
+    from prospect_predictor.registry.bundle import read_profile
+    from prospect_predictor.scoring.writers import to_records
+
+    bundle, metadata, lang = _scoring_bundle(model_dir, lang)
+    leads = (
+        lead_from_json(lead_json, metadata)
+        if lead_json is not None
+        else read_leads(input_path, metadata)
+    )
+    drift = []
+    if only_id is not None:
+        leads = one_prospect(leads, only_id, input_path, metadata)
+    elif lead_json is None:
+        sample = RowSample(DRIFT_SAMPLE_ROWS)
+        sample.add(leads.frame[metadata["features"]])
+        drift = drift_warnings(sample.frame, read_profile(bundle.path), None, metadata)
+    total = len(leads.frame)
+    frames, all_scores = [], []
+    for start in range(0, total, SCORING_CHUNK_ROWS):
+        end = start + SCORING_CHUNK_ROWS
+        out, scores = _score_batch(
+            bundle,
+            metadata,
+            leads.frame.iloc[start:end],
+            leads.rows[start:end],
+            lang,
+            leads.unknown_fields,
+        )
+        frames.append(out)
+        all_scores.append(scores)
+        progress(min(end, total), total)
+    frame = pd.concat(frames, ignore_index=True)
+    first = all_scores[0]
+    records = to_records(frame, *_record_context(first, lang))
+    rejects_path = None
+    if rejects_next_to is not None and len(leads.rejects):
+        rejects_path = rejects_file(Path(rejects_next_to))
+        write_table(leads.rejects, rejects_path, overwrite=True)
+    return ScoringReport(frame, records, all_scores, leads, metadata, lang, drift, rejects_path)
+
+
+DRIFT_SAMPLE_ROWS = 100_000
+"""Drift at scoring is measured on at most this many valid rows, drawn uniformly at random
+from the whole file (all of them in a smaller file): its PSI and noise tests need a sample,
+not a million rows, and the sample keeps memory bounded."""
+
+
+@dataclass
+class FileScoringReport:
+    """What scoring a file to a file did (the rows themselves are in the files)."""
+
+    scored: int
+    rejected: int
+    first_rejects: list[tuple[int, str]]  # (row, problems) of the first rejected rows
+    rejects_path: Path | None  # where the rejected rows were written, if any
+    out: Path
+    status: str  # written, replaced or unchanged
+    metadata: dict
+    lang: str
+    drift_warnings: list[str]
+
+
+def run_file_scoring(
+    model_dir: str | Path | None,
+    input_path: str | Path,
+    out: Path,
+    fmt: str,
+    lang: str | None = None,
+    overwrite: bool = False,
+    progress: Counter = lambda done, total: None,
+    before_output: Callable[[FileScoringReport], None] = lambda report: None,
+    chunk_rows: int | None = None,
+) -> FileScoringReport:
+    """Score a file of leads to ``out`` (``fmt``: csv, json or parquet) in bounded memory.
+
+    The file is read, validated and scored one chunk at a time (:class:`leads.LeadStream`,
+    ``chunk_rows`` defaults to ``leads.CHUNK_ROWS``); each chunk's scores are appended to a
+    temporary file next to ``out`` and its rejected rows to one next to
+    ``<out>.rejects.csv``. Only when every row is done are they moved into place: the
+    rejects (replaced on each run, as before), then ``before_output(report)`` (the CLI
+    prints drift and rejects), then ``out`` (refused if it exists with other contents and
+    not ``overwrite``). Any error before leaves both files as they were. Drift is measured
+    on a uniform sample of :data:`DRIFT_SAMPLE_ROWS` valid rows. Output bytes are those of
+    :func:`run_scoring` + ``output.write_scores`` on the whole file."""
+    from prospect_predictor.data.leads import LeadStream, batches, rejects_file
+    from prospect_predictor.data.tableio import CsvAppender
+    from prospect_predictor.monitoring.drift import RowSample, drift_warnings
+    from prospect_predictor.registry.bundle import read_profile
+    from prospect_predictor.scoring.writers import ScoresWriter, to_records
+
+    bundle, metadata, lang = _scoring_bundle(model_dir, lang)
+    stream = LeadStream(input_path, metadata, chunk_rows)
+    rejects_path = rejects_file(out)
+    writer = ScoresWriter(out, fmt, stream.chunk_rows)
+    rejects = CsvAppender(rejects_path)
+    sample = RowSample(DRIFT_SAMPLE_ROWS)
+    first_rejects: list[tuple[int, str]] = []
+    context = None
+
+    def each_chunk(chunk) -> None:  # as it is read: its rejects, and the drift sample
+        rejects.append(chunk.rejects)
+        kept = zip(chunk.rejects["row"], chunk.rejects["problems"], strict=True)
+        first_rejects.extend(
+            (int(r), p) for r, p in list(kept)[: FIRST_REJECTS - len(first_rejects)]
+        )
+        sample.add(chunk.frame[metadata["features"]])
+
+    try:
+        for frame, rows in batches(stream, SCORING_CHUNK_ROWS, each_chunk):
+            out_frame, scores = _score_batch(bundle, metadata, frame, rows, lang)
+            context = context or _record_context(scores, lang)
+            writer.write(out_frame, to_records(out_frame, *context) if fmt == "json" else None)
+            progress(int(rows[-1]), stream.total)
+        drift = drift_warnings(sample.frame, read_profile(bundle.path), None, metadata)
+        report = FileScoringReport(
+            stream.scorable,
+            stream.rejected,
+            first_rejects,
+            rejects_path if stream.rejected else None,
+            out,
+            "",
+            metadata,
+            lang,
+            drift,
+        )
+        progress(stream.rows_read, stream.rows_read)
+        rejects.finish(overwrite=True)
+        before_output(report)
+        report.status = writer.finish(overwrite)
+        return report
+    finally:
+        writer.abort()
+        rejects.abort()
+
+
+FIRST_REJECTS = 5
+
+
+def _scoring_bundle(model_dir, lang):
+    """The bundle (``model_dir`` or the default), its metadata and the language to use."""
+    from prospect_predictor.language import texts
+    from prospect_predictor.registry.bundle import default_bundle, load_bundle
+
+    # The scoring form when the bundle has one: scikit-learn is then never imported.
+    bundle = load_bundle(Path(model_dir) if model_dir else default_bundle(), for_scoring=True)
+    metadata = bundle.metadata
+    return bundle, metadata, texts.check_language(lang or metadata.get("language", "en"))
+
+
+def _score_batch(bundle, metadata, frame, rows, lang, unknown_fields=None):
+    """One batch of valid rows: the output frame and the scores."""
+    from prospect_predictor.scoring.score import score, to_frame
+
+    scores = score(bundle.model, metadata, frame, rows)
+    return to_frame(scores, metadata, lang, unknown_fields), scores
+
+
+def _record_context(scores, lang) -> tuple[dict, str, str]:
+    """What JSON records need besides the frame: base values, reference, unit."""
+    from prospect_predictor.language import texts
+
+    base = {c: float(scores.base[k]) for k, c in enumerate(scores.classes)}
+    return base, scores.reference, texts.ui("unit", lang)

@@ -1,0 +1,86 @@
+"""The files an analyst reviews in MLflow beside a run: charts, the global importance,
+the data profile and the metrics as JSON."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from prospect_predictor.config.pipeline import Pipeline
+    from prospect_predictor.modeling.train import History, TrainingResult
+
+SHAP_SAMPLE_ROWS = 2_000
+
+
+def write_training_artifacts(
+    folder: Path, pipeline: Pipeline, history: History, result: TrainingResult
+) -> dict:
+    """Charts and files an analyst reviews in MLflow; returns the training data profile."""
+    from prospect_predictor.explaining.contributions import feature_contributions, global_importance
+    from prospect_predictor.registry.records import bundle_metadata
+    from prospect_predictor.reporting import charts
+
+    classes, holdout = result.classes, result.holdout
+    predicted = np.asarray(classes, dtype=object)[holdout.proba.argmax(axis=1)]
+    charts.confusion_matrix_png(holdout.y_true, predicted, classes, folder / "confusion_matrix.png")
+    charts.calibration_curves_png(
+        holdout.y_true, holdout.proba, classes, folder / "calibration_curves.png"
+    )
+    sample = history.features.sample(
+        min(SHAP_SAMPLE_ROWS, len(history.features)), random_state=pipeline.config.validation.seed
+    )
+    values, _ = feature_contributions(result.model, sample)
+    by_feature, by_reason = global_importance(
+        values, result.model.feature_names, pipeline.feature_reasons, classes
+    )
+    charts.feature_importance_png(by_feature, pipeline.feature_reasons, folder / "shap_summary.png")
+    charts.reason_importance_png(by_reason, folder / "reason_importance.png")
+    profile = charts.data_profile(history.features, pipeline.feature_types())
+    charts.data_profile_png(history.features, pipeline.feature_types(), folder / "data_profile.png")
+    shutil.copyfile(pipeline.source, folder / "pipeline.toml")
+    write_json(folder / "data_profile.json", profile)
+    write_json(
+        folder / "global_importance.json", {"by_reason": by_reason, "by_feature": by_feature}
+    )
+    write_json(folder / "single_feature_auc.json", result.single_feature_auc)
+    write_json(folder / "holdout_metrics.json", result.holdout.metrics)
+    write_json(folder / "cv_metrics.json", result.cv_metrics)
+    write_json(folder / "holdout_drift.json", {"warnings": result.holdout_drift})
+    write_json(folder / "bundle_metadata.json", bundle_metadata(pipeline, result, history))
+    return profile
+
+
+def write_json(path: Path, data) -> None:
+    """Indented, sorted JSON; numpy numbers as floats."""
+    path.write_text(json.dumps(data, indent=2, sort_keys=True, default=float) + "\n")
+
+
+def write_evaluation_artifacts(
+    folder: Path, model, metadata: dict, labelled, proba: np.ndarray, metrics: dict, drift: list
+) -> dict:
+    """Charts and files of an evaluation run; returns the four reasons' global importance."""
+    from prospect_predictor.explaining.contributions import feature_contributions, global_importance
+    from prospect_predictor.reporting import charts
+
+    classes = list(metadata["classes"])
+    predicted = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+    charts.confusion_matrix_png(
+        labelled.outcomes, predicted, classes, folder / "confusion_matrix.png"
+    )
+    charts.calibration_curves_png(
+        labelled.outcomes, proba, classes, folder / "calibration_curves.png"
+    )
+    sample = labelled.features.head(SHAP_SAMPLE_ROWS)
+    values, _ = feature_contributions(model, sample)
+    _, by_reason = global_importance(
+        values, list(metadata["features"]), metadata["feature_reasons"], classes
+    )
+    charts.reason_importance_png(by_reason, folder / "reason_importance.png")
+    write_json(folder / "metrics.json", metrics)
+    write_json(folder / "drift.json", {"warnings": drift})
+    return by_reason
