@@ -111,11 +111,11 @@ def task_train(args: dict) -> dict:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     from prospect_predictor.config.pipeline import load_pipeline
-    from prospect_predictor.model import DEFAULT_PARAMS, build_pipeline
+    from prospect_predictor.data.profile import data_profile
+    from prospect_predictor.modeling.families import DEFAULT_PARAMS, build_pipeline
     from prospect_predictor.modeling.train import category_levels, load_history, train
     from prospect_predictor.registry.bundle import export_bundle
     from prospect_predictor.registry.records import bundle_metadata
-    from prospect_predictor.reporting.charts import data_profile
 
     pipeline = load_pipeline(None)
     config = pipeline.config
@@ -345,7 +345,10 @@ def task_quality(args: dict) -> dict:
     from prospect_predictor.data.derived import add_derived
     from prospect_predictor.data.validate import validate_file
     from prospect_predictor.domain import BAD_OUTCOMES, CONTEXT, OUTCOMES, REASONS
-    from prospect_predictor.modeling.metrics import expected_calibration_error, multiclass_log_loss
+    from prospect_predictor.monitoring.metrics import (
+        expected_calibration_error,
+        multiclass_log_loss,
+    )
     from prospect_predictor.registry.bundle import load_bundle
     from prospect_predictor.scoring.score import score
 

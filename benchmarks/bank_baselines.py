@@ -234,7 +234,7 @@ def binary_ece(hit, score):
     """The package's ECE (classwise, averaged over both classes) of a binary prediction."""
     import numpy as np
 
-    from prospect_predictor.modeling.metrics import expected_calibration_error
+    from prospect_predictor.monitoring.metrics import expected_calibration_error
 
     labels = np.where(hit, "a", "b").astype(object)
     return expected_calibration_error(labels, np.column_stack([score, 1 - score]), ["a", "b"])
@@ -377,9 +377,9 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn.model_selection import StratifiedKFold
 
     from prospect_predictor.config.pipeline import load_pipeline
-    from prospect_predictor.model import softmax
-    from prospect_predictor.modeling.metrics import classification_metrics
+    from prospect_predictor.modeling.calibration import softmax
     from prospect_predictor.modeling.train import load_history, split_holdout, train
+    from prospect_predictor.monitoring.metrics import classification_metrics
 
     started = time.perf_counter()
     env = machine()
@@ -514,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
     notes = [
         "- ROC AUC is the AUC of `yes` (for a binary history `roc_auc_macro` is the one AUC); "
         "log loss and ECE (classwise, 10 equal-width bins, averaged over both classes) come "
-        "from `prospect_predictor.modeling.metrics.classification_metrics` for every model.",
+        "from `prospect_predictor.monitoring.metrics.classification_metrics` for every model.",
         "- CV: out-of-fold predictions on the older rows, pooled over the folds. Holdout: a "
         "model fitted on all older rows predicts the newest 20 %.",
         "- The product's CV numbers are after its affine logit calibration, which is fitted on "

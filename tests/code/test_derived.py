@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from prospect_predictor.config.derived import input_columns
 from prospect_predictor.config.pipeline import load_pipeline
 from prospect_predictor.config.schema import Schema
-from prospect_predictor.data.derived import add_derived, input_columns
+from prospect_predictor.data.derived import add_derived
 from prospect_predictor.errors import ConfigError
 from tests.conftest import DEFAULT_PIPELINE
 
@@ -105,7 +106,7 @@ def test_pipeline_problems_with_derived_features_are_named(tmp_path):
 
 
 def test_a_derived_feature_cannot_bring_back_an_excluded_or_protected_column(tmp_path):
-    from prospect_predictor.data.derived import DayOfYear, PairIn, check_specs
+    from prospect_predictor.config.derived import DayOfYear, PairIn, check_specs
 
     schema = SCHEMA
     ok = check_specs({"doy": DayOfYear(kind="day_of_year", month="month", day="day")}, schema)
@@ -138,7 +139,7 @@ def test_a_derived_feature_cannot_bring_back_an_excluded_or_protected_column(tmp
 
 
 def test_months_out_of_calendar_order_are_refused():
-    from prospect_predictor.data.derived import DayOfYear, check_specs
+    from prospect_predictor.config.derived import DayOfYear, check_specs
 
     shuffled = Schema.model_validate(
         {

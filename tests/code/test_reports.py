@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from prospect_predictor.data.profile import data_profile, numeric_bin_shares
 from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
-from prospect_predictor.modeling import metrics
+from prospect_predictor.monitoring import metrics
 from prospect_predictor.reporting import charts
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -242,7 +243,7 @@ def _plain_only(value) -> bool:
 
 
 def test_data_profile_shares_bins_and_missing(frame):
-    profile = charts.data_profile(frame, FEATURE_TYPES)
+    profile = data_profile(frame, FEATURE_TYPES)
     assert profile["n_rows"] == len(frame)
     features = profile["features"]
     assert list(features) == list(FEATURE_TYPES)
@@ -280,7 +281,7 @@ def test_data_profile_shares_bins_and_missing(frame):
 
 
 def test_data_profile_is_plain_json(frame):
-    profile = charts.data_profile(frame, FEATURE_TYPES)
+    profile = data_profile(frame, FEATURE_TYPES)
     assert _plain_only(profile)
     text = json.dumps(profile, allow_nan=False)
     assert json.loads(text) == profile
@@ -296,7 +297,7 @@ def test_data_profile_edge_cases():
         }
     )
     types = {"empty": "float", "constant": "int", "no_flag": "bool", "no_cat": "category"}
-    profile = charts.data_profile(frame, types)["features"]
+    profile = data_profile(frame, types)["features"]
     assert profile["empty"]["missing_share"] == 1.0
     assert profile["empty"]["edges"] == [] and profile["empty"]["mean"] is None
     assert profile["constant"]["edges"] == [5.0, 5.0]
@@ -309,17 +310,17 @@ def test_data_profile_edge_cases():
 
 def test_data_profile_rejects_absent_features_and_unknown_types(frame):
     with pytest.raises(ValueError, match="not in the frame"):
-        charts.data_profile(frame, {"nope": "float"})
+        data_profile(frame, {"nope": "float"})
     with pytest.raises(ValueError, match="unknown feature types"):
-        charts.data_profile(frame, {"investable_assets_eur": "money"})
+        data_profile(frame, {"investable_assets_eur": "money"})
 
 
 def test_numeric_bin_shares_reproduces_the_profile_and_keeps_outliers(frame):
-    entry = charts.data_profile(frame, FEATURE_TYPES)["features"]["age_years"]
-    assert charts.numeric_bin_shares(frame["age_years"], entry["edges"]) == entry["shares"]
+    entry = data_profile(frame, FEATURE_TYPES)["features"]["age_years"]
+    assert numeric_bin_shares(frame["age_years"], entry["edges"]) == entry["shares"]
     edges = [0.0, 1.0, 2.0, 3.0]
     # below the range -> first bin, above -> last, an edge -> the bin it opens, NaN ignored
-    shares = charts.numeric_bin_shares([-5.0, 1.0, 2.5, 3.0, 99.0, math.nan], edges)
+    shares = numeric_bin_shares([-5.0, 1.0, 2.5, 3.0, 99.0, math.nan], edges)
     assert shares == pytest.approx([0.2, 0.2, 0.6])
 
 

@@ -13,9 +13,9 @@ import pytest
 from prospect_predictor.config.pipeline import load_pipeline
 from prospect_predictor.config.schema import load_schema
 from prospect_predictor.data.derived import add_derived
+from prospect_predictor.data.profile import data_profile
 from prospect_predictor.data.validate import validate_frame
 from prospect_predictor.monitoring.drift import PSI_MODERATE, drift_report, psi
-from prospect_predictor.reporting import charts
 from prospect_predictor.synthetic.generate import generate
 
 BANK_CSV = Path(__file__).parents[3] / "shared" / "data" / "bank-marketing" / "bank-full.csv"
@@ -40,7 +40,7 @@ def pipeline():
 def training(pipeline):
     """A 20,000-row history, its profile as stored in a bundle, and its outcome shares."""
     frame = _typed(20_000, seed=101)
-    profile = charts.data_profile(frame[pipeline.features], pipeline.feature_types())
+    profile = data_profile(frame[pipeline.features], pipeline.feature_types())
     stored = json.loads(json.dumps(profile, indent=1, sort_keys=True))  # as profile.json
     shares = frame["outcome"].value_counts(normalize=True).to_dict()
     return frame, stored, shares
@@ -74,7 +74,7 @@ def test_same_generator_raises_no_warning(pipeline, training, later):
 
 def test_the_stored_profile_and_the_fresh_one_give_the_same_report(pipeline, training, later):
     frame, stored, _ = training
-    fresh = charts.data_profile(frame[pipeline.features], pipeline.feature_types())
+    fresh = data_profile(frame[pipeline.features], pipeline.feature_types())
     a = drift_report(later, stored).to_dict()
     b = drift_report(later, fresh).to_dict()
     assert a == b
@@ -228,7 +228,7 @@ def test_bank_history_late_campaigns_drift_from_early_ones():
     frame, y = _bank_frame()
     types = {name: "int" for name in BANK_NUMERIC} | {name: "category" for name in BANK_CATEGORIES}
     cut = int(len(frame) * 0.8)  # the file is in date order: May 2008 to Nov 2010
-    profile = charts.data_profile(frame.iloc[:cut], types)
+    profile = data_profile(frame.iloc[:cut], types)
     shares = y.iloc[:cut].value_counts(normalize=True).to_dict()
 
     report = drift_report(frame.iloc[cut:], profile, y.iloc[cut:].tolist(), shares)

@@ -9,9 +9,9 @@ import pytest
 from prospect_predictor.config.pipeline import load_pipeline
 from prospect_predictor.data.derived import add_derived
 from prospect_predictor.data.validate import validate_frame
+from prospect_predictor.explaining.compile_form import compile_files
 from prospect_predictor.explaining.contributions import feature_contributions, reason_contributions
-from prospect_predictor.explaining.scoring_form import ScoringForm, compile_files
-from prospect_predictor.modeling.metrics import multiclass_log_loss
+from prospect_predictor.explaining.scoring_form import ScoringForm
 from prospect_predictor.modeling.train import (
     History,
     LeakageError,
@@ -19,6 +19,7 @@ from prospect_predictor.modeling.train import (
     single_feature_auc,
     train,
 )
+from prospect_predictor.monitoring.metrics import multiclass_log_loss
 from prospect_predictor.synthetic.generate import generate
 
 

@@ -16,12 +16,12 @@ import pytest
 from prospect_predictor.data.leads import read_leads, schema_of, with_derived
 from prospect_predictor.data.validate import validate_frame
 from prospect_predictor.explaining import scoring_form
+from prospect_predictor.explaining.compile_form import compile_files
 from prospect_predictor.explaining.contributions import feature_contributions
 from prospect_predictor.explaining.scoring_form import (
     ARRAYS_FILE,
     JSON_FILE,
     ScoringForm,
-    compile_files,
 )
 from prospect_predictor.registry.bundle import (
     MANIFEST_FILE,

@@ -16,9 +16,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from prospect_predictor.config.derived import DERIVED_TYPES, DerivedSpec, check_specs
 from prospect_predictor.config.schema import BUILTIN_SCHEMAS, Schema, load_schema
 from prospect_predictor.config.toml import load_toml_model
-from prospect_predictor.data.derived import DERIVED_TYPES, DerivedSpec, check_specs
 from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
 from prospect_predictor.errors import ConfigError
 

@@ -1,157 +1,20 @@
-"""Derived features: columns the product computes from a history's own columns.
-
-A pipeline may declare, under ``[derived.<name>]``, a feature that is not a column of the
-export but is computed from columns that are. Training, scoring and evaluation compute it
-the same way, after validation, so it is explained, mapped onto a reason and drift-checked
-like any other feature. Two kinds, each for a shape depth-2 trees cannot express well from
-the raw columns:
-
-- ``day_of_year``: a month column and a day-of-month column as one number (1–366, a
-  non-leap calendar), so a tree can split on a season or a campaign week with one split
-  instead of combining a month and a day.
-- ``pair_in``: true when a pair of category values is one of the listed pairs, e.g. which
-  of the firm's products is meant for which need; a tree sees in one column what would
-  otherwise be an interaction of two.
-
-Both are computed from the feature columns only: they add no information the columns do
-not hold, they only change its shape.
-"""
+"""Derived features computed on a validated frame, as the pipeline declares them
+(:mod:`prospect_predictor.config.derived`): after validation, in training, scoring and
+evaluation alike."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from prospect_predictor.config.derived import DayOfYear, PairIn, parse_specs
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from prospect_predictor.config.schema import Schema
 
-MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 DAYS_BEFORE_MONTH = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
-DERIVED_TYPES = {"day_of_year": "int", "pair_in": "bool"}
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class DayOfYear(_Strict):
-    kind: Literal["day_of_year"]
-    month: str = Field(
-        description="a category column of the 12 months in calendar order, or whole numbers 1-12"
-    )
-    day: str = Field(description="a whole-number column: the day of the month, 1-31")
-    description: str = ""
-
-    def inputs(self) -> list[str]:
-        return [self.month, self.day]
-
-
-class PairIn(_Strict):
-    kind: Literal["pair_in"]
-    columns: tuple[str, str] = Field(description="two category columns")
-    pairs: list[tuple[str, str]] = Field(
-        min_length=1, description="the value pairs for which the feature is true"
-    )
-    description: str = ""
-
-    def inputs(self) -> list[str]:
-        return list(self.columns)
-
-
-DerivedSpec = Annotated[DayOfYear | PairIn, Field(discriminator="kind")]
-
-
-def parse_specs(derived: Mapping[str, Any]) -> dict[str, DayOfYear | PairIn]:
-    """Specs from a bundle's metadata (plain dicts) or a pipeline (models) alike."""
-    from pydantic import TypeAdapter
-
-    adapter = TypeAdapter(DerivedSpec)
-    return {
-        name: spec if isinstance(spec, DayOfYear | PairIn) else adapter.validate_python(spec)
-        for name, spec in derived.items()
-    }
-
-
-def input_columns(features: list[str], derived: Mapping[str, Any]) -> list[str]:
-    """The export's columns a model needs: its features that are columns, then the columns
-    its derived features are computed from, each once, in that order."""
-    specs = parse_specs(derived)
-    needed = [f for f in features if f not in specs]
-    for name in features:
-        if name in specs:
-            needed += [c for c in specs[name].inputs() if c not in needed]
-    return needed
-
-
-def check_specs(derived: Mapping[str, DayOfYear | PairIn], schema: Schema) -> list[str]:
-    """Every problem of the derived features against the schema, each naming its key."""
-    problems: list[str] = []
-    for name, spec in derived.items():
-        key = f"derived.{name}"
-        if name in schema.columns:
-            problems.append(f"{key}: {name!r} is already a column of the schema; pick a new name")
-        missing = [c for c in spec.inputs() if c not in schema.columns]
-        for column in missing:
-            problems.append(f"{key}: {column!r} is not a column of schema {schema.name!r}")
-        if missing:
-            continue
-        if isinstance(spec, DayOfYear):
-            problems += _check_day_of_year(key, spec, schema)
-        else:
-            problems += _check_pair_in(key, spec, schema)
-    return problems
-
-
-def _check_day_of_year(key: str, spec: DayOfYear, schema: Schema) -> list[str]:
-    problems = []
-    month = schema.columns[spec.month]
-    if month.type == "category":
-        levels = [str(c).strip().lower()[:3] for c in month.categories or ()]
-        if len(levels) != 12:
-            problems.append(
-                f"{key}.month: column {spec.month!r} has {len(levels)} categories; expected "
-                "the 12 months in calendar order"
-            )
-        elif set(levels) == set(MONTHS) and tuple(levels) != MONTHS:
-            problems.append(
-                f"{key}.month: the categories of {spec.month!r} are not in calendar order "
-                f"({', '.join(month.categories or ())}); list them jan ... dec in the schema"
-            )
-    elif month.type != "int":
-        problems.append(
-            f"{key}.month: column {spec.month!r} is {month.type}; expected a category column "
-            "of the 12 months or whole numbers 1-12"
-        )
-    if schema.columns[spec.day].type != "int":
-        problems.append(
-            f"{key}.day: column {spec.day!r} is {schema.columns[spec.day].type}; expected whole "
-            "numbers 1-31"
-        )
-    return problems
-
-
-def _check_pair_in(key: str, spec: PairIn, schema: Schema) -> list[str]:
-    problems = []
-    first, second = (schema.columns[c] for c in spec.columns)
-    for column, kind in zip(spec.columns, (first.type, second.type), strict=True):
-        if kind != "category":
-            problems.append(f"{key}.columns: {column!r} is {kind}; expected a category column")
-    if problems:
-        return problems
-    for i, pair in enumerate(spec.pairs, start=1):
-        for column, levels, value in zip(
-            spec.columns, (first.categories, second.categories), pair, strict=True
-        ):
-            if value not in (levels or ()):
-                problems.append(
-                    f"{key}.pairs[{i}]: {value!r} is not a category of {column!r} "
-                    f"({', '.join(levels or ())})"
-                )
-    return problems
 
 
 def add_derived(frame: pd.DataFrame, derived: Mapping[str, Any], schema: Schema) -> pd.DataFrame:

@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from prospect_predictor.config.derived import input_columns
 from prospect_predictor.config.schema import Schema
-from prospect_predictor.data.derived import add_derived, input_columns
+from prospect_predictor.data.derived import add_derived
 from prospect_predictor.data.tableio import iter_table, parquet_rows
 from prospect_predictor.data.validate import (
     Problem,

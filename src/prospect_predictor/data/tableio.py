@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import filecmp
+import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -330,3 +331,12 @@ class CsvAppender:
             self._handle.close()
         if self.temp is not None:
             self.temp.unlink(missing_ok=True)
+
+
+def file_sha256(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes, read a megabyte at a time: which data a run used."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

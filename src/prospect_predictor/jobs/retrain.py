@@ -67,7 +67,7 @@ def run_retrain(
                 )
         else:
             progress("measuring the champion on the challenger's holdout")
-            from prospect_predictor.modeling.metrics import classification_metrics
+            from prospect_predictor.monitoring.metrics import classification_metrics
 
             proba = champion.model.predict_proba(result.holdout.features)
             champion_metrics = classification_metrics(result.holdout.y_true, proba, result.classes)

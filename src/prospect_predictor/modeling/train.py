@@ -8,7 +8,6 @@ refit on every row for the model that will be used.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,11 +19,14 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from prospect_predictor.config.pipeline import Pipeline
 from prospect_predictor.data.derived import add_derived
+from prospect_predictor.data.tableio import file_sha256
 from prospect_predictor.data.validate import validate_file
 from prospect_predictor.domain import OUTCOMES
 from prospect_predictor.errors import InputFileError, ProspectError
-from prospect_predictor.model import ProspectModel, build_pipeline, fit_temperature, softmax
-from prospect_predictor.modeling.metrics import classification_metrics
+from prospect_predictor.model import ProspectModel
+from prospect_predictor.modeling.calibration import fit_temperature, softmax
+from prospect_predictor.modeling.families import build_pipeline
+from prospect_predictor.monitoring.metrics import classification_metrics
 
 Progress = Callable[[str], None]
 
@@ -74,14 +76,6 @@ class TrainingResult:
     holdout_drift: list[str] = field(default_factory=list)  # newest rows vs the older ones
     oof_logits: np.ndarray | None = None  # out-of-fold raw logits of the older rows
     processes: int = 1  # worker processes that fitted the models
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load_history(pipeline: Pipeline, path: str | Path) -> History:
@@ -239,8 +233,8 @@ def holdout_drift_warnings(
 ) -> list[str]:
     """How the holdout (the newest prospects) differs from the rows the model learnt from:
     the reason a time-based holdout can score worse than cross-validation."""
+    from prospect_predictor.data.profile import data_profile
     from prospect_predictor.monitoring.drift import drift_report
-    from prospect_predictor.reporting.charts import data_profile
 
     profile = data_profile(x_train, pipeline.feature_types())
     shares = {c: float((y_train == c).mean()) for c in pd.unique(y_train)}

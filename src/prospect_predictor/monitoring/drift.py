@@ -1,8 +1,9 @@
 """Drift warnings: how far new data has moved from the training data, in plain words.
 
 Before retraining and before scoring a file, :func:`drift_report` compares each feature of
-the new frame with the training data's profile (:func:`prospect_predictor.reporting.charts.data_profile`,
-stored in every bundle as ``profile.json``) and, for labelled data, the outcome mix with the
+the new frame with the training data's profile
+(:func:`prospect_predictor.data.profile.data_profile`, stored in every bundle as
+``profile.json``) and, for labelled data, the outcome mix with the
 training outcome shares.
 
 **PSI** (population stability index) measures how much a distribution moved:
@@ -14,7 +15,7 @@ training outcome shares.
 - 0.25 (:data:`PSI_MAJOR`) and above: a major shift, "much".
 
 Buckets: numeric features use the profile's own bin edges, re-counted with
-:func:`~prospect_predictor.reporting.charts.numeric_bin_shares` (the open end bins hold values beyond
+:func:`~prospect_predictor.data.profile.numeric_bin_shares` (the open end bins hold values beyond
 the training range); booleans use false/true; categories use the training categories plus one
 bucket for values never seen in training. Missing values are left out of PSI: they have their
 own check (a change of :data:`MISSING_CHANGE` or more in the share of missing rows).
@@ -41,8 +42,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from prospect_predictor.data.profile import numeric_bin_shares
 from prospect_predictor.language.texts import column_label, format_number, format_percent
-from prospect_predictor.reporting.charts import numeric_bin_shares
 
 PSI_MODERATE = 0.10
 """PSI from which a distribution has shifted (< 0.10 stable, 0.10-0.25 moderate shift)."""
@@ -116,7 +117,7 @@ def drift_report(
     noise_gate: bool = True,
 ) -> DriftReport:
     """Compare ``frame`` (typed, as :func:`~prospect_predictor.data.validate.validate_frame`
-    returns it) with ``profile`` (as :func:`~prospect_predictor.reporting.charts.data_profile` returns
+    returns it) with ``profile`` (as :func:`~prospect_predictor.data.profile.data_profile` returns
     it, or read back from ``profile.json``).
 
     Features come in ``frame``'s column order (``profile.json`` is stored with sorted keys):

@@ -14,7 +14,7 @@ import pandas as pd
 from prospect_predictor.data.leads import schema_of, with_derived
 from prospect_predictor.data.validate import validate_file
 from prospect_predictor.errors import InputFileError
-from prospect_predictor.modeling.metrics import classification_metrics
+from prospect_predictor.monitoring.metrics import classification_metrics
 
 
 @dataclass
@@ -27,7 +27,7 @@ class Labelled:
 
 def read_labelled(path: str | Path, metadata: dict) -> Labelled:
     """A labelled file validated with the model's schema, labels mapped as in training."""
-    from prospect_predictor.modeling.train import file_sha256
+    from prospect_predictor.data.tableio import file_sha256
 
     report = validate_file(path, schema_of(metadata), require_outcome=True)
     if not report.ok:

@@ -93,7 +93,7 @@ def export_bundle(
     """
     import joblib  # imports numpy; only needed here and when loading
 
-    from prospect_predictor.explaining.scoring_form import compile_files
+    from prospect_predictor.explaining.compile_form import compile_files
 
     target = Path(target)
     extra_files = dict(extra_files or {})

@@ -21,6 +21,7 @@ def write_training_artifacts(
     folder: Path, pipeline: Pipeline, history: History, result: TrainingResult
 ) -> dict:
     """Charts and files an analyst reviews in MLflow; returns the training data profile."""
+    from prospect_predictor.data.profile import data_profile
     from prospect_predictor.explaining.contributions import feature_contributions, global_importance
     from prospect_predictor.registry.records import bundle_metadata
     from prospect_predictor.reporting import charts
@@ -40,7 +41,7 @@ def write_training_artifacts(
     )
     charts.feature_importance_png(by_feature, pipeline.feature_reasons, folder / "shap_summary.png")
     charts.reason_importance_png(by_reason, folder / "reason_importance.png")
-    profile = charts.data_profile(history.features, pipeline.feature_types())
+    profile = data_profile(history.features, pipeline.feature_types())
     charts.data_profile_png(history.features, pipeline.feature_types(), folder / "data_profile.png")
     shutil.copyfile(pipeline.source, folder / "pipeline.toml")
     write_json(folder / "data_profile.json", profile)

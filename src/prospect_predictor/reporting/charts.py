@@ -1,14 +1,10 @@
-"""Evaluation results as PNG charts (MLflow artifacts) and a compact numeric data profile.
+"""Evaluation results as PNG charts (MLflow artifacts).
 
 Pure functions: each chart function takes plain inputs, writes one PNG and returns its
 path; nothing here talks to MLflow or reads files. Figures are drawn on matplotlib's Agg
 canvas without pyplot (no global figure registry, no backend switch for the caller), so
 every figure is freed once the function returns. matplotlib is imported inside the
 functions: this module is only imported by training and evaluation.
-
-:func:`data_profile` summarises a typed frame (as :mod:`prospect_predictor.data.validate`
-returns it) in JSON-ready numbers; drift checks (PSI) compare a later frame against it,
-re-binning new numeric values with :func:`numeric_bin_shares` so both sides use one rule.
 """
 
 from __future__ import annotations
@@ -21,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from prospect_predictor.data.profile import category_shares, check_features, known_numbers
 from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
 
 if TYPE_CHECKING:
@@ -31,7 +28,6 @@ DPI = 110
 FIGSIZE = (7.0, 5.0)
 NO_REASON_DATA = "no data for this reason"
 UNASSIGNED = "no reason given"
-FEATURE_TYPES = ("int", "float", "bool", "category")
 MAX_CATEGORY_BARS = 12
 WATERFALL_TOLERANCE = 1e-6  # base + contributions vs total, in the chart's unit
 # The chart's own words; ``waterfall_png(words=...)`` replaces any of them (translations).
@@ -184,120 +180,6 @@ def waterfall_png(
     )
 
 
-# --------------------------------------------------------------------------- profile
-
-
-def data_profile(
-    frame: pd.DataFrame, feature_types: Mapping[str, str], bins: int = 10
-) -> dict[str, Any]:
-    """A compact, JSON-serialisable summary of each feature, to detect drift later.
-
-    Returns ``{"n_rows": int, "features": {name: profile}}`` with features in
-    ``feature_types`` order. Every profile has ``type`` and ``missing_share`` (share of all
-    rows). Shares below are among known (non-missing) values and sum to 1.
-
-    - ``int`` / ``float``: ``edges``, the unique quantiles of the known values at
-      ``0, 1/bins, ..., 1`` (deciles by default; ``edges[0]`` is the minimum,
-      ``edges[-1]`` the maximum; a constant column gets ``[c, c]``); ``shares``, one per
-      bin, as :func:`numeric_bin_shares` counts them; ``mean``, ``std`` (ddof=1), ``min``,
-      ``max``. With no known value: empty lists and ``None`` statistics.
-    - ``bool``: ``share_true``, and ``shares`` as ``{"false": ..., "true": ...}``.
-    - ``category``: ``shares``, ``{category: share}`` from most to least frequent.
-
-    Only plain ``int``, ``float``, ``str``, ``list``, ``dict`` and ``None``: no numpy scalar,
-    no NaN. ``bool`` statistics are ``None`` when no value is known.
-    """
-    if bins < 1:
-        raise ValueError(f"bins must be at least 1, got {bins}")
-    _check_features(frame, feature_types)
-    n_rows = len(frame)
-    features: dict[str, Any] = {}
-    for name, kind in feature_types.items():
-        column = frame[name]
-        missing = column.isna().to_numpy(dtype=bool)
-        entry: dict[str, Any] = {
-            "type": kind,
-            "missing_share": float(missing.mean()) if n_rows else 0.0,
-        }
-        if kind in ("int", "float"):
-            entry.update(_numeric_profile(_known_numbers(column), bins))
-        elif kind == "bool":
-            known = column.dropna().astype(bool).to_numpy()
-            share_true = float(known.mean()) if len(known) else None
-            entry["share_true"] = share_true
-            entry["shares"] = (
-                {"false": 1.0 - share_true, "true": share_true} if share_true is not None else {}
-            )
-        else:
-            entry["shares"] = _category_shares(column)
-        features[name] = entry
-    return {"n_rows": int(n_rows), "features": features}
-
-
-def numeric_bin_shares(values: Sequence[float] | np.ndarray, edges: Sequence[float]) -> list[float]:
-    """Share of ``values`` in each bin of ``edges`` (NaN ignored), as :func:`data_profile` counts.
-
-    Bin ``i`` holds ``edges[i] <= v < edges[i+1]``; the last bin also holds ``edges[-1]``.
-    The end bins are open: values below ``edges[0]`` count in the first bin, values above
-    ``edges[-1]`` in the last, so new data outside the training range still lands in a
-    bin. Returns ``len(edges) - 1`` shares summing to 1, or zeros if no value is known.
-    """
-    edges_array = np.asarray(edges, dtype=float)
-    if edges_array.ndim != 1 or len(edges_array) < 2:
-        raise ValueError(f"need at least two bin edges, got {len(edges_array)}")
-    if np.any(np.diff(edges_array) < 0):
-        raise ValueError("bin edges must be sorted")
-    array = np.asarray(values, dtype=float)
-    array = array[~np.isnan(array)]
-    n_bins = len(edges_array) - 1
-    if len(array) == 0:
-        return [0.0] * n_bins
-    index = np.searchsorted(edges_array[1:-1], array, side="right")
-    counts = np.bincount(index, minlength=n_bins)
-    return [float(c) for c in counts / len(array)]
-
-
-def _numeric_profile(values: np.ndarray, bins: int) -> dict[str, Any]:
-    if len(values) == 0:
-        return {"edges": [], "shares": [], "mean": None, "std": None, "min": None, "max": None}
-    edges = np.unique(np.quantile(values, np.linspace(0.0, 1.0, bins + 1)))
-    if len(edges) == 1:
-        edges = np.array([edges[0], edges[0]])
-    std = float(np.std(values, ddof=1)) if len(values) > 1 else None
-    return {
-        "edges": [float(e) for e in edges],
-        "shares": numeric_bin_shares(values, edges),
-        "mean": float(np.mean(values)),
-        "std": std,
-        "min": float(np.min(values)),
-        "max": float(np.max(values)),
-    }
-
-
-def _category_shares(column: pd.Series) -> dict[str, float]:
-    known = column.dropna().astype(str)
-    if known.empty:
-        return {}
-    counts = known.value_counts()
-    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    return {str(name): float(count / len(known)) for name, count in ordered}
-
-
-def _known_numbers(column: pd.Series) -> np.ndarray:
-    array = pd.to_numeric(column, errors="raise").to_numpy(dtype=float, na_value=np.nan)
-    return array[~np.isnan(array)]
-
-
-def _check_features(frame: pd.DataFrame, feature_types: Mapping[str, str]) -> None:
-    absent = [name for name in feature_types if name not in frame.columns]
-    if absent:
-        raise ValueError(f"features not in the frame: {', '.join(absent)}")
-    unknown = {name: kind for name, kind in feature_types.items() if kind not in FEATURE_TYPES}
-    if unknown:
-        listed = ", ".join(f"{name} ({kind!r})" for name, kind in unknown.items())
-        raise ValueError(f"unknown feature types: {listed}; expected one of {FEATURE_TYPES}")
-
-
 # --------------------------------------------------------------------------- figures
 
 
@@ -378,7 +260,7 @@ def _calibration_figure(
 ) -> Figure:
     # metrics imports scikit-learn's metrics and SciPy: not at import time, since scoring a
     # file imports this module for the drift check's binning
-    from prospect_predictor.modeling.metrics import calibration_bins
+    from prospect_predictor.monitoring.metrics import calibration_bins
 
     y, p = _check_proba(y_true, proba, classes, bins)
     fig = _new_figure()
@@ -781,7 +663,7 @@ def _waterfall_figure(
 
 
 def _profile_figure(frame: pd.DataFrame, feature_types: Mapping[str, str]) -> Figure:
-    _check_features(frame, feature_types)
+    check_features(frame, feature_types)
     names = list(feature_types)
     if not names:
         raise ValueError("no feature to profile")
@@ -799,7 +681,7 @@ def _profile_figure(frame: pd.DataFrame, feature_types: Mapping[str, str]) -> Fi
             shares = {"false": float((~known).mean()), "true": float(known.mean())}
             _draw_bars(ax, shares if len(known) else {})
         elif kind == "category":
-            _draw_bars(ax, _top_shares(_category_shares(column)))
+            _draw_bars(ax, _top_shares(category_shares(column)))
         title = f"{name} ({kind})\nmissing {missing:.1%}"
         if note:
             title += f" · {note}"
@@ -816,7 +698,7 @@ def _draw_numeric(ax: Axes, column: pd.Series, kind: str) -> str | None:
     """Histogram of the known values; returns a note for the title (clipping), if any."""
     from matplotlib.ticker import EngFormatter, MaxNLocator
 
-    values = _known_numbers(column)
+    values = known_numbers(column)
     if len(values) == 0:
         _no_values(ax)
         return None

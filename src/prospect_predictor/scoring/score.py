@@ -20,8 +20,8 @@ from prospect_predictor.explaining.contributions import (
     reason_contributions,
     relative_to_reference,
 )
-from prospect_predictor.explaining.scoring_form import softmax
 from prospect_predictor.language import texts
+from prospect_predictor.modeling.calibration import softmax
 
 MAX_DRIVERS = 3
 NONE = ""  # top_reason when no reason raises the risk of a bad outcome
