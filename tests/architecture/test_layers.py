@@ -171,3 +171,17 @@ def test_the_graph_sees_lazy_and_type_checking_imports(tmp_path, monkeypatch):
     ]
     with pytest.raises(AssertionError, match="low may not import high"):
         test_no_import_goes_against_the_declared_order()
+
+
+LONG_MODULE_LINES = 550  # "about 500 lines"
+
+
+def test_a_long_module_says_why_it_is_one_piece():
+    """A module over about 500 lines is one cohesive thing, and its docstring says why."""
+    unexplained = []
+    for module, path in modules().items():
+        lines = len(path.read_text().splitlines())
+        doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+        if lines > LONG_MODULE_LINES and "Its length" not in doc:
+            unexplained.append(f"{module}: {lines} lines and no 'Its length ...' in its docstring")
+    assert not unexplained, "\n".join(unexplained)

@@ -2,6 +2,9 @@
 
 Heavy libraries (pandas, scikit-learn, shap, mlflow) are imported inside the commands
 that use them, so that `prospect --help` starts fast.
+
+Its length (about 690 lines) is one cohesive thing: the commands, each a parameter list,
+its --help and a few lines of calling a job and rendering.
 """
 
 from __future__ import annotations

@@ -6,6 +6,10 @@ onto the four outcomes, and writes a commented pipeline TOML with the schema inl
 feature's reason is left ``"TODO"``: only the analyst knows which of the four reasons a
 column speaks to, and :func:`prospect_predictor.config.pipeline.load_pipeline` refuses the draft
 until each one is decided. What the analyst must check is also returned as ``notes``.
+
+Its length (about 710 lines) is one cohesive thing: inferring each column and rendering
+what was inferred as commented TOML are two halves of one draft that share the inferred
+columns; apart, neither half means anything.
 """
 
 from __future__ import annotations

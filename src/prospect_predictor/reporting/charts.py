@@ -5,6 +5,9 @@ path; nothing here talks to MLflow or reads files. Figures are drawn on matplotl
 canvas without pyplot (no global figure registry, no backend switch for the caller), so
 every figure is freed once the function returns. matplotlib is imported inside the
 functions: this module is only imported by training and evaluation.
+
+Its length (about 770 lines) is one cohesive thing: each chart is a public function and
+the figure it draws, sharing one figure, colour and number toolkit.
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ firm profile, every column and every equation below; keep the two in step.
 
 The truth (true probabilities, every reason's contribution to every outcome's logit) is
 returned separately and never enters the export.
+
+Its length (about 520 lines) is one cohesive thing: the causal model, whose columns,
+drivers and truth must be read together against ``data/README.md``.
 """
 
 from __future__ import annotations
