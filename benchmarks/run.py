@@ -770,7 +770,7 @@ def report_scale(result: dict) -> tuple[str, str, dict]:
             ]
         )
     stage_table = (
-        f"Stage profile of the same path in one process (`jobs.run_file_scoring`, which "
+        f"Stage profile of the same path in one process (`jobs.score.run_file_scoring`, which "
         f"streams the file in chunks, {stages['rows']:,} leads, {fmt_s(stages['total'])} in all, "
         f"peak {fmt_mb(stages['peak_mb'])}, {fmt_mb(stages['rss_start_mb'])} after imports):\n\n"
         + table(

@@ -185,3 +185,11 @@ def test_a_long_module_says_why_it_is_one_piece():
         if lines > LONG_MODULE_LINES and "Its length" not in doc:
             unexplained.append(f"{module}: {lines} lines and no 'Its length ...' in its docstring")
     assert not unexplained, "\n".join(unexplained)
+
+
+def test_the_tests_of_a_stage_sit_under_its_name():
+    """tests/<stage>/ for each stage's tests (tests/architecture for these)."""
+    stages = set(declared()) - {"base"}
+    folders = {p.name for p in Path(__file__).parents[1].iterdir() if p.is_dir()}
+    folders -= {"architecture", "__pycache__"}
+    assert folders <= stages, f"test folders that are no stage: {sorted(folders - stages)}"
