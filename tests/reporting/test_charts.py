@@ -12,7 +12,7 @@ import pytest
 from prospect_predictor.data.profile import data_profile, numeric_bin_shares
 from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
 from prospect_predictor.monitoring import metrics
-from prospect_predictor.reporting import charts
+from prospect_predictor.reporting import charts, waterfall
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -375,7 +375,7 @@ def test_waterfall_png_writes_a_png_and_leaves_no_pyplot_figure(tmp_path):
     import matplotlib.pyplot as plt
 
     before = plt.get_fignums()
-    path = charts.waterfall_png(
+    path = waterfall.waterfall_png(
         WATERFALL_BASE, WATERFALL, WATERFALL_TOTAL, tmp_path / "w" / "wf.png", title="P-1"
     )
     assert path == tmp_path / "w" / "wf.png"
@@ -384,7 +384,7 @@ def test_waterfall_png_writes_a_png_and_leaves_no_pyplot_figure(tmp_path):
 
 
 def test_waterfall_groups_by_reason_in_order_with_block_sums():
-    fig = charts._waterfall_figure(
+    fig = waterfall._waterfall_figure(
         WATERFALL_BASE,
         WATERFALL,
         WATERFALL_TOTAL,
@@ -420,7 +420,7 @@ def test_waterfall_groups_by_reason_in_order_with_block_sums():
 
     (container,) = fig.axes[0].containers
     colours = [p.get_facecolor()[:3] for p in container.patches]
-    up, down = (to_rgb(charts.WATERFALL_UP), to_rgb(charts.WATERFALL_DOWN))
+    up, down = (to_rgb(waterfall.WATERFALL_UP), to_rgb(waterfall.WATERFALL_DOWN))
     assert colours == [down, up, up, down, up, up, up, up]
     labels = texts(fig)
     for value in ("-0.30", "+0.12", "+0.42", "-0.10", "+0.62", "+0.22", "+0.05", "+0.07"):
@@ -437,7 +437,7 @@ def test_waterfall_merges_features_beyond_the_maximum_per_reason():
     many = [(f"f{i}", "poor_fit", v) for i, v in enumerate([0.01, -0.5, 0.2, -0.03, 0.3])]
     many.append(("expects 15 % a year", "difficult_expectations", 0.4))
     total = 1.0 + math.fsum(v for *_, v in many)
-    fig = charts._waterfall_figure(1.0, many, total, title="t", max_features_per_reason=2)
+    fig = waterfall._waterfall_figure(1.0, many, total, title="t", max_features_per_reason=2)
     assert yticks(fig) == [
         "average prospect",
         "poor fit  -0.02",  # the sum of all five, merged or not
@@ -451,34 +451,34 @@ def test_waterfall_merges_features_beyond_the_maximum_per_reason():
     assert [w for _, w in waterfall_bars(fig)] == pytest.approx([-0.5, 0.3, 0.18, 0.4])
     # a single leftover keeps its name: merging it would save no row
     three = many[2:5]
-    fig = charts._waterfall_figure(
+    fig = waterfall._waterfall_figure(
         0.0, three, math.fsum(v for *_, v in three), title="t", max_features_per_reason=2
     )
     assert yticks(fig)[2:5] == ["f4", "f2", "f3"]
     with pytest.raises(ValueError, match="at least 1"):
-        charts._waterfall_figure(0.0, three, 0.47, title="t", max_features_per_reason=0)
+        waterfall._waterfall_figure(0.0, three, 0.47, title="t", max_features_per_reason=0)
 
 
 def test_waterfall_rejects_contributions_that_do_not_add_up(tmp_path):
     path = tmp_path / "wf.png"
     with pytest.raises(ValueError, match=r"-0\.65.*but total = -0\.6499") as caught:
-        charts.waterfall_png(-0.75, [("age 34", "poor_fit", 0.1)], -0.6499, path, title="t")
+        waterfall.waterfall_png(-0.75, [("age 34", "poor_fit", 0.1)], -0.6499, path, title="t")
     assert "do not add up" in str(caught.value)
     assert not path.exists()
     with pytest.raises(ValueError, match="finite"):
-        charts.waterfall_png(0.0, [("age", "poor_fit", math.nan)], 0.0, path, title="t")
+        waterfall.waterfall_png(0.0, [("age", "poor_fit", math.nan)], 0.0, path, title="t")
     assert not path.exists()
     # float noise within the tolerance is accepted
-    charts.waterfall_png(-0.75, [("age 34", "poor_fit", 0.1)], -0.65 + 1e-9, path, title="t")
+    waterfall.waterfall_png(-0.75, [("age 34", "poor_fit", 0.1)], -0.65 + 1e-9, path, title="t")
     assert_png(path)
 
 
 def test_waterfall_without_contributions_goes_from_base_to_total(tmp_path):
-    path = charts.waterfall_png(0.3, [], 0.3, tmp_path / "empty.png", title="nothing to say")
+    path = waterfall.waterfall_png(0.3, [], 0.3, tmp_path / "empty.png", title="nothing to say")
     assert_png(path, 2_000)
-    fig = charts._waterfall_figure(0.3, [], 0.3, title="t")
+    fig = waterfall._waterfall_figure(0.3, [], 0.3, title="t")
     assert yticks(fig) == ["average prospect", "this prospect"]
     assert waterfall_bars(fig) == []
     assert "no feature contributions" in texts(fig)
     with pytest.raises(ValueError, match="do not add up"):
-        charts._waterfall_figure(0.3, [], 0.5, title="t")
+        waterfall._waterfall_figure(0.3, [], 0.5, title="t")

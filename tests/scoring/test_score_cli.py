@@ -188,7 +188,7 @@ def test_the_waterfall_speaks_the_advisors_language(run_cli, in_trained, monkeyp
         drawn["legend"] = [t.get_text() for t in figure.legends[0].get_texts()]
         return path
 
-    monkeypatch.setattr(charts, "_save", keep)
+    monkeypatch.setattr(charts, "save_png", keep)
     result = run_cli(
         "explain", "L000007", "--input", "leads.csv", "--plot", "l7.png", "--lang", "fr"
     )

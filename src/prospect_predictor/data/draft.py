@@ -7,9 +7,10 @@ feature's reason is left ``"TODO"``: only the analyst knows which of the four re
 column speaks to, and :func:`prospect_predictor.config.pipeline.load_pipeline` refuses the draft
 until each one is decided. What the analyst must check is also returned as ``notes``.
 
-Its length (about 710 lines) is one cohesive thing: inferring each column and rendering
-what was inferred as commented TOML are two halves of one draft that share the inferred
-columns; apart, neither half means anything.
+Its length (about 710 lines) is one cohesive thing: one pass from a file to a commented
+TOML over one private record per column (``_Column``): inferring each column, then writing
+every key with the comment that tells the analyst what was seen. Splitting the writing
+off would make that record public for no other user.
 """
 
 from __future__ import annotations

@@ -1,13 +1,11 @@
-"""Evaluation results as PNG charts (MLflow artifacts).
+"""Evaluation results as PNG charts (MLflow artifacts); one prospect's waterfall is in
+:mod:`prospect_predictor.reporting.waterfall`, which draws with this module's figure tools.
 
 Pure functions: each chart function takes plain inputs, writes one PNG and returns its
 path; nothing here talks to MLflow or reads files. Figures are drawn on matplotlib's Agg
 canvas without pyplot (no global figure registry, no backend switch for the caller), so
 every figure is freed once the function returns. matplotlib is imported inside the
 functions: this module is only imported by training and evaluation.
-
-Its length (about 770 lines) is one cohesive thing: each chart is a public function and
-the figure it draws, sharing one figure, colour and number toolkit.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -32,16 +30,6 @@ FIGSIZE = (7.0, 5.0)
 NO_REASON_DATA = "no data for this reason"
 UNASSIGNED = "no reason given"
 MAX_CATEGORY_BARS = 12
-WATERFALL_TOLERANCE = 1e-6  # base + contributions vs total, in the chart's unit
-# The chart's own words; ``waterfall_png(words=...)`` replaces any of them (translations).
-WATERFALL_WORDS = {
-    "base": "average prospect",
-    "total": "this prospect",
-    "others": "{n} other features",
-    "empty": "no feature contributions",
-    "raises": "raises the value (pushes right)",
-    "lowers": "lowers it (pushes left)",
-}
 
 # Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
 OUTCOME_COLORS = {
@@ -59,9 +47,6 @@ REASON_COLORS = {
     UNASSIGNED: "#444444",
 }
 _SPARE_COLORS = ("#F0E442", "#000000", "#882255", "#44AA99", "#117733", "#332288")
-# Waterfall bars: colour means direction, whatever the reason.
-WATERFALL_UP = "#D55E00"  # raises the value (pushes right)
-WATERFALL_DOWN = "#0072B2"  # lowers it (pushes left)
 
 
 # --------------------------------------------------------------------------- charts
@@ -76,7 +61,7 @@ def confusion_matrix_png(
     shaded by that share, so the diagonal reads as per-class recall. A class that is
     never predicted (or never true) still gets its column (row), of zeros.
     """
-    return _save(_confusion_figure(y_true, y_pred, classes), path)
+    return save_png(_confusion_figure(y_true, y_pred, classes), path)
 
 
 def calibration_curves_png(
@@ -92,7 +77,7 @@ def calibration_curves_png(
     non-empty bin is a point (mean predicted probability, observed share of the class).
     The legend gives each class's ECE (see ``metrics.expected_calibration_error``).
     """
-    return _save(_calibration_figure(y_true, proba, classes, bins), path)
+    return save_png(_calibration_figure(y_true, proba, classes, bins), path)
 
 
 def reason_importance_png(
@@ -109,7 +94,7 @@ def reason_importance_png(
     pipeline), or whose outcomes are all ``None``, is shown with the text
     "no data for this reason" instead of bars.
     """
-    return _save(_reason_figure(importance, title), path)
+    return save_png(_reason_figure(importance, title), path)
 
 
 def feature_importance_png(
@@ -124,7 +109,7 @@ def feature_importance_png(
     feature missing from that mapping is shown as "no reason given"). Panels share their
     x axis so that outcomes can be compared; NaN or ``None`` importances are left out.
     """
-    return _save(_feature_figure(importance, feature_reason, top), path)
+    return save_png(_feature_figure(importance, feature_reason, top), path)
 
 
 def data_profile_png(frame: pd.DataFrame, feature_types: Mapping[str, str], path: Path) -> Path:
@@ -135,58 +120,13 @@ def data_profile_png(frame: pd.DataFrame, feature_types: Mapping[str, str], path
     values span at most 25 get one bar per value instead. Booleans and categories: bars of
     the share of known values (the most frequent categories, the rest grouped as "other").
     """
-    return _save(_profile_figure(frame, feature_types), path)
-
-
-def waterfall_png(
-    base: float,
-    contributions: Sequence[tuple[str, str, float]],
-    total: float,
-    path: Path,
-    *,
-    title: str,
-    unit: str = "log-odds against win_win",
-    reason_labels: Mapping[str, str] | None = None,
-    max_features_per_reason: int = 6,
-    words: Mapping[str, str] | None = None,
-) -> Path:
-    """One prospect, one outcome: how each feature moves it from the average prospect.
-
-    ``contributions`` are ``(feature label, reason, value)`` in the unit of ``unit``. The
-    chart starts at ``base`` (the average prospect; a thin vertical line), then draws one
-    horizontal bar per feature, each starting where the previous one ended (red: pushes
-    right, blue: pushes left), and ends at ``total`` (this prospect; a dashed line and a
-    final row). Features come in blocks by reason, in the product's order (``poor_fit``,
-    ``difficult_expectations``, ``product_mismatch``, ``strung_along``, ``context``; any
-    other reason after, in first-seen order); each block opens with a row naming the
-    reason (``reason_labels[reason]``, else the reason with spaces) and its sum. Inside a
-    block, features go by |value|, largest first; beyond ``max_features_per_reason`` the
-    rest share one bar, "N other features" (a single leftover feature keeps its own row,
-    which takes no more room). Every bar is annotated with its signed value.
-
-    ``base + sum(values)`` must equal ``total`` within 1e-6, else ``ValueError``: the chart
-    would not add up. ``words`` replaces any of the chart's own words (``WATERFALL_WORDS``:
-    the first and last rows, "N other features" as ``{n}``, the empty chart, the legend).
-    """
-    return _save(
-        _waterfall_figure(
-            base,
-            contributions,
-            total,
-            title=title,
-            unit=unit,
-            reason_labels=reason_labels,
-            max_features_per_reason=max_features_per_reason,
-            words=words,
-        ),
-        path,
-    )
+    return save_png(_profile_figure(frame, feature_types), path)
 
 
 # --------------------------------------------------------------------------- figures
 
 
-def _new_figure(figsize: tuple[float, float] = FIGSIZE, **kwargs: Any) -> Figure:
+def new_figure(figsize: tuple[float, float] = FIGSIZE, **kwargs: Any) -> Figure:
     """A figure on the Agg canvas, outside pyplot's registry (freed when dropped)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -196,7 +136,7 @@ def _new_figure(figsize: tuple[float, float] = FIGSIZE, **kwargs: Any) -> Figure
     return fig
 
 
-def _save(fig: Figure, path: Path) -> Path:
+def save_png(fig: Figure, path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -229,7 +169,7 @@ def _confusion_figure(
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = np.where(row_totals > 0, counts / np.maximum(row_totals, 1), np.nan)
     k = len(classes)
-    fig = _new_figure()
+    fig = new_figure()
     ax = fig.add_subplot()
     image = ax.imshow(np.nan_to_num(shares), cmap="Blues", vmin=0.0, vmax=1.0)
     for i in range(k):
@@ -266,7 +206,7 @@ def _calibration_figure(
     from prospect_predictor.monitoring.metrics import calibration_bins
 
     y, p = _check_proba(y_true, proba, classes, bins)
-    fig = _new_figure()
+    fig = new_figure()
     ax = fig.add_subplot()
     ax.plot([0, 1], [0, 1], linestyle="--", color="#777777", linewidth=1, label="perfect")
     colors = _colors(classes, OUTCOME_COLORS)
@@ -335,7 +275,7 @@ def _reason_figure(
     n_out = max(len(outcomes), 1)
     bar_height = 0.8 / n_out
     height = max(FIGSIZE[1], 1.0 + 0.22 * max(len(reasons), 1) * (n_out + 1))
-    fig = _new_figure((FIGSIZE[0], height))
+    fig = new_figure((FIGSIZE[0], height))
     ax = fig.add_subplot()
     x_max = max(
         (
@@ -415,7 +355,7 @@ def _feature_figure(
     n_bars = max((len(kept) for kept in panels.values()), default=1)
     width = max(FIGSIZE[0], n_cols * (3.2 + 0.065 * longest))
     height = max(FIGSIZE[1], n_rows * (1.0 + 0.24 * n_bars) + 0.6)
-    fig = _new_figure((width, height), layout="constrained")
+    fig = new_figure((width, height), layout="constrained")
     axes = fig.subplots(n_rows, n_cols, sharex=True, squeeze=False).ravel()
     reasons_used: list[str] = []
     all_reasons = [*REASONS, CONTEXT]
@@ -457,214 +397,6 @@ def _feature_figure(
     return fig
 
 
-class _WaterfallRow(NamedTuple):
-    """One row of the waterfall, top to bottom; a bar spans ``start`` to ``start + value``."""
-
-    kind: str  # "base", "header", "feature", "other" (merged features) or "total"
-    label: str
-    reason: str | None
-    start: float
-    value: float
-
-
-def _waterfall_rows(
-    base: float,
-    contributions: Sequence[tuple[str, str, float]],
-    total: float,
-    reason_labels: Mapping[str, str] | None = None,
-    max_features_per_reason: int = 6,
-    words: Mapping[str, str] | None = None,
-) -> list[_WaterfallRow]:
-    words = {**WATERFALL_WORDS, **(words or {})}
-    if max_features_per_reason < 1:
-        raise ValueError(
-            f"max_features_per_reason must be at least 1, got {max_features_per_reason}"
-        )
-    base, total = float(base), float(total)
-    items = [(str(label), str(reason), float(value)) for label, reason, value in contributions]
-    not_finite = [label for label, _, value in items if not math.isfinite(value)]
-    if not_finite:
-        raise ValueError(f"contributions must be finite numbers: {', '.join(not_finite)}")
-    if not (math.isfinite(base) and math.isfinite(total)):
-        raise ValueError(f"base and total must be finite, got base={base}, total={total}")
-    reached = base + math.fsum(value for _, _, value in items)
-    if abs(reached - total) > WATERFALL_TOLERANCE:
-        raise ValueError(
-            f"the contributions do not add up: base + contributions = {reached:.9g} but "
-            f"total = {total:.9g} (difference {reached - total:.3g})"
-        )
-    blocks: dict[str, list[tuple[str, float]]] = {}
-    for label, reason, value in items:
-        blocks.setdefault(reason, []).append((label, value))
-    product_order = [*REASONS, CONTEXT]
-    reasons = [r for r in product_order if r in blocks] + [
-        r for r in blocks if r not in product_order
-    ]
-    labels = dict(reason_labels or {})
-    rows = [_WaterfallRow("base", words["base"], None, base, 0.0)]
-    position = base
-    for reason in reasons:
-        features = sorted(blocks[reason], key=lambda item: -abs(item[1]))  # stable on ties
-        block_sum = math.fsum(value for _, value in features)
-        name = labels.get(reason, reason.replace("_", " "))
-        rows.append(
-            _WaterfallRow("header", f"{name}  {block_sum:+.2f}", reason, position, block_sum)
-        )
-        if len(features) > max_features_per_reason + 1:
-            shown, rest = features[:max_features_per_reason], features[max_features_per_reason:]
-        else:
-            shown, rest = features, []
-        for label, value in shown:
-            rows.append(_WaterfallRow("feature", label, reason, position, value))
-            position += value
-        if rest:
-            value = math.fsum(v for _, v in rest)
-            rows.append(
-                _WaterfallRow("other", words["others"].format(n=len(rest)), reason, position, value)
-            )
-            position += value
-    rows.append(_WaterfallRow("total", words["total"], None, total, 0.0))
-    return rows
-
-
-def _waterfall_figure(
-    base: float,
-    contributions: Sequence[tuple[str, str, float]],
-    total: float,
-    *,
-    title: str,
-    unit: str = "log-odds against win_win",
-    reason_labels: Mapping[str, str] | None = None,
-    max_features_per_reason: int = 6,
-    words: Mapping[str, str] | None = None,
-) -> Figure:
-    from matplotlib.patches import Patch
-
-    words = {**WATERFALL_WORDS, **(words or {})}
-    rows = _waterfall_rows(
-        base, contributions, total, reason_labels, max_features_per_reason, words
-    )
-    base, total = float(base), float(total)
-    n = len(rows)
-    bars = [(i, row) for i, row in enumerate(rows) if row.kind in ("feature", "other")]
-    longest = max(len(row.label) for row in rows)
-    width = max(FIGSIZE[0], 4.8 + 0.075 * longest)
-    height = max(3.2, 1.7 + 0.3 * n)
-    fig = _new_figure((width, height), layout="constrained")
-    ax = fig.add_subplot()
-
-    # x range: every point the walk visits, with room for the value labels at the ends
-    points = [base, total, *(row.start for row in rows), *(row.start + row.value for row in rows)]
-    low, high = min(points), max(points)
-    span = high - low if high > low else max(abs(high), 1.0)
-    pad = 0.16 * span
-    ax.set_xlim(low - pad, high + pad)
-    offset = 0.012 * (span + 2 * pad)
-
-    # reason blocks: every other block on a light grey band (neutral: colour means direction)
-    headers = [i for i, row in enumerate(rows) if row.kind == "header"]
-    for k, (first, after) in enumerate(zip(headers, [*headers[1:], n - 1], strict=False)):
-        if k % 2 == 0:
-            ax.axhspan(first - 0.5, after - 0.5, color="#EEEEEE", lw=0, zorder=0)
-
-    ax.axvline(base, color="#555555", linewidth=0.9, zorder=1)
-    ax.axvline(total, color="#222222", linewidth=1.1, linestyle="--", zorder=1)
-
-    colors = [
-        WATERFALL_UP if row.value > 0 else WATERFALL_DOWN if row.value < 0 else "#999999"
-        for _, row in bars
-    ]
-    ax.barh(
-        [i for i, _ in bars],
-        [row.value for _, row in bars],
-        left=[row.start for _, row in bars],
-        height=0.62,
-        color=colors,
-        zorder=3,
-    )
-    for patch, (_, row) in zip(ax.containers[0].patches, bars, strict=True):
-        if row.kind == "other":
-            patch.set_alpha(0.6)
-    for i, row in bars:
-        end = row.start + row.value
-        right = row.value >= 0
-        ax.text(
-            end + (offset if right else -offset),
-            i,
-            f"{row.value:+.2f}",
-            ha="left" if right else "right",
-            va="center",
-            fontsize=8,
-            zorder=4,
-        )
-    # connectors: where one bar ends, the next one starts
-    for (i, row), (j, _) in zip(bars, bars[1:], strict=False):
-        end = row.start + row.value
-        ax.plot([end, end], [i + 0.31, j - 0.31], color="#888888", linewidth=0.6, zorder=2)
-
-    for i, row in enumerate(rows):
-        if row.kind == "header":
-            # the block's net effect, from where it starts to where it ends
-            ax.plot(
-                [row.start, row.start + row.value],
-                [i, i],
-                color="#444444",
-                linewidth=1.4,
-                marker="|",
-                markersize=9,
-                zorder=3,
-            )
-        elif row.kind in ("base", "total"):
-            ax.plot([row.start], [i], marker="D", color="#222222", markersize=6, zorder=4)
-            ax.text(
-                row.start + offset,
-                i,
-                f"{row.start:+.2f}",
-                ha="left",
-                va="center",
-                fontsize=9,
-                fontweight="bold",
-                zorder=4,
-            )
-
-    ax.set_yticks(range(n), [row.label for row in rows])
-    for tick, row in zip(ax.get_yticklabels(), rows, strict=True):
-        if row.kind in ("header", "base", "total"):
-            tick.set_fontweight("bold")
-        else:
-            tick.set_fontsize(9)
-        if row.kind == "other":
-            tick.set_style("italic")
-    ax.set_ylim(n - 0.5, -0.5)
-    ax.set_xlabel(unit)
-    ax.set_title(title)
-    ax.grid(axis="x", alpha=0.3)
-    ax.tick_params(axis="y", length=0)
-    if not bars:
-        ax.text(
-            0.5,
-            0.5,
-            words["empty"],
-            transform=ax.transAxes,
-            ha="center",
-            va="center",
-            style="italic",
-            color="#555555",
-            bbox={"facecolor": "white", "edgecolor": "none"},
-            zorder=5,
-        )
-        return fig
-    fig.legend(
-        [Patch(color=WATERFALL_UP), Patch(color=WATERFALL_DOWN)],
-        [words["raises"], words["lowers"]],
-        loc="outside lower center",
-        ncols=2,
-        fontsize=8,
-        frameon=False,
-    )
-    return fig
-
-
 def _profile_figure(frame: pd.DataFrame, feature_types: Mapping[str, str]) -> Figure:
     check_features(frame, feature_types)
     names = list(feature_types)
@@ -672,7 +404,7 @@ def _profile_figure(frame: pd.DataFrame, feature_types: Mapping[str, str]) -> Fi
         raise ValueError("no feature to profile")
     n_cols = min(3, len(names))
     n_rows = math.ceil(len(names) / n_cols)
-    fig = _new_figure((max(FIGSIZE[0], 3.6 * n_cols), max(3.0, 2.9 * n_rows)), layout="constrained")
+    fig = new_figure((max(FIGSIZE[0], 3.6 * n_cols), max(3.0, 2.9 * n_rows)), layout="constrained")
     axes = fig.subplots(n_rows, n_cols, squeeze=False).ravel()
     for ax, name in zip(axes, names, strict=False):
         kind = feature_types[name]

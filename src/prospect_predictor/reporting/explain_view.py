@@ -101,7 +101,7 @@ def render_explanation(report, console) -> None:
 
 
 def waterfall(report, path: Path) -> Path:
-    from prospect_predictor.reporting.charts import waterfall_png
+    from prospect_predictor.reporting.waterfall import waterfall_png
 
     scores, lang, metadata = report.scores[0], report.lang, report.metadata
     outcome = main_bad_outcome(report)
