@@ -25,13 +25,18 @@ from prospect_predictor.language.texts import (
     recommendation_label,
     recommendation_meaning,
     ui,
+    watch,
 )
 
 ALL_REASONS = (*REASONS, CONTEXT)
 RECOMMENDATIONS = ("pursue", "qualify", "walk_away")
 UI_KEYS = (
     "no_data",
-    "no_risk",
+    "no_single_reason",
+    "no_single_reason_walk_away",
+    "no_single_reason_qualify",
+    "no_single_reason_pursue",
+    "points",
     "unknown_fields",
     "unit",
     "top_reason",
@@ -103,6 +108,20 @@ def test_french_sentences_are_french_and_english_ones_are_not(function, reason):
     english = f" {function(reason, 'en').lower()} "
     assert any(marker in french for marker in FRENCH_MARKERS), french
     assert not any(marker in english for marker in (" le ", " vous ", " les ")), english
+
+
+@pytest.mark.parametrize("reason", REASONS)
+def test_what_to_watch_is_never_advice_to_part_ways(reason):
+    """pursue leads get what to watch: in both languages, distinct from the article's
+    advice, and without its words for leaving (refer, withdraw, part ways, close)."""
+    for lang, leaving in (
+        ("en", ("refer", "withdraw", "part ways", "close the file")),
+        ("fr", ("orientez", "retirez", "séparez", "clore le dossier")),
+    ):
+        text = watch(reason, lang)
+        assert text and text != advice(reason, lang)
+        assert not any(word in text.lower() for word in leaving), text
+    assert watch(reason, "en") != watch(reason, "fr")
 
 
 def test_reason_labels_are_distinct_within_a_language():
@@ -200,13 +219,17 @@ def test_an_unknown_key_is_named(function, key):
 
 @pytest.mark.parametrize("key", UI_KEYS)
 def test_every_ui_key_exists_in_both_languages(key):
-    english = ui(key, "en", fields="x")
-    french = ui(key, "fr", fields="x")
+    english = ui(key, "en", fields="x", points="x")
+    french = ui(key, "fr", fields="x", points="x")
     assert english.strip() and french.strip()
 
 
 def test_ui_texts_are_translated():
-    translated = [k for k in UI_KEYS if ui(k, "en", fields="x") != ui(k, "fr", fields="x")]
+    translated = [
+        k
+        for k in UI_KEYS
+        if ui(k, "en", fields="x", points="x") != ui(k, "fr", fields="x", points="x")
+    ]
     # "prospect" and "contribution" are the same word in French.
     assert set(UI_KEYS) - set(translated) <= {"prospect", "contribution"}
 

@@ -10,11 +10,13 @@ import pandas as pd
 import pytest
 
 from prospect_predictor.config.pipeline import load_pipeline
+from prospect_predictor.data.leads import read_leads
 from prospect_predictor.domain import OUTCOMES
 from prospect_predictor.errors import ConfigError
 from prospect_predictor.jobs.train import run_training
 from prospect_predictor.modeling.train import NotEnoughDataError, load_history, train
 from prospect_predictor.registry.bundle import BundleError, load_bundle, read_metadata
+from prospect_predictor.scoring.score import score
 from prospect_predictor.synthetic.generate import write_history
 from tests.conftest import write_pipeline
 
@@ -27,6 +29,7 @@ ARTIFACTS = (
     "data_profile.png",
     "data_profile.json",
     "pipeline.toml",
+    "tiers.json",
 )
 
 
@@ -65,6 +68,21 @@ def test_run_records_params_metrics_and_artifacts(trained):
         assert name in listed, name
     png = folder / "experiments" / "artifacts"
     assert any(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in png.rglob("*.png"))
+    shares = [metrics[f"tier_share_{t}"] for t in ("pursue", "qualify", "walk_away")]
+    assert sum(shares) == pytest.approx(1.0)
+
+
+def test_the_holdout_tier_table_shows_that_pursue_wins_more(trained):
+    """Training measures its tiers on the holdout: share per tier, realised outcomes."""
+    _, report = trained
+    tiers, holdout = report.tiers, report.result.holdout
+    assert tiers.rows == len(holdout.y_true)
+    assert sum(tiers.counts.values()) == tiers.rows
+    for tier, mix in tiers.outcome_mix.items():
+        if tiers.counts[tier]:
+            assert sum(mix.values()) == pytest.approx(1.0)
+    assert tiers.outcome_mix["pursue"]["win_win"] > tiers.outcome_mix["walk_away"]["win_win"]
+    assert all(tiers.share(t) < 0.95 for t in tiers.counts) and not tiers.warnings
 
 
 def test_first_version_is_champion_and_exported(trained):
@@ -157,6 +175,12 @@ def test_binary_yes_no_history_trains(tmp_path, isolated_store):
     assert 0.5 < report.result.holdout.metrics["roc_auc_macro"] <= 1
     bundle = load_bundle(tmp_path / "models" / "binary")
     assert bundle.metadata["outcome_labels"] == {"yes": "win_win", "no": "declined"}
+    # declined, the only unwanted outcome, is what every lead's decision explains
+    leads = read_leads(tmp_path / "binary.csv", bundle.metadata).frame.head(200)
+    scores = score(bundle.model, bundle.metadata, leads)
+    assert set(scores.top_reason_outcome) == {"declined"}
+    assert set(scores.recommendation) == {"pursue", "qualify", "walk_away"}
+    assert (scores.top_reason != "").any()
 
 
 def test_three_class_history_trains(tmp_path):

@@ -20,6 +20,7 @@ STABLE_COLUMNS = [
     "recommendation",
     "top_reason",
     "top_reason_outcome",
+    "top_reason_points",
     *[
         f"reason_{r}__{o}"
         for r in (*REASONS, "context")

@@ -76,16 +76,75 @@ def test_id_row_order_and_batch_size_change_nothing(scored):
     pd.testing.assert_frame_equal(one_by_one, reference.head(25))
 
 
-def test_top_reason_is_the_largest_positive_bad_contribution(scored):
+def _softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def test_the_top_reason_adds_the_most_points_to_the_outcome_explained(scored):
+    """A reason is named only from min_reason_points, it is the reason that adds the most
+    probability to the outcome the decision is about, and its points are what that
+    outcome would lose without it (recomputed here from the reason columns)."""
     bundle, frame = scored
-    out = to_frame(_score(bundle, frame), bundle.metadata, "en")
-    for _, row in out.head(50).iterrows():
-        candidates = {
-            (r, o): row[f"reason_{r}__{o}"] for r in REASONS for o in ("win_lose", "stalled")
+    scores = _score(bundle, frame)
+    out = to_frame(scores, bundle.metadata, "en")
+    minimum = bundle.metadata["explanation"]["min_reason_points"]
+    total = scores.base + scores.values.sum(axis=1)
+    named = 0
+    for i, row in out.iterrows():
+        outcome = row["top_reason_outcome"]
+        assert outcome in ("win_lose", "stalled", "declined")
+        k = scores.classes.index(outcome)
+        points = {
+            r: 100 * (_softmax(total[i])[k] - _softmax(total[i] - scores.reasons[r][i])[k])
+            for r in REASONS
         }
-        (reason, outcome), best = max(candidates.items(), key=lambda kv: kv[1])
-        if best > 0:
-            assert (row["top_reason"], row["top_reason_outcome"]) == (reason, outcome)
-            assert row["top_drivers"]
+        best = max(points, key=points.get)
+        if points[best] >= minimum:
+            named += 1
+            assert row["top_reason"] == best
+            assert row["top_reason_points"] == pytest.approx(points[best], abs=1e-9)
+            drivers = scores.top_drivers[i]
+            assert all(bundle.metadata["feature_reasons"][f] == best for f, _ in drivers)
+            assert all(p >= bundle.metadata["explanation"]["min_driver_points"] for _, p in drivers)
         else:
-            assert row["top_reason"] == ""
+            assert row["top_reason"] == "" and np.isnan(row["top_reason_points"])
+            assert row["top_drivers"] == ""
+    assert 0 < named < len(out)  # both cases occur on 400 leads
+
+
+def test_one_story_per_lead(scored):
+    """The tier, the outcome explained, the reason and the advice never contradict: a
+    pursue lead never gets advice to part ways; walk_away and qualify get the article's
+    advice for the reason named; walk_away is about an outcome far above its usual odds."""
+    from prospect_predictor.language import texts
+    from prospect_predictor.scoring.decision import lifts, tier_rules
+
+    bundle, frame = scored
+    scores = _score(bundle, frame)
+    out = to_frame(scores, bundle.metadata, "en")
+    part_ways = {texts.advice(r, "en") for r in REASONS}
+    rules = tier_rules(bundle.metadata)
+    assert rules["mode"] == "relative" and set(rules["base_rates"]) == set(scores.classes)
+    lift = lifts(scores.proba, scores.classes, rules["base_rates"])
+    seen = set()
+    for i, row in out.iterrows():
+        tier, reason, outcome = row["recommendation"], row["top_reason"], row["top_reason_outcome"]
+        seen.add(tier)
+        if tier == "pursue":
+            assert row["advice"] not in part_ways
+            assert row["advice"] == (
+                texts.watch(reason, "en") if reason else texts.ui("no_single_reason_pursue", "en")
+            )
+        elif reason:
+            assert row["advice"] == texts.advice(reason, "en")
+        else:
+            assert row["advice"] == texts.ui(f"no_single_reason_{tier}", "en")
+        unwanted = [scores.classes.index(c) for c in ("win_lose", "stalled", "declined")]
+        k = scores.classes.index(outcome)
+        assert lift[i, k] == lift[i, unwanted].max()  # the most raised unwanted outcome
+        if tier == "walk_away":
+            assert lift[i, k] >= rules["walk_away_min_lift"]
+        else:
+            assert lift[i, unwanted].max() < rules["walk_away_min_lift"]
+    assert seen == {"pursue", "qualify", "walk_away"}

@@ -55,6 +55,8 @@ def print_training_summary(report) -> None:
             f"{result.holdout.metrics.get(name, float('nan')):.4f}",
         )
     out.print(table)
+    if report.tiers is not None:
+        print_tiers(out, report.tiers, result.classes)
     if result.holdout_drift:
         out.print(
             "The holdout's prospects differ from the older ones the model learnt "
@@ -131,3 +133,28 @@ def print_error(label: str, message: str) -> None:
     from rich.text import Text
 
     console().print(Text.assemble((label, "bold red"), message))
+
+
+def print_tiers(out, tiers, classes: list[str]) -> None:
+    """The holdout in the recommendation tiers: each tier's share and realised outcomes."""
+    from rich.table import Table
+
+    grid = Table(
+        title=f"Recommendation tiers on the holdout ({tiers.rows:,} prospects): how each "
+        "tier's prospects turned out",
+        title_justify="left",
+    )
+    grid.add_column("tier")
+    grid.add_column("share", justify="right")
+    for outcome in classes:
+        grid.add_column(outcome, justify="right")
+    for tier in ("pursue", "qualify", "walk_away"):
+        mix = tiers.outcome_mix[tier]
+        grid.add_row(
+            tier,
+            f"{tiers.share(tier):.0%}",
+            *[f"{mix[c]:.0%}" if tiers.counts[tier] else "—" for c in classes],
+        )
+    out.print(grid)
+    for warning in tiers.warnings:
+        out.print(f"warning: {warning}", markup=False)

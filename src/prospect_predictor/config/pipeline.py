@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from prospect_predictor.config.derived import DERIVED_TYPES, DerivedSpec, check_specs
 from prospect_predictor.config.schema import BUILTIN_SCHEMAS, Schema, load_schema
@@ -75,10 +75,80 @@ class ModelConfig(_Strict):
         return value
 
 
+ABSOLUTE_TIERS = {
+    "pursue_min_win_win": 0.40,
+    "walk_away_min_bad": 0.55,
+    "walk_away_min_declined": 0.75,
+}
+RELATIVE_TIERS = {"pursue_min_win_win_lift": 1.5, "walk_away_min_lift": 2.0}
+
+
 class RecommendationConfig(_Strict):
-    pursue_min_win_win: float = Field(0.40, ge=0, le=1)
-    walk_away_min_bad: float = Field(0.55, ge=0, le=1)
-    walk_away_min_declined: float = Field(0.75, ge=0, le=1)
+    """The tiers ``pursue`` / ``qualify`` / ``walk_away`` (docs/scoring.md).
+
+    ``relative`` (the default) compares each outcome's odds with its odds in the training
+    history, so the tiers mean the same whatever the history's base rates; ``absolute``
+    uses fixed probabilities (the keys of earlier versions; giving any of them without a
+    ``mode`` selects it)."""
+
+    mode: Literal["relative", "absolute"] | None = None
+    pursue_min_win_win_lift: float | None = Field(None, gt=0)
+    walk_away_min_lift: float | None = Field(None, gt=0)
+    pursue_min_win_win: float | None = Field(None, ge=0, le=1)
+    walk_away_min_bad: float | None = Field(None, ge=0, le=1)
+    walk_away_min_declined: float | None = Field(None, ge=0, le=1)
+
+    @property
+    def resolved_mode(self) -> str:
+        """``mode``, else absolute when any absolute threshold is given, else relative."""
+        if self.mode:
+            return self.mode
+        absolute = any(getattr(self, k) is not None for k in ABSOLUTE_TIERS)
+        return "absolute" if absolute else "relative"
+
+    @model_validator(mode="after")
+    def _one_mode(self):
+        own = ABSOLUTE_TIERS if self.resolved_mode == "absolute" else RELATIVE_TIERS
+        foreign = [
+            k
+            for k in (*ABSOLUTE_TIERS, *RELATIVE_TIERS)
+            if k not in own and getattr(self, k) is not None
+        ]
+        if foreign:
+            raise ValueError(
+                f"{', '.join(foreign)}: not a setting of {self.resolved_mode} tiers; relative "
+                f"tiers take {', '.join(RELATIVE_TIERS)}, absolute ones {', '.join(ABSOLUTE_TIERS)}"
+            )
+        return self
+
+    def rules(self, base_rates: dict[str, float] | None = None) -> dict[str, Any]:
+        """The tiers as plain values for the bundle: the mode, every threshold (defaults
+        filled in) and, for relative tiers, the history's outcome rates they refer to."""
+        mode = self.resolved_mode
+        defaults = ABSOLUTE_TIERS if mode == "absolute" else RELATIVE_TIERS
+        rules: dict[str, Any] = {"mode": mode}
+        for key, default in defaults.items():
+            value = getattr(self, key)
+            rules[key] = default if value is None else value
+        if mode == "relative":
+            rules["base_rates"] = dict(base_rates or {})
+        return rules
+
+
+class ExplanationConfig(_Strict):
+    """When a reason and a driver are worth naming (docs/scoring.md)."""
+
+    min_reason_points: float = Field(
+        5.0,
+        ge=0,
+        le=100,
+        description="a reason is named only when it adds at least this many percentage points "
+        "to the probability of the outcome explained",
+    )
+    min_driver_points: float = Field(
+        1.0, ge=0, le=100, description="a driver is listed only from this many points"
+    )
+    max_drivers: int = Field(3, ge=1, le=10)
 
 
 class PromotionConfig(_Strict):
@@ -112,6 +182,7 @@ class PipelineConfig(_Strict):
     validation: ValidationConfig = Field(default_factory=ValidationConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     recommendation: RecommendationConfig = Field(default_factory=RecommendationConfig)
+    explanation: ExplanationConfig = Field(default_factory=ExplanationConfig)
     promotion: PromotionConfig = Field(default_factory=PromotionConfig)
     leakage: LeakageConfig = Field(default_factory=LeakageConfig)
 

@@ -92,7 +92,7 @@ def run_retrain(
     files: dict[str, object] = {"drift.json": {"warnings": drift}}
     if gate is not None:
         files["promotion_gate.json"] = gate.to_dict()
-    tracked, profile = record_model(
+    tracked, profile, tiers = record_model(
         pipeline,
         history,
         result,
@@ -116,5 +116,5 @@ def run_retrain(
         )
     else:
         tracking.tag_run(tracked.run_id, {"promoted": "false"})
-    training = _training_report(pipeline, history, result, tracked, exported)
+    training = _training_report(pipeline, history, result, tracked, exported, tiers)
     return RetrainReport(training, gate, champion_metrics, promote, force, previous, drift)

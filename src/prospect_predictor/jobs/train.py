@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # training pulls in scikit-learn's model selection and SciPy,
     # pipeline config builds pydantic models: scoring needs neither
     from prospect_predictor.config.pipeline import Pipeline
     from prospect_predictor.modeling.train import History, TrainingResult
+    from prospect_predictor.scoring.decision import TierTable
 
 Progress = Callable[[str], None]
 
@@ -30,6 +31,7 @@ class TrainingReport:
     is_champion: bool
     bundle_dir: Path | None
     ui_command: str
+    tiers: TierTable | None = None  # the holdout in the recommendation tiers
 
 
 def run_training(
@@ -48,7 +50,7 @@ def run_training(
     history = load_history(pipeline, data)
     result = train(pipeline, history, family=family, progress=progress)
 
-    tracked, profile = record_model(
+    tracked, profile, tiers = record_model(
         pipeline, history, result, {"kind": "training"}, progress=progress
     )
     exported = None
@@ -56,7 +58,7 @@ def run_training(
         progress("exporting the champion bundle")
         exported = export_champion(pipeline, result, history, tracked, profile)
         tracking.set_champion(tracked, {"promoted": "true", "promotion": "first version"})
-    return _training_report(pipeline, history, result, tracked, exported)
+    return _training_report(pipeline, history, result, tracked, exported, tiers)
 
 
 def record_model(
@@ -69,15 +71,20 @@ def record_model(
     progress: Progress = lambda step: None,
 ):
     """Charts and files, then one MLflow run with the model registered (alias untouched).
-    Returns the tracked version and the training data profile."""
+    Returns the tracked version, the training data profile and the holdout's tier table."""
     from prospect_predictor.registry import tracking
-    from prospect_predictor.registry.records import run_metrics, run_params
+    from prospect_predictor.registry.records import outcome_rates, run_metrics, run_params
     from prospect_predictor.reporting.artifacts import write_json, write_training_artifacts
+    from prospect_predictor.scoring.decision import tier_table
 
+    rules = pipeline.config.recommendation.rules(outcome_rates(result.rows_per_class))
+    tiers = tier_table(result.holdout.proba, result.classes, result.holdout.y_true, rules)
+    extra_metrics = {**tiers.metrics(), **(extra_metrics or {})}
     progress("explaining the model and drawing charts")
     with tracking.new_artifacts_dir() as folder:
         artifacts = Path(folder)
         profile = write_training_artifacts(artifacts, pipeline, history, result)
+        write_json(artifacts / "tiers.json", tiers.to_dict())
         for name, content in (extra_files or {}).items():
             write_json(artifacts / name, content)
         progress("recording the run in MLflow")
@@ -93,10 +100,10 @@ def record_model(
             ),
             tags={"family": result.family, **tags},
         )
-    return tracked, profile
+    return tracked, profile, tiers
 
 
-def _training_report(pipeline, history, result, tracked, exported) -> TrainingReport:
+def _training_report(pipeline, history, result, tracked, exported, tiers) -> TrainingReport:
     from prospect_predictor.registry import tracking
 
     return TrainingReport(
@@ -109,6 +116,7 @@ def _training_report(pipeline, history, result, tracked, exported) -> TrainingRe
         tracked.is_champion,
         exported,
         tracking.ui_command(),
+        tiers,
     )
 
 

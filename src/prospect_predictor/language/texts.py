@@ -116,6 +116,33 @@ _ADVICE: Texts = {
 }
 
 
+# What to watch when the tier is pursue: the same four reasons, worded for a prospect worth
+# pursuing (never advice to part ways).
+_WATCH: Texts = {
+    "poor_fit": {
+        "en": "Worth pursuing; check early that they fit the way you work (the clients you "
+        "serve best, your minimum, your service model).",
+        "fr": "À poursuivre ; vérifiez tôt qu'il correspond à votre façon de travailler (les "
+        "clients que vous servez le mieux, votre minimum, votre modèle de service).",
+    },
+    "difficult_expectations": {
+        "en": "Worth pursuing; set expectations in writing at the first meeting (returns, "
+        "risk, how often you meet).",
+        "fr": "À poursuivre ; fixez les attentes par écrit dès le premier rendez-vous "
+        "(rendements, risque, fréquence des rendez-vous).",
+    },
+    "product_mismatch": {
+        "en": "Worth pursuing; make sure what you propose is the product designed for their need.",
+        "fr": "À poursuivre ; assurez-vous que ce que vous proposez est le produit conçu pour "
+        "son besoin.",
+    },
+    "strung_along": {
+        "en": "Worth pursuing; agree on the next step and a date for the decision.",
+        "fr": "À poursuivre ; convenez de la prochaine étape et d'une date de décision.",
+    },
+}
+
+
 # --- outcomes and recommendations ---------------------------------------------------------
 
 _OUTCOME_LABELS: Texts = {
@@ -167,11 +194,28 @@ _RECOMMENDATION_MEANINGS: Texts = {
 
 _UI: Texts = {
     "no_data": {"en": "no data for this reason", "fr": "aucune donnée pour cette raison"},
-    "no_risk": {
-        "en": "no reason raises the risk of a bad outcome above the average prospect's",
-        "fr": "aucune raison n'augmente le risque d'une mauvaise issue au-delà de celui du "
-        "prospect moyen",
+    "no_single_reason": {
+        "en": "no single reason stands out",
+        "fr": "aucune raison ne se détache",
     },
+    "no_single_reason_walk_away": {
+        "en": "No single reason stands out, but prospects like this one seldom became "
+        "win-win clients. Ask plainly whether they mean to go ahead, and accept a no.",
+        "fr": "Aucune raison ne se détache, mais les prospects comme celui-ci sont rarement "
+        "devenus des clients gagnant-gagnant. Demandez-lui franchement s'il compte aller "
+        "plus loin, et acceptez un non.",
+    },
+    "no_single_reason_qualify": {
+        "en": "No single reason stands out: use the next meeting to find out whether this "
+        "can become a win-win.",
+        "fr": "Aucune raison ne se détache : profitez du prochain rendez-vous pour savoir si "
+        "la relation peut devenir gagnant-gagnant.",
+    },
+    "no_single_reason_pursue": {
+        "en": "No warning sign stands out.",
+        "fr": "Aucun signal d'alerte ne se détache.",
+    },
+    "points": {"en": "{points} pts", "fr": "{points} points"},
     "unknown_fields": {
         "en": "unknown (not given): {fields}",
         "fr": "inconnus (non renseignés) : {fields}",
@@ -262,6 +306,11 @@ def recommendation_label(recommendation: str, lang: str) -> str:
 def recommendation_meaning(recommendation: str, lang: str) -> str:
     """What the recommendation means ("worth one more meeting to find out")."""
     return _lookup(_RECOMMENDATION_MEANINGS, recommendation, lang, "recommendation")
+
+
+def watch(reason: str, lang: str) -> str:
+    """What to watch for ``reason`` when the prospect is worth pursuing."""
+    return _lookup(_WATCH, reason, lang, "reason")
 
 
 def advice(reason: str, lang: str) -> str:

@@ -66,7 +66,8 @@ def bundle_metadata(pipeline: Pipeline, result: TrainingResult, history: History
         "outcome_labels": dict(config.outcome.labels),
         "schema": pipeline.schema.model_dump(mode="json"),
         "language": config.language,
-        "recommendation": config.recommendation.model_dump(),
+        "recommendation": config.recommendation.rules(outcome_rates(result.rows_per_class)),
+        "explanation": config.explanation.model_dump(),
         "promotion": config.promotion.model_dump(),
         "family": result.family,
         "metrics": {
@@ -81,3 +82,9 @@ def bundle_metadata(pipeline: Pipeline, result: TrainingResult, history: History
             "rows_per_class": result.rows_per_class,
         },
     }
+
+
+def outcome_rates(rows_per_class: dict[str, int]) -> dict[str, float]:
+    """Each outcome's share of the training rows: what relative tiers compare with."""
+    total = sum(rows_per_class.values())
+    return {c: n / total for c, n in rows_per_class.items()} if total else {}

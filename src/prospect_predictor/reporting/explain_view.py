@@ -6,18 +6,17 @@ from pathlib import Path
 
 import numpy as np
 
-from prospect_predictor.domain import BAD_OUTCOMES, CONTEXT, REASONS
+from prospect_predictor.domain import CONTEXT, REASONS
 from prospect_predictor.language import texts
 from prospect_predictor.scoring.score import advice_for, column_units, describe_drivers
+from prospect_predictor.scoring.writers import reason_cell
 
 
 def main_bad_outcome(report) -> str:
-    """The outcome the chart explains: the top reason's, else the likeliest bad one."""
+    """The outcome the chart explains: the one the lead's decision is about, else (a model
+    with nothing unwanted to explain) its second class."""
     scores = report.scores[0]
-    if scores.top_reason_outcome[0]:
-        return scores.top_reason_outcome[0]
-    candidates = [c for c in BAD_OUTCOMES if c in scores.classes] or scores.classes[1:]
-    return max(candidates, key=lambda c: scores.proba[0, scores.classes.index(c)])
+    return scores.top_reason_outcome[0] or scores.classes[min(1, len(scores.classes) - 1)]
 
 
 def render_explanation(report, console) -> None:
@@ -88,13 +87,11 @@ def render_explanation(report, console) -> None:
             *[f"{scores.values[0, j, scores.classes.index(o)]:+.3f}" for o in outcomes],
         )
     console.print(features)
-    top = scores.top_reason[0]
-    if top:
+    if scores.top_reason_outcome[0]:
         drivers = "; ".join(describe_drivers(scores, 0, metadata["feature_types"], units, lang))
+        cell = reason_cell(report.frame.iloc[0].to_dict(), lang).replace("\n", " ")
         console.print(
-            f"{ui('top_reason', lang)}: {texts.reason_label(top, lang)} "
-            f"({texts.outcome_label(scores.top_reason_outcome[0], lang)}) — "
-            f"{drivers}",
+            f"{ui('top_reason', lang)}: {cell}" + (f" — {drivers}" if drivers else ""),
             markup=False,
         )
     console.print(f"{ui('advice', lang)}: {advice_for(scores, 0, lang)}", markup=False)

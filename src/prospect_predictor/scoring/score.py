@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from prospect_predictor.domain import BAD_OUTCOMES, CONTEXT, OUTCOMES, REASONS
+from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
 from prospect_predictor.explaining.contributions import (
     feature_contributions,
     reason_contributions,
@@ -22,9 +22,7 @@ from prospect_predictor.explaining.contributions import (
 )
 from prospect_predictor.language import texts
 from prospect_predictor.modeling.calibration import softmax
-
-MAX_DRIVERS = 3
-NONE = ""  # top_reason when no reason raises the risk of a bad outcome
+from prospect_predictor.scoring.decision import advice, decide
 
 
 @dataclass
@@ -41,30 +39,10 @@ class Scores:
     feature_values: pd.DataFrame  # the features as scored (typed)
     reasons: dict[str, np.ndarray]  # reason -> (rows, classes); absent: no data
     recommendation: np.ndarray
-    top_reason: np.ndarray
-    top_reason_outcome: np.ndarray
-    top_drivers: list[list[tuple[str, float]]]  # per row: (feature, contribution)
-
-
-def recommend(proba: np.ndarray, classes: list[str], thresholds: dict) -> np.ndarray:
-    """``walk_away`` when the bad outcomes (win_lose + stalled) reach ``walk_away_min_bad``
-    or ``declined`` reaches ``walk_away_min_declined``; else ``pursue`` when win_win reaches
-    ``pursue_min_win_win``; else ``qualify`` (worth one more meeting to find out)."""
-    column = {c: proba[:, k] for k, c in enumerate(classes)}
-    zero = np.zeros(len(proba))
-    bad = sum((column.get(c, zero) for c in BAD_OUTCOMES), zero)
-    walk = (bad >= thresholds["walk_away_min_bad"]) | (
-        column.get("declined", zero) >= thresholds["walk_away_min_declined"]
-    )
-    pursue = column.get("win_win", zero) >= thresholds["pursue_min_win_win"]
-    return np.where(walk, "walk_away", np.where(pursue, "pursue", "qualify")).astype(object)
-
-
-def risk_outcomes(classes: list[str], reference: str) -> list[str]:
-    """The outcomes whose risk the top reason explains: the bad ones the model has, else
-    every outcome but the reference (e.g. ``declined`` for a yes/no history)."""
-    bad = [c for c in BAD_OUTCOMES if c in classes]
-    return bad or [c for c in classes if c != reference]
+    top_reason: np.ndarray  # a reason, or "" when no single reason stands out
+    top_reason_outcome: np.ndarray  # the unwanted outcome the decision is about
+    top_reason_points: np.ndarray  # points the top reason adds to that outcome (NaN: none)
+    top_drivers: list[list[tuple[str, float]]]  # per row: (feature, points)
 
 
 def score(
@@ -82,9 +60,16 @@ def score(
     proba = softmax(logits)
     values, base = relative_to_reference(absolute, base)
     reasons = reason_contributions(values, features, metadata["feature_reasons"])
-    candidates = risk_outcomes(classes, reference)
-    top_reason, top_outcome, drivers = _top_reasons(
-        values, reasons, features, metadata["feature_reasons"], classes, candidates
+    decision = decide(
+        proba,
+        base,
+        values,
+        reasons,
+        features,
+        metadata["feature_reasons"],
+        classes,
+        reference,
+        metadata,
     )
     id_column = metadata.get("id_column")
     if id_column and id_column in frame:
@@ -102,40 +87,12 @@ def score(
         features,
         data,
         reasons,
-        recommend(proba, classes, metadata["recommendation"]),
-        top_reason,
-        top_outcome,
-        drivers,
+        decision.recommendation,
+        decision.top_reason,
+        decision.explained,
+        decision.top_points,
+        decision.drivers,
     )
-
-
-def _top_reasons(values, reasons, features, feature_reasons, classes, candidates):
-    rows = values.shape[0]
-    best = np.full(rows, 0.0)
-    top_reason = np.full(rows, NONE, dtype=object)
-    top_outcome = np.full(rows, NONE, dtype=object)
-    for reason in REASONS:
-        if reason not in reasons:
-            continue
-        for outcome in candidates:
-            contribution = reasons[reason][:, classes.index(outcome)]
-            better = contribution > best
-            best = np.where(better, contribution, best)
-            top_reason[better] = reason
-            top_outcome[better] = outcome
-    drivers: list[list[tuple[str, float]]] = []
-    for i in range(rows):
-        if top_reason[i] == NONE:
-            drivers.append([])
-            continue
-        k = classes.index(top_outcome[i])
-        own = [
-            (f, float(values[i, j, k]))
-            for j, f in enumerate(features)
-            if feature_reasons.get(f) == top_reason[i] and values[i, j, k] > 0
-        ]
-        drivers.append(sorted(own, key=lambda item: -item[1])[:MAX_DRIVERS])
-    return top_reason, top_outcome, drivers
 
 
 def column_units(metadata: dict) -> dict[str, str | None]:
@@ -166,8 +123,8 @@ def describe_drivers(
 
 
 def advice_for(scores: Scores, row: int, lang: str) -> str:
-    reason = scores.top_reason[row]
-    return texts.advice(reason, lang) if reason != NONE else texts.ui("no_risk", lang)
+    """The advice that fits the lead's tier and top reason (:func:`decision.advice`)."""
+    return advice(scores.recommendation[row], scores.top_reason[row], lang)
 
 
 REPORTED_OUTCOMES = tuple(o for o in OUTCOMES if o != "win_win")
@@ -189,6 +146,7 @@ def to_frame(
     columns["recommendation"] = scores.recommendation
     columns["top_reason"] = scores.top_reason
     columns["top_reason_outcome"] = scores.top_reason_outcome
+    columns["top_reason_points"] = scores.top_reason_points
     for reason in (*REASONS, CONTEXT):
         for outcome in REPORTED_OUTCOMES:
             columns[f"reason_{reason}__{outcome}"] = (

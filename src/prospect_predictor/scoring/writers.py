@@ -188,13 +188,7 @@ def table(frame: pd.DataFrame, lang: str, classes: list[str]):
     for row in frame.to_dict(orient="records"):
         cells = [str(row["prospect_id"])]
         cells += [texts.format_percent(row[f"p_{o}"], lang) for o in OUTCOMES if o in classes]
-        reason = row["top_reason"]
-        top = (
-            f"{texts.reason_label(reason, lang)}\n"
-            f"({texts.outcome_label(row['top_reason_outcome'], lang)})"
-            if reason
-            else "—"
-        )
+        top = reason_cell(row, lang)
         cells += [
             texts.recommendation_label(row["recommendation"], lang),
             top,
@@ -203,3 +197,16 @@ def table(frame: pd.DataFrame, lang: str, classes: list[str]):
         ]
         grid.add_row(*cells)
     return grid
+
+
+def reason_cell(row: dict, lang: str) -> str:
+    """The top reason with the points it adds, over the outcome it is about:
+    "Poor fit +12 pts (Win-lose client)"; "no single reason stands out (Stalled)"."""
+    outcome = row["top_reason_outcome"]
+    about = f"\n({texts.outcome_label(outcome, lang)})" if outcome else ""
+    if not row["top_reason"]:
+        return texts.ui("no_single_reason", lang) + about if outcome else "—"
+    points = texts.ui(
+        "points", lang, points=f"+{texts.format_number(row['top_reason_points'], lang, decimals=0)}"
+    )
+    return f"{texts.reason_label(row['top_reason'], lang)} {points}{about}"

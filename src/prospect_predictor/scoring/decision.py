@@ -1,0 +1,278 @@
+"""One decision per lead: the recommendation, the outcome it is about, the reason behind it
+and its drivers, computed together so that what an advisor reads never contradicts itself.
+
+The rule (docs/scoring.md states it for advisors):
+
+1. **Tier.** Relative tiers (the default) compare each outcome's odds with its odds in the
+   training history (its *lift*): ``walk_away`` when some unwanted outcome — any outcome
+   but win_win: win_lose, stalled or declined — has a lift of at least
+   ``walk_away_min_lift``; else ``pursue`` when win_win's lift reaches
+   ``pursue_min_win_win_lift``; else ``qualify``. Absolute tiers (fixed probabilities) are
+   the rule of earlier versions.
+2. **The outcome explained** is the unwanted outcome that drives the tier: for
+   ``walk_away``, the one that crossed its threshold (the likeliest if several did); for
+   ``qualify`` and ``pursue``, the unwanted outcome most raised above its usual odds
+   (relative tiers) or the likeliest one (absolute tiers).
+3. **The top reason** is the reason that adds the most probability to that outcome —
+   measured as the percentage points the outcome would lose without the reason's
+   contribution — and is named only from ``min_reason_points``; below, no single reason
+   stands out.
+4. **Drivers** are the top reason's features that each add at least
+   ``min_driver_points`` to that outcome, largest first, at most ``max_drivers``.
+
+Advice then follows from the tier and the reason (:func:`advice`): the article's advice
+to part ways only for ``walk_away`` and ``qualify``; for ``pursue``, what to watch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from prospect_predictor.domain import BAD_OUTCOMES, REASONS
+from prospect_predictor.language import texts
+from prospect_predictor.modeling.calibration import softmax
+
+NONE = ""  # top_reason when no reason stands out; explained outcome when there is none
+TIERS = ("pursue", "qualify", "walk_away")
+ONE_TIER_SHARE = 0.95  # tiers that put this share of the holdout in one tier are warned about
+DEFAULT_EXPLANATION = {"min_reason_points": 5.0, "min_driver_points": 1.0, "max_drivers": 3}
+# What bundles written before the tiers had modes carry: fixed probabilities.
+DEFAULT_ABSOLUTE = {
+    "pursue_min_win_win": 0.40,
+    "walk_away_min_bad": 0.55,
+    "walk_away_min_declined": 0.75,
+}
+DEFAULT_RELATIVE = {"pursue_min_win_win_lift": 1.5, "walk_away_min_lift": 2.0}
+RATE_FLOOR = 1e-6  # an outcome rate of 0 or 1 has no finite odds
+
+
+@dataclass
+class Decision:
+    """Per lead, in the input's order."""
+
+    recommendation: np.ndarray  # pursue / qualify / walk_away
+    explained: np.ndarray  # the unwanted outcome the tier is about ("" if the model has none)
+    top_reason: np.ndarray  # a reason, or "" when none stands out
+    top_points: np.ndarray  # percentage points the top reason adds to the explained outcome
+    drivers: list[list[tuple[str, float]]]  # per lead: (feature, points), largest first
+
+
+def tier_rules(metadata: dict) -> dict:
+    """The bundle's tiers with defaults filled in; relative tiers get the history's outcome
+    rates (from the bundle's training rows when it predates ``base_rates``)."""
+    given = dict(metadata.get("recommendation") or {})
+    mode = given.get("mode") or (
+        "absolute" if any(k in given for k in DEFAULT_ABSOLUTE) else "relative"
+    )
+    rules = {"mode": mode, **(DEFAULT_ABSOLUTE if mode == "absolute" else DEFAULT_RELATIVE)}
+    rules.update({k: v for k, v in given.items() if k in rules and v is not None})
+    if mode == "relative":
+        rates = given.get("base_rates")
+        if not rates:
+            rows = (metadata.get("data") or {}).get("rows_per_class") or {}
+            total = sum(rows.values())
+            rates = {c: n / total for c, n in rows.items()} if total else {}
+        rules["base_rates"] = rates
+    return rules
+
+
+def explanation_rules(metadata: dict) -> dict:
+    return {**DEFAULT_EXPLANATION, **(metadata.get("explanation") or {})}
+
+
+def unwanted_outcomes(classes: list[str], reference: str) -> list[str]:
+    """Every outcome but win_win (the reference when the model has no win_win)."""
+    keep = "win_win" if "win_win" in classes else reference
+    return [c for c in classes if c != keep]
+
+
+def lifts(proba: np.ndarray, classes: list[str], base_rates: dict) -> np.ndarray:
+    """Each outcome's odds over its odds in the history, ``(rows, classes)``."""
+    p = np.clip(proba, RATE_FLOOR, 1 - RATE_FLOOR)
+    base = np.clip(
+        np.array([float(base_rates.get(c, np.nan)) for c in classes]), RATE_FLOOR, 1 - RATE_FLOOR
+    )
+    return (p / (1 - p)) / (base / (1 - base))
+
+
+def recommend(
+    proba: np.ndarray, classes: list[str], rules: dict, reference: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The tier of each lead and the index (in ``classes``) of the unwanted outcome it is
+    about, -1 when the model has no unwanted outcome."""
+    rows = len(proba)
+    unwanted = [classes.index(c) for c in unwanted_outcomes(classes, reference or classes[0])]
+    column = {c: proba[:, k] for k, c in enumerate(classes)}
+    zero = np.zeros(rows)
+    if not unwanted:  # nothing unwanted can happen
+        return np.full(rows, "pursue", dtype=object), np.full(rows, -1)
+    if rules["mode"] == "relative":
+        lift = lifts(proba, classes, rules["base_rates"])
+        known = np.array([c in rules["base_rates"] for c in classes])
+        lift[:, ~known] = -np.inf  # no rate to compare with: never drives a tier
+        worst = np.asarray(unwanted)[lift[:, unwanted].argmax(axis=1)]
+        walk = lift[np.arange(rows), worst] >= rules["walk_away_min_lift"]
+        ww = classes.index("win_win") if "win_win" in classes else None
+        pursue = lift[:, ww] >= rules["pursue_min_win_win_lift"] if ww is not None else zero > 0
+        explained = worst
+    else:
+        bad_cols = [classes.index(c) for c in BAD_OUTCOMES if c in classes]
+        bad = proba[:, bad_cols].sum(axis=1) if bad_cols else zero
+        walk_bad = bad >= rules["walk_away_min_bad"]
+        walk_declined = column.get("declined", zero) >= rules["walk_away_min_declined"]
+        walk = walk_bad | walk_declined
+        pursue = column.get("win_win", zero) >= rules["pursue_min_win_win"]
+        # the likeliest unwanted outcome among those that crossed a threshold, else overall
+        crossed = np.zeros((rows, len(classes)), dtype=bool)
+        crossed[:, bad_cols] = walk_bad[:, None]
+        if "declined" in classes:
+            crossed[:, classes.index("declined")] |= walk_declined
+        candidates = np.zeros((rows, len(classes)), dtype=bool)
+        candidates[:, unwanted] = True
+        candidates = np.where(crossed.any(axis=1, keepdims=True), crossed, candidates)
+        explained = np.where(candidates, proba, -np.inf).argmax(axis=1)
+    tier = np.where(walk, "walk_away", np.where(pursue, "pursue", "qualify")).astype(object)
+    return tier, explained
+
+
+def points_without(total: np.ndarray, part: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Percentage points that outcome ``k`` (per row) loses when ``part``'s contribution is
+    taken out of the log-odds ``total`` (both ``(..., classes)`` against the reference)."""
+    with_part = softmax(total.reshape(-1, total.shape[-1])).reshape(total.shape)
+    without = softmax((total - part).reshape(-1, total.shape[-1])).reshape(total.shape)
+    index = np.expand_dims(k, axis=-1)
+    gained = np.take_along_axis(with_part, index, -1) - np.take_along_axis(without, index, -1)
+    return 100.0 * gained[..., 0]
+
+
+def decide(
+    proba: np.ndarray,
+    base: np.ndarray,
+    values: np.ndarray,
+    reasons: dict[str, np.ndarray],
+    features: list[str],
+    feature_reasons: dict[str, str],
+    classes: list[str],
+    reference: str,
+    metadata: dict,
+) -> Decision:
+    """The decision for a batch: ``values`` are the SHAP values ``(rows, features,
+    classes)`` and ``base`` the average prospect's log-odds, both against ``reference``;
+    ``reasons`` their sums per reason."""
+    rows = len(proba)
+    tier, explained = recommend(proba, classes, tier_rules(metadata), reference)
+    rules = explanation_rules(metadata)
+    names = np.array([classes[k] if k >= 0 else NONE for k in explained], dtype=object)
+    top_reason = np.full(rows, NONE, dtype=object)
+    top_points = np.full(rows, np.nan)
+    drivers: list[list[tuple[str, float]]] = [[] for _ in range(rows)]
+    present = [r for r in REASONS if r in reasons]
+    if not present or (explained < 0).all():
+        return Decision(tier, names, top_reason, top_points, drivers)
+    k = np.maximum(explained, 0)
+    total = base[None, :] + values.sum(axis=1)  # ln(P(c) / P(reference)) per lead
+    points = np.column_stack([points_without(total, reasons[r], k) for r in present])
+    best = points.argmax(axis=1)
+    best_points = points[np.arange(rows), best]
+    named = (best_points >= rules["min_reason_points"]) & (explained >= 0)
+    top_reason[named] = np.asarray(present, dtype=object)[best[named]]
+    top_points[named] = best_points[named]
+    if named.any():
+        feature_points = points_without(
+            np.repeat(total[:, None, :], len(features), axis=1),
+            values,
+            np.repeat(k[:, None], len(features), axis=1),
+        )
+        reason_of = np.array([feature_reasons.get(f, "") for f in features], dtype=object)
+        for i in np.flatnonzero(named):
+            own = np.flatnonzero(
+                (reason_of == top_reason[i]) & (feature_points[i] >= rules["min_driver_points"])
+            )
+            order = own[np.argsort(-feature_points[i, own], kind="stable")]
+            drivers[i] = [
+                (features[j], float(feature_points[i, j]))
+                for j in order[: int(rules["max_drivers"])]
+            ]
+    return Decision(tier, names, top_reason, top_points, drivers)
+
+
+def advice(recommendation: str, reason: str, lang: str) -> str:
+    """What to do: the article's advice for the reason when the tier is walk_away or
+    qualify; what to watch when it is pursue; a plain word when no reason stands out."""
+    if reason == NONE:
+        return texts.ui(f"no_single_reason_{recommendation}", lang)
+    if recommendation == "pursue":
+        return texts.watch(reason, lang)
+    return texts.advice(reason, lang)
+
+
+@dataclass
+class TierTable:
+    """How labelled prospects (the holdout) fall into the tiers, and how each tier's
+    prospects really turned out: the evidence that ``pursue`` wins more."""
+
+    rows: int
+    counts: dict[str, int]  # tier -> prospects
+    outcome_mix: dict[str, dict[str, float]]  # tier -> realised outcome -> share
+    warnings: list[str]
+
+    def share(self, tier: str) -> float:
+        return self.counts[tier] / self.rows if self.rows else 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "rows": self.rows,
+            "tiers": {
+                t: {
+                    "share": self.share(t),
+                    "count": self.counts[t],
+                    "outcomes": self.outcome_mix[t],
+                }
+                for t in TIERS
+            },
+            "warnings": self.warnings,
+        }
+
+    def metrics(self) -> dict[str, float]:
+        values = {f"tier_share_{t}": self.share(t) for t in TIERS}
+        for t in TIERS:
+            if self.counts[t]:  # an empty tier has no outcome mix
+                values.update({f"tier_{t}_rate_{o}": s for o, s in self.outcome_mix[t].items()})
+        return values
+
+
+def tier_table(proba: np.ndarray, classes: list[str], y_true: np.ndarray, rules: dict) -> TierTable:
+    """The tiers of labelled prospects against their realised outcomes, with a warning
+    when one tier holds :data:`ONE_TIER_SHARE` of them or more, and when ``pursue`` did not
+    turn out win-win more often than the other tiers."""
+    tier, _ = recommend(proba, classes, rules)
+    y_true = np.asarray(y_true, dtype=object)
+    counts = {t: int((tier == t).sum()) for t in TIERS}
+    mix = {
+        t: {
+            c: float((y_true[tier == t] == c).mean()) if counts[t] else float("nan")
+            for c in classes
+        }
+        for t in TIERS
+    }
+    rows = len(tier)
+    warnings = []
+    crowded = [t for t in TIERS if rows and counts[t] / rows >= ONE_TIER_SHARE]
+    if crowded:
+        warnings.append(
+            f"the tiers put {counts[crowded[0]] / rows:.0%} of the holdout in "
+            f"{crowded[0]}: they do not separate these prospects; review [recommendation]"
+        )
+    if "win_win" in classes and counts["pursue"]:
+        others = [t for t in TIERS if t != "pursue" and counts[t]]
+        won = mix["pursue"]["win_win"]
+        beaten = [t for t in others if mix[t]["win_win"] >= won]
+        if beaten:
+            warnings.append(
+                f"pursue prospects became win-win {won:.0%} of the time, no more than "
+                + ", ".join(f"{t} ({mix[t]['win_win']:.0%})" for t in beaten)
+                + ": the tiers do not rank these prospects"
+            )
+    return TierTable(rows, counts, mix, warnings)

@@ -1,0 +1,80 @@
+"""The decision rule on hand-made probabilities: tiers, the outcome explained, warnings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from prospect_predictor.config.pipeline import RecommendationConfig
+from prospect_predictor.scoring.decision import recommend, tier_rules, tier_table
+
+CLASSES = ["win_win", "win_lose", "stalled", "declined"]
+RATES = {"win_win": 0.3, "win_lose": 0.1, "stalled": 0.2, "declined": 0.4}
+RELATIVE = {
+    "mode": "relative",
+    "pursue_min_win_win_lift": 1.5,
+    "walk_away_min_lift": 2.0,
+    "base_rates": RATES,
+}
+
+
+def test_relative_tiers_follow_each_outcomes_usual_odds():
+    proba = np.array(
+        [
+            [0.30, 0.10, 0.20, 0.40],  # the usual prospect: qualify
+            [0.50, 0.05, 0.15, 0.30],  # win_win odds x2.3: pursue
+            [0.20, 0.25, 0.15, 0.40],  # win_lose odds x3: walk away, about win_lose
+            [0.10, 0.05, 0.10, 0.75],  # declined odds x4.5: walk away, about declined
+        ]
+    )
+    tier, explained = recommend(proba, CLASSES, RELATIVE)
+    assert list(tier) == ["qualify", "pursue", "walk_away", "walk_away"]
+    assert [CLASSES[k] for k in explained[2:]] == ["win_lose", "declined"]
+
+
+def test_the_same_lift_means_the_same_tier_whatever_the_base_rate():
+    """A 12 % win rate history and a 40 % one: twice the usual odds of a win is pursue."""
+
+    def odds(p):
+        return p / (1 - p)
+
+    for rate in (0.12, 0.40):
+        p = odds(rate) * 2 / (1 + odds(rate) * 2)
+        rules = {**RELATIVE, "base_rates": {"win_win": rate, "declined": 1 - rate}}
+        tier, explained = recommend(np.array([[p, 1 - p]]), ["win_win", "declined"], rules)
+        assert tier[0] == "pursue" and explained[0] == 1
+
+
+def test_absolute_tiers_name_the_outcome_that_crossed_its_threshold():
+    rules = tier_rules({"recommendation": {"walk_away_min_bad": 0.5}})
+    assert rules["mode"] == "absolute" and rules["walk_away_min_declined"] == 0.75
+    proba = np.array([[0.10, 0.35, 0.20, 0.35], [0.05, 0.05, 0.05, 0.85]])
+    tier, explained = recommend(proba, CLASSES, rules)
+    assert list(tier) == ["walk_away", "walk_away"]
+    # the first crossed the bad-sum threshold only: win_lose, not the equally likely declined
+    assert [CLASSES[k] for k in explained] == ["win_lose", "declined"]
+
+
+def test_a_bundle_without_rates_compares_with_its_training_rows():
+    rules = tier_rules(
+        {"recommendation": {}, "data": {"rows_per_class": {"win_win": 30, "declined": 70}}}
+    )
+    assert rules["base_rates"] == {"win_win": 0.3, "declined": 0.7}
+
+
+def test_one_crowded_tier_and_a_pursue_that_does_not_win_are_warned_about():
+    proba = np.tile([0.30, 0.10, 0.20, 0.40], (100, 1))  # everyone usual: all qualify
+    table = tier_table(proba, CLASSES, np.array(["win_win"] * 100), RELATIVE)
+    assert table.share("qualify") == 1.0 and "100% of the holdout in qualify" in table.warnings[0]
+    proba = np.array([[0.6, 0.1, 0.1, 0.2]] * 50 + [[0.3, 0.1, 0.2, 0.4]] * 50)
+    outcomes = np.array(["declined"] * 50 + ["win_win"] * 50)
+    table = tier_table(proba, CLASSES, outcomes, RELATIVE)
+    assert table.outcome_mix["pursue"]["win_win"] == 0.0
+    assert any("pursue prospects became win-win 0%" in w for w in table.warnings)
+
+
+def test_a_config_mixing_relative_and_absolute_tiers_is_refused():
+    assert RecommendationConfig().rules({"win_win": 1.0})["mode"] == "relative"
+    assert RecommendationConfig(pursue_min_win_win=0.3).rules()["mode"] == "absolute"
+    with pytest.raises(ValueError, match="walk_away_min_lift: not a setting of absolute"):
+        RecommendationConfig(pursue_min_win_win=0.3, walk_away_min_lift=2.0)
