@@ -68,14 +68,17 @@ def keyed(rows: list[dict], patterns: dict[str, tuple[str, ...]]) -> dict[str, f
 
 SCORE_KEYS = {
     "score.score (all of explained scoring)": ("prospect_predictor/scoring/score.py", "(score)"),
-    "explain.feature_contributions (encode + TreeSHAP)": ("explain.py", "(feature_contributions)"),
+    "contributions.feature_contributions (encode + TreeSHAP)": (
+        "contributions.py",
+        "(feature_contributions)",
+    ),
     "TreeSHAP: prospect_predictor.explaining.fastshap (lookup tables)": (
         "fastshap.py",
         "(explain)",
     ),
     "TreeSHAP: shap TreeExplainer.shap_values": ("shap/explainers/_tree.py", "(shap_values)"),
     "ProspectModel.predict_proba (plain probabilities)": ("model.py", "(predict_proba)"),
-    "score._top_reasons (top reason, drivers: Python loop per row)": ("(_top_reasons)",),
+    "decision.decide (tier, outcome explained, reason points, drivers)": ("(decide)",),
     "score.to_frame (output columns, plain words, advice)": ("(to_frame)",),
     "score.describe_drivers (per row)": ("(describe_drivers)",),
 }
@@ -325,16 +328,6 @@ def _spearman(a, b) -> float:
     return float(np.corrcoef(ra, rb)[0, 1])
 
 
-def _misses(truth, product) -> list[dict]:
-    """The most frequent (true reason, product's top reason) pairs where they differ."""
-    counts: dict[tuple[str, str], int] = {}
-    for t, p in zip(truth, product, strict=True):
-        if t != p:
-            counts[(t, p or "(none)")] = counts.get((t, p or "(none)"), 0) + 1
-    ranked = sorted(counts.items(), key=lambda kv: -kv[1])[:6]
-    return [{"true": t, "product": p, "rows": n} for (t, p), n in ranked]
-
-
 def task_quality(args: dict) -> dict:
     """Log loss against the Bayes limit and ECE on a fresh labelled test set, then the
     faithfulness of the explanations on its first rows, for each trained bundle."""
@@ -344,13 +337,14 @@ def task_quality(args: dict) -> dict:
     from prospect_predictor.config.pipeline import load_pipeline
     from prospect_predictor.data.derived import add_derived
     from prospect_predictor.data.validate import validate_file
-    from prospect_predictor.domain import BAD_OUTCOMES, CONTEXT, OUTCOMES, REASONS
+    from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
     from prospect_predictor.monitoring.metrics import (
         expected_calibration_error,
         multiclass_log_loss,
     )
     from prospect_predictor.registry.bundle import load_bundle
     from prospect_predictor.scoring.score import score
+    from prospect_predictor.synthetic.faithfulness import UNWANTED, faithfulness
 
     pipeline = load_pipeline(None)
     report = validate_file(args["test_csv"], pipeline.schema, require_outcome=True)
@@ -408,59 +402,39 @@ def task_quality(args: dict) -> dict:
             for outcome in OUTCOMES[1:]
             if reason in scores.reasons
         }
-        # Faithfulness: realised bad outcome with one clearly dominant true reason.
+        # Faithfulness (synthetic/faithfulness.py): for every realised unwanted outcome, the
+        # largest explained reason for that outcome against the clearly dominant true one.
         faith = {}
-        bad = np.isin(sub_y, list(BAD_OUTCOMES))
-        true_matrix = {
-            outcome: np.column_stack([centred[(r, outcome)] for r in REASONS])
-            for outcome in BAD_OUTCOMES
+        true_named = {
+            f"{r}__{o}": centred[(r, o)] for r in (*REASONS, CONTEXT) for o in OUTCOMES[1:]
         }
-        product_matrix = {
-            outcome: np.column_stack([explained[(r, outcome)] for r in REASONS])
-            for outcome in BAD_OUTCOMES
+        explained_named = {f"{r}__{o}": v for (r, o), v in explained.items()}
+        realised = sub_y
+        true_top = {
+            o: np.array(REASONS, dtype=object)[
+                np.column_stack([centred[(r, o)] for r in REASONS]).argmax(axis=1)
+            ]
+            for o in UNWANTED
         }
-        # The product's selection rule (the largest positive reason contribution over the
-        # bad outcomes) applied to the true centred contributions: the oracle.
-        stacked_true = np.concatenate([true_matrix[o] for o in BAD_OUTCOMES], axis=1)
-        oracle_idx = stacked_true.argmax(axis=1) % len(REASONS)
-        oracle = np.where(
-            stacked_true.max(axis=1) > 0, np.array(REASONS, dtype=object)[oracle_idx], ""
-        )
-        realised_true = np.zeros((n_faith, len(REASONS)))
-        realised_product = np.zeros((n_faith, len(REASONS)))
-        for outcome in BAD_OUTCOMES:
-            rows = sub_y == outcome
-            realised_true[rows] = true_matrix[outcome][rows]
-            realised_product[rows] = product_matrix[outcome][rows]
-        ordered = np.sort(realised_true, axis=1)
-        top, second = ordered[:, -1], ordered[:, -2]
-        true_reason = np.array(REASONS, dtype=object)[realised_true.argmax(axis=1)]
-        same_outcome_reason = np.array(REASONS, dtype=object)[realised_product.argmax(axis=1)]
         top_reason = np.asarray(scores.top_reason, dtype=object)
         for margin in args["margins"]:
-            clear = bad & (top > 0) & (top - second >= margin)
-            n = int(clear.sum())
-            faith[str(margin)] = {
-                "qualifying": n,
-                "bad_rows": int(bad.sum()),
-                "by_outcome": {o: int((clear & (sub_y == o)).sum()) for o in BAD_OUTCOMES},
-                "share": float((top_reason[clear] == true_reason[clear]).mean()) if n else None,
-                "oracle_share": float((oracle[clear] == true_reason[clear]).mean()) if n else None,
-                "same_outcome_share": float(
-                    (same_outcome_reason[clear] == true_reason[clear]).mean()
+            measured = faithfulness(true_named, explained_named, realised, margin)
+            # What the advisor reads: the decision's top_reason (about the outcome that
+            # drives the tier, named only when it matters) against the realised outcome's
+            # true reason, on the same qualifying rows.
+            agree, rows = 0, 0
+            for o in UNWANTED:
+                truth_o = np.column_stack([centred[(r, o)] for r in REASONS])
+                ordered = np.sort(truth_o, axis=1)
+                clear = (
+                    (realised == o)
+                    & (ordered[:, -1] > 0)
+                    & (ordered[:, -1] - ordered[:, -2] >= margin)
                 )
-                if n
-                else None,
-                "true_reason_counts": {r: int((true_reason[clear] == r).sum()) for r in REASONS},
-                "misses": _misses(true_reason[clear], top_reason[clear]),
-                "top_outcome_matches": float(
-                    (
-                        np.asarray(scores.top_reason_outcome, dtype=object)[clear] == sub_y[clear]
-                    ).mean()
-                )
-                if n
-                else None,
-            }
+                agree += int((top_reason[clear] == true_top[o][clear]).sum())
+                rows += int(clear.sum())
+            measured["advisor_top_reason_share"] = agree / rows if rows else None
+            faith[str(margin)] = measured
         # Rank correlation between true and explained contributions, over all rows.
         rank = {}
         pooled_true, pooled_product = [], []

@@ -70,6 +70,30 @@ def test_pair_in_is_true_for_the_listed_pairs_and_missing_when_an_input_is():
     assert out.isna().tolist() == [False, False, False, True]
 
 
+def test_value_in_is_true_for_the_listed_values_and_missing_when_the_input_is():
+    frame = pd.DataFrame({"need": pd.Series(["growth", "crypto", None, "debt"], dtype=object)})
+    derived = {"outside": {"kind": "value_in", "column": "need", "values": ["crypto", "debt"]}}
+    out = add_derived(frame, derived, SCHEMA)["outside"]
+    assert out.tolist()[:2] == [False, True] and out.tolist()[3] is True
+    assert out.isna().tolist() == [False, False, True, False]
+    assert input_columns(["outside"], derived) == ["need"]
+
+
+def test_value_in_problems_are_named(tmp_path):
+    from prospect_predictor.config.derived import ValueIn, check_specs
+
+    wrong = check_specs(
+        {
+            "a": ValueIn(kind="value_in", column="day", values=["1"]),
+            "b": ValueIn(kind="value_in", column="need", values=["growth", "lottery"]),
+        },
+        SCHEMA,
+    )
+    assert any("derived.a.column: 'day' is int; expected a category column" in p for p in wrong)
+    assert any("derived.b.values[2]: 'lottery' is not a category of 'need'" in p for p in wrong)
+    assert not any("values[1]" in p for p in wrong)
+
+
 def test_the_input_columns_of_a_model_include_what_its_derived_features_need():
     derived = {"doy": {"kind": "day_of_year", "month": "month", "day": "day"}}
     assert input_columns(["need", "doy"], derived) == ["need", "month", "day"]

@@ -12,6 +12,9 @@ the raw columns:
 - ``pair_in``: true when a pair of category values is one of the listed pairs, e.g. which
   of the firm's products is meant for which need; a tree sees in one column what would
   otherwise be an interaction of two.
+- ``value_in``: true when a category column holds one of the listed values, e.g. the needs
+  outside the firm's specialties: a fact about the firm's business model that a column
+  of the export (the need) implies, mapped to its own reason.
 
 Both are computed from the feature columns only: they add no information the columns do
 not hold, they only change its shape.
@@ -31,7 +34,7 @@ if TYPE_CHECKING:
     from prospect_predictor.config.schema import Schema
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-DERIVED_TYPES = {"day_of_year": "int", "pair_in": "bool"}
+DERIVED_TYPES = {"day_of_year": "int", "pair_in": "bool", "value_in": "bool"}
 
 
 class _Strict(BaseModel):
@@ -62,16 +65,27 @@ class PairIn(_Strict):
         return list(self.columns)
 
 
-DerivedSpec = Annotated[DayOfYear | PairIn, Field(discriminator="kind")]
+class ValueIn(_Strict):
+    kind: Literal["value_in"]
+    column: str = Field(description="a category column")
+    values: list[str] = Field(min_length=1, description="the values for which the feature is true")
+    description: str = ""
+
+    def inputs(self) -> list[str]:
+        return [self.column]
 
 
-def parse_specs(derived: Mapping[str, Any]) -> dict[str, DayOfYear | PairIn]:
+Spec = DayOfYear | PairIn | ValueIn
+DerivedSpec = Annotated[Spec, Field(discriminator="kind")]
+
+
+def parse_specs(derived: Mapping[str, Any]) -> dict[str, Spec]:
     """Specs from a bundle's metadata (plain dicts) or a pipeline (models) alike."""
     from pydantic import TypeAdapter
 
     adapter = TypeAdapter(DerivedSpec)
     return {
-        name: spec if isinstance(spec, DayOfYear | PairIn) else adapter.validate_python(spec)
+        name: spec if isinstance(spec, Spec) else adapter.validate_python(spec)
         for name, spec in derived.items()
     }
 
@@ -87,7 +101,7 @@ def input_columns(features: list[str], derived: Mapping[str, Any]) -> list[str]:
     return needed
 
 
-def check_specs(derived: Mapping[str, DayOfYear | PairIn], schema: Schema) -> list[str]:
+def check_specs(derived: Mapping[str, Spec], schema: Schema) -> list[str]:
     """Every problem of the derived features against the schema, each naming its key."""
     problems: list[str] = []
     for name, spec in derived.items():
@@ -101,8 +115,10 @@ def check_specs(derived: Mapping[str, DayOfYear | PairIn], schema: Schema) -> li
             continue
         if isinstance(spec, DayOfYear):
             problems += _check_day_of_year(key, spec, schema)
-        else:
+        elif isinstance(spec, PairIn):
             problems += _check_pair_in(key, spec, schema)
+        else:
+            problems += _check_value_in(key, spec, schema)
     return problems
 
 
@@ -152,3 +168,15 @@ def _check_pair_in(key: str, spec: PairIn, schema: Schema) -> list[str]:
                     f"({', '.join(levels or ())})"
                 )
     return problems
+
+
+def _check_value_in(key: str, spec: ValueIn, schema: Schema) -> list[str]:
+    column = schema.columns[spec.column]
+    if column.type != "category":
+        return [f"{key}.column: {spec.column!r} is {column.type}; expected a category column"]
+    levels = column.categories or ()
+    return [
+        f"{key}.values[{i}]: {value!r} is not a category of {spec.column!r} ({', '.join(levels)})"
+        for i, value in enumerate(spec.values, start=1)
+        if value not in levels
+    ]

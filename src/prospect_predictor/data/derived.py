@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from prospect_predictor.config.derived import DayOfYear, PairIn, parse_specs
+from prospect_predictor.config.derived import DayOfYear, PairIn, ValueIn, parse_specs
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,8 +26,10 @@ def add_derived(frame: pd.DataFrame, derived: Mapping[str, Any], schema: Schema)
     for name, spec in parse_specs(derived).items():
         if isinstance(spec, DayOfYear):
             frame[name] = _day_of_year(frame, spec, schema)
-        else:
+        elif isinstance(spec, PairIn):
             frame[name] = _pair_in(frame, spec)
+        else:
+            frame[name] = _value_in(frame, spec)
     return frame
 
 
@@ -63,4 +65,13 @@ def _pair_in(frame: pd.DataFrame, spec: PairIn):
     hit = pd.MultiIndex.from_arrays([first, second]).isin(listed)
     result = pd.array(hit, dtype="boolean")
     result[(first.isna() | second.isna()).to_numpy()] = pd.NA
+    return pd.Series(result, index=frame.index)
+
+
+def _value_in(frame: pd.DataFrame, spec: ValueIn):
+    import pandas as pd
+
+    column = frame[spec.column].astype(object)
+    result = pd.array(column.isin(spec.values).to_numpy(dtype=bool), dtype="boolean")
+    result[column.isna().to_numpy()] = pd.NA
     return pd.Series(result, index=frame.index)
