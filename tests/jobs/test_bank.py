@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from prospect_predictor.config.pipeline import load_pipeline
-from prospect_predictor.modeling.train import LeakageError, load_history, train
+from prospect_predictor.modeling.guards import LeakageError
+from prospect_predictor.modeling.train import load_history, train
 
 ROOT = Path(__file__).parents[2]
 BANK = ROOT.parent / "shared" / "data" / "bank-marketing" / "bank-full.csv"

@@ -16,13 +16,9 @@ from prospect_predictor.explaining.contributions import (
     relative_to_reference,
 )
 from prospect_predictor.explaining.scoring_form import ScoringForm
-from prospect_predictor.modeling.train import (
-    History,
-    LeakageError,
-    check_leakage,
-    single_feature_auc,
-    train,
-)
+from prospect_predictor.modeling.families import FAMILIES
+from prospect_predictor.modeling.guards import LeakageError, check_leakage, single_feature_auc
+from prospect_predictor.modeling.train import History, train
 from prospect_predictor.monitoring.metrics import multiclass_log_loss
 from prospect_predictor.synthetic.faithfulness import UNWANTED, centred, faithfulness
 from prospect_predictor.synthetic.generate import generate
@@ -219,3 +215,27 @@ def test_deeper_trees_fall_back_to_shap(model_on_20k):
     assert np.allclose(
         base + values.sum(axis=1), deep.model.logits(history.features.head(200)), atol=1e-6
     )
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_every_offered_family_trains_scores_and_explains_exactly(family):
+    """Each family `--family` offers explains exactly: the average prospect's value plus
+    every feature's SHAP value is the model's own calibrated logit, and the lead gets a
+    full decision (tier, outcome, reason) from it."""
+    from prospect_predictor.registry.records import bundle_metadata
+    from prospect_predictor.scoring.score import score, to_frame
+
+    pipeline = load_pipeline(None)
+    history, _ = _history(1_500, 606, pipeline)
+    result = train(pipeline, history, family=family)
+    test, _ = _history(300, 607, pipeline)
+    values, base, logits = feature_contributions(result.model, test.features, with_logits=True)
+    expected = result.model.logits(test.features)
+    assert np.abs(base + values.sum(axis=1) - expected).max() < 1e-9
+    assert np.abs(logits - expected).max() < 1e-9
+    assert values.shape == (300, len(pipeline.features), len(result.classes))
+    metadata = bundle_metadata(pipeline, result, history)
+    frame = test.features.assign(prospect_id=[f"T{i}" for i in range(300)])
+    out = to_frame(score(result.model, metadata, frame), metadata, "en")
+    assert set(out["recommendation"]) <= {"pursue", "qualify", "walk_away"}
+    assert (out["top_reason"] != "").any()

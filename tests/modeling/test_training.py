@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,7 +15,8 @@ from prospect_predictor.data.leads import read_leads
 from prospect_predictor.domain import OUTCOMES
 from prospect_predictor.errors import ConfigError
 from prospect_predictor.jobs.train import run_training
-from prospect_predictor.modeling.train import NotEnoughDataError, load_history, train
+from prospect_predictor.modeling.guards import LeakageError, NotEnoughDataError
+from prospect_predictor.modeling.train import load_history, train
 from prospect_predictor.registry.bundle import BundleError, load_bundle, read_metadata
 from prospect_predictor.scoring.score import score
 from prospect_predictor.synthetic.generate import write_history
@@ -304,3 +306,76 @@ def test_how_many_processes_fit_the_models(tmp_path):
     assert processes_for(1_000, 16, 7) == 7  # never more than the fits
     with pytest.raises(ConfigError, match="model.processes"):
         load_pipeline(write_pipeline(tmp_path, processes="processes = 0"))
+
+
+def _with_blanks(tmp_path, blank) -> Path:
+    """A generated history where ``blank(frame)`` empties some cells."""
+    write_history(2_000, 9, tmp_path / "four.csv")
+    frame = pd.read_csv(tmp_path / "four.csv", dtype=str, keep_default_na=False)
+    blank(frame)
+    frame.to_csv(tmp_path / "blanks.csv", index=False)
+    return tmp_path / "blanks.csv"
+
+
+def test_blanks_that_tell_the_outcome_stop_training_unless_allowed(tmp_path):
+    """A CRM that fills a field only once a deal is won: its blanks give the outcome away."""
+
+    def filled_when_won(frame):
+        frame.loc[frame["outcome"] != "win_win", "annual_income_eur"] = ""
+
+    data = _with_blanks(tmp_path, filled_when_won)
+    pipeline = load_pipeline(write_pipeline(tmp_path, folds="folds = 3"))
+    with pytest.raises(
+        LeakageError, match=r"'annual_income_eur' blank or not: ROC AUC 0\.\d+ for win_win"
+    ):
+        train(pipeline, load_history(pipeline, data))
+    allowed = write_pipeline(
+        tmp_path,
+        "allowed.toml",
+        folds="folds = 3",
+        allow_missingness='allow_missingness = ["annual_income_eur"]',
+    )
+    result = train(load_pipeline(allowed), load_history(load_pipeline(allowed), data))
+    assert result.classes == list(OUTCOMES)
+
+
+def test_a_pattern_of_blanks_that_tells_the_outcome_stops_training(tmp_path):
+    """Neither column's blanks alone tell declined apart, but which one is blank does."""
+
+    def one_or_the_other(frame):
+        rng = np.random.default_rng(0)
+        declined = frame["outcome"] == "declined"
+        first = rng.random(len(frame)) < 0.5
+        both = ~declined & (rng.random(len(frame)) < 0.5)
+        frame.loc[(declined & first) | both, "region"] = ""
+        frame.loc[(declined & ~first) | both, "preferred_channel"] = ""
+
+    data = _with_blanks(tmp_path, one_or_the_other)
+    pipeline = load_pipeline(write_pipeline(tmp_path, folds="folds = 3"))
+    history = load_history(pipeline, data)
+    from prospect_predictor.modeling.guards import missingness_auc
+
+    measured = missingness_auc(history.features, history.outcomes)
+    assert (
+        measured["columns"]["region"][0] < 0.6 and measured["columns"]["preferred_channel"][0] < 0.6
+    )
+    with pytest.raises(
+        LeakageError, match=r"which of 'region', 'preferred_channel' are blank.* for declined"
+    ):
+        train(pipeline, history)
+
+
+def test_the_generated_historys_blanks_do_not_tell_the_outcome(history_20k):
+    """Its blanks are drawn at random (data/README.md): the guard lets them through."""
+    from prospect_predictor.modeling.guards import missingness_auc
+
+    pipeline = load_pipeline(None)
+    export, _ = history_20k
+    from prospect_predictor.data.validate import validate_frame
+
+    frame = validate_frame(export, pipeline.schema, "generated").frame
+    measured = missingness_auc(
+        frame[[c for c in pipeline.features if c in frame]], frame["outcome"].to_numpy(object)
+    )
+    assert max(a for a, _ in measured["columns"].values()) < 0.6
+    assert measured["pattern"][0] < pipeline.config.leakage.max_missingness_auc

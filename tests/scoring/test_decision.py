@@ -78,3 +78,58 @@ def test_a_config_mixing_relative_and_absolute_tiers_is_refused():
     assert RecommendationConfig(pursue_min_win_win=0.3).rules()["mode"] == "absolute"
     with pytest.raises(ValueError, match="walk_away_min_lift: not a setting of absolute"):
         RecommendationConfig(pursue_min_win_win=0.3, walk_away_min_lift=2.0)
+
+
+def _decide(values, missing):
+    """decide() on two outcomes (win_win, declined) and three features of two reasons."""
+    from prospect_predictor.scoring.decision import decide
+
+    features = ["assets", "source", "postponements"]
+    reasons_of = {"assets": "poor_fit", "source": "poor_fit", "postponements": "strung_along"}
+    values = np.asarray(values, dtype=float)[:, :, None] * np.array([0.0, 1.0])
+    reasons = {
+        r: values[:, [j for j, f in enumerate(features) if reasons_of[f] == r], :].sum(axis=1)
+        for r in ("poor_fit", "strung_along")
+    }
+    base = np.array([0.0, 0.0])
+    total = base + values.sum(axis=1)
+    proba = np.exp(total) / np.exp(total).sum(axis=1, keepdims=True)
+    metadata = {
+        "recommendation": {**RELATIVE, "base_rates": {"win_win": 0.5, "declined": 0.5}},
+        "explanation": {"min_reason_points": 5.0, "min_driver_points": 1.0, "max_drivers": 3},
+    }
+    return decide(
+        proba,
+        base,
+        values,
+        reasons,
+        features,
+        reasons_of,
+        ["win_win", "declined"],
+        "win_win",
+        metadata,
+        missing=np.asarray(missing, dtype=bool),
+    )
+
+
+def test_blanks_that_carry_the_explanation_make_an_incomplete_record():
+    """A blank assets field pushing declined up reads as an incomplete record, not as a
+    poor fit; the same push from a known value is a poor fit; small blanks change nothing."""
+    blank = _decide([[1.5, 0.1, 0.2]], [[True, False, False]])
+    assert blank.incomplete[0] and blank.top_reason[0] == ""
+    assert [f for f, _ in blank.drivers[0]] == ["assets"]
+    known = _decide([[1.5, 0.1, 0.2]], [[False, False, False]])
+    assert not known.incomplete[0] and known.top_reason[0] == "poor_fit"
+    small = _decide([[0.02, 1.5, 0.2]], [[True, False, False]])
+    assert not small.incomplete[0] and small.top_reason[0] == "poor_fit"
+    assert [f for f, _ in small.drivers[0]] == ["source"]
+
+
+def test_an_incomplete_record_is_advised_to_be_completed():
+    from prospect_predictor.language import texts
+    from prospect_predictor.scoring.decision import advice
+
+    said = advice("walk_away", "", "en", ["investable assets", "occupation"])
+    assert said.startswith("Incomplete record: blank investable assets, occupation.")
+    assert said != texts.advice("poor_fit", "en")
+    assert "complétez" in advice("pursue", "", "fr", ["actifs"])

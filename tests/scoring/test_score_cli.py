@@ -28,6 +28,7 @@ STABLE_COLUMNS = [
     ],
     "top_drivers",
     "advice",
+    "incomplete_record",
     "no_data_reasons",
     "unknown_fields",
 ]

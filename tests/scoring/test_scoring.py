@@ -100,7 +100,10 @@ def test_the_top_reason_adds_the_most_points_to_the_outcome_explained(scored):
             for r in REASONS
         }
         best = max(points, key=points.get)
-        if points[best] >= minimum:
+        if row["incomplete_record"]:  # blanks carry it: no reason, the blank fields as drivers
+            assert row["top_reason"] == "" and np.isnan(row["top_reason_points"])
+            assert all(pd.isna(frame.iloc[i][f]) for f, _ in scores.top_drivers[i])
+        elif points[best] >= minimum:
             named += 1
             assert row["top_reason"] == best
             assert row["top_reason_points"] == pytest.approx(points[best], abs=1e-9)
@@ -131,7 +134,9 @@ def test_one_story_per_lead(scored):
     for i, row in out.iterrows():
         tier, reason, outcome = row["recommendation"], row["top_reason"], row["top_reason_outcome"]
         seen.add(tier)
-        if tier == "pursue":
+        if row["incomplete_record"]:
+            assert row["advice"].startswith("Incomplete record: blank ")
+        elif tier == "pursue":
             assert row["advice"] not in part_ways
             assert row["advice"] == (
                 texts.watch(reason, "en") if reason else texts.ui("no_single_reason_pursue", "en")

@@ -162,6 +162,18 @@ class LeakageConfig(_Strict):
     dominance_auc: float = Field(0.75, gt=0.5, le=1)
     dominance_margin: float = Field(0.10, ge=0, le=0.5)
     allow: list[str] = Field(default_factory=list)
+    max_missingness_auc: float = Field(
+        0.80,
+        gt=0.5,
+        le=1,
+        description="training stops when which fields are blank — one column's blanks, or "
+        "the pattern of blanks across columns — tells an outcome apart with this ROC AUC",
+    )
+    allow_missingness: list[str] = Field(
+        default_factory=list,
+        description="columns whose blanks may tell the outcome (known before it, e.g. a "
+        "field the prospect refused to give)",
+    )
 
 
 class PipelineConfig(_Strict):

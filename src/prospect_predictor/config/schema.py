@@ -35,6 +35,12 @@ class ColumnSpec(BaseModel):
     categories: tuple[str, ...] | None = None
     unit: str | None = None
     description: str = ""
+    blank_means: str | None = Field(
+        default=None,
+        description="what a blank cell means when it is not simply unknown (e.g. 'never "
+        "replied'): such blanks are information, never an incomplete record to complete, "
+        "and pass the missingness guard",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ColumnSpec:

@@ -574,6 +574,10 @@ def _render_settings(columns: list[_Column]) -> list[str]:
         "# feature (a call's duration), stops training: it is probably known only afterwards.",
         _line("max_single_feature_auc = 0.95", "a feature this predictive alone stops training"),
         _line("allow = []", "features allowed past that guard, explicitly"),
+        "# Blanks that alone tell the outcome (a field the CRM fills only when a deal closes)",
+        "# stop training too: a model would read the blanks, not the prospect.",
+        _line("max_missingness_auc = 0.80", "a column's blanks, or their pattern, this telling"),
+        _line("allow_missingness = []", "columns whose blanks are known before the outcome"),
         "",
     ]
 

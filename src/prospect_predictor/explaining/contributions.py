@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # importing the model module imports scikit-learn; scoring ma
     from prospect_predictor.model import ProspectModel
 
 TREE_FAMILIES = ("HistGradientBoostingClassifier",)
+LINEAR_FAMILIES = ("LogisticRegression",)
 
 
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -58,15 +59,20 @@ def feature_contributions(
     if isinstance(model, ScoringForm):
         return model.feature_contributions(frame, with_logits=with_logits)
     estimator = model.pipeline[-1]
-    if type(estimator).__name__ not in TREE_FAMILIES:
+    family = type(estimator).__name__
+    if family not in (*TREE_FAMILIES, *LINEAR_FAMILIES):
         raise ProspectError(
-            f"explanations are available for tree models ({', '.join(TREE_FAMILIES)}); this "
-            f"model is a {type(estimator).__name__}"
+            f"explanations are available for {', '.join((*TREE_FAMILIES, *LINEAR_FAMILIES))}; "
+            f"this model is a {family}"
         )
     encoder = model.pipeline[:-1]
     encoded = encoder.transform(frame)
-    compiled = _compiled(estimator)
-    if compiled is not None:
+    compiled = _compiled(estimator) if family in TREE_FAMILIES else None
+    names = list(encoder.get_feature_names_out())
+    if family in LINEAR_FAMILIES:
+        values, base, raw = linear_shap(model, encoded)
+        names = list(model.feature_names)  # linear_shap sums encoded columns per feature
+    elif compiled is not None:
         values, base, raw = compiled.explain(encoded)
     else:
         import shap
@@ -83,12 +89,69 @@ def feature_contributions(
         raw,
         list(model.pipeline.classes_),
         list(model.classes),
-        list(encoder.get_feature_names_out()),
+        names,
         model.feature_names,
         model.scale,
         model.bias,
     )
     return (values, base, logits) if with_logits else (values, base)
+
+
+def linear_shap(model: ProspectModel, encoded: np.ndarray):
+    """Exact SHAP values of a linear model over its encoded columns, summed per feature.
+
+    For logits ``W x + b`` and independent inputs, the SHAP value of encoded column j is
+    ``W[:, j] (x_j - mean_j)`` with the training means (``model.encoded_mean``, kept at
+    fit); a feature's value is the sum over the columns it was encoded into (its scaled
+    value and missing indicator, or its one-hot columns). Base ``b + W mean``; base plus
+    values is the model's own decision function, exactly. Returns ``(values, base, raw)``
+    as the tree path does, features in ``model.feature_names`` order."""
+    mean = getattr(model, "encoded_mean", None)
+    if mean is None:
+        raise ProspectError(
+            "this linear model was trained before linear explanations existed: retrain it "
+            "(prospect train) to explain its scores"
+        )
+    estimator = model.pipeline[-1]
+    weights = np.asarray(estimator.coef_, dtype=float)  # (outputs, encoded columns)
+    centred = np.asarray(encoded, dtype=float) - mean
+    owners = encoded_owners(model)
+    features = list(model.feature_names)
+    index = np.array([features.index(f) for f in owners])
+    per_column = centred[:, :, None] * weights.T[None, :, :]  # (rows, columns, outputs)
+    values = np.zeros((len(centred), len(features), weights.shape[0]))
+    np.add.at(values, (slice(None), index), per_column)
+    base = np.asarray(estimator.intercept_, dtype=float) + weights @ mean
+    return values, base, base + values.sum(axis=1)
+
+
+def encoded_owners(model: ProspectModel) -> list[str]:
+    """The feature behind each encoded column of the linear family's encoder
+    (:func:`prospect_predictor.modeling.families.linear_encoder`), from the fitted
+    transformers' public attributes: scaled numbers, then their missing indicators; each
+    category column's one-hot columns (its infrequent levels share one, last)."""
+    encoder = model.pipeline[0]
+    owners = [""] * sum(s.stop - s.start for s in encoder.output_indices_.values())
+    for name, transformer, columns in encoder.transformers_:
+        if name == "remainder" or transformer == "drop":
+            continue
+        where = encoder.output_indices_[name]
+        columns = list(columns)
+        if name == "numbers":
+            imputer = transformer[1]
+            indicated = list(imputer.indicator_.features_) if imputer.indicator_ else []
+            produced = columns + [columns[i] for i in indicated]
+        else:
+            onehot = transformer[-1]
+            infrequent = onehot.infrequent_categories_
+            produced = []
+            for i, column in enumerate(columns):
+                rare = 0 if infrequent[i] is None else len(infrequent[i])
+                produced += [column] * (len(onehot.categories_[i]) - rare + (1 if rare else 0))
+        if len(produced) != where.stop - where.start:
+            raise ProspectError(f"cannot tell which feature each of {name!r}'s columns encodes")
+        owners[where] = produced
+    return owners
 
 
 def relative_to_reference(values: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

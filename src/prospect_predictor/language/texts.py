@@ -216,6 +216,13 @@ _UI: Texts = {
         "fr": "Aucun signal d'alerte ne se détache.",
     },
     "points": {"en": "{points} pts", "fr": "{points} points"},
+    "incomplete_record": {"en": "incomplete record", "fr": "fiche incomplète"},
+    "incomplete_advice": {
+        "en": "Incomplete record: blank {fields}. The blanks, not what is known of the "
+        "prospect, drive this score: complete them, then score again.",
+        "fr": "Fiche incomplète : {fields} non renseignés. Ce sont ces blancs, et non ce que "
+        "l'on sait du prospect, qui font ce score : complétez-les, puis relancez le score.",
+    },
     "unknown_fields": {
         "en": "unknown (not given): {fields}",
         "fr": "inconnus (non renseignés) : {fields}",

@@ -22,21 +22,19 @@ from prospect_predictor.data.derived import add_derived
 from prospect_predictor.data.tableio import file_sha256
 from prospect_predictor.data.validate import validate_file
 from prospect_predictor.domain import OUTCOMES
-from prospect_predictor.errors import InputFileError, ProspectError
+from prospect_predictor.errors import InputFileError
 from prospect_predictor.model import ProspectModel
 from prospect_predictor.modeling.calibration import fit_temperature, softmax
 from prospect_predictor.modeling.families import build_pipeline
+from prospect_predictor.modeling.guards import (
+    check_enough_data,
+    check_leakage,
+    check_missingness,
+    single_feature_auc,
+)
 from prospect_predictor.monitoring.metrics import classification_metrics
 
 Progress = Callable[[str], None]
-
-
-class NotEnoughDataError(ProspectError):
-    """Too few rows, or too few examples of a class, to train an honest model."""
-
-
-class LeakageError(ProspectError):
-    """A feature predicts the outcome so well that it is probably known only afterwards."""
 
 
 @dataclass
@@ -110,104 +108,6 @@ def load_history(pipeline: Pipeline, path: str | Path) -> History:
     )
 
 
-def check_enough_data(outcomes: np.ndarray, pipeline: Pipeline) -> dict[str, int]:
-    """Refuse, before any training, a history too small to learn from or to measure."""
-    rules = pipeline.config.validation
-    counts = {c: int((outcomes == c).sum()) for c in OUTCOMES if (outcomes == c).any()}
-    problems = []
-    if len(outcomes) < rules.min_rows:
-        problems.append(f"{len(outcomes):,} rows in all, fewer than the {rules.min_rows:,} needed")
-    for name, count in counts.items():
-        if count < rules.min_per_class:
-            problems.append(
-                f"class {name!r} has {count} examples, fewer than the {rules.min_per_class} needed"
-            )
-    if len(counts) < 2:
-        problems.append(f"only one outcome class is present ({', '.join(counts)})")
-    if problems:
-        raise NotEnoughDataError(
-            "not enough data to train: "
-            + "; ".join(problems)
-            + ". Add more history, or map rare labels onto a neighbouring class in "
-            "outcome.labels (thresholds: validation.min_rows, validation.min_per_class)."
-        )
-    return counts
-
-
-def single_feature_auc(features: pd.DataFrame, outcomes: np.ndarray, bins: int = 20) -> dict:
-    """How well each feature alone separates the outcomes (best one-vs-rest ROC AUC).
-
-    Each feature is cut into quantile bins (categories stay as they are, missing is a bin
-    of its own) and scored by its bins' outcome shares. The AUC is computed from the bins'
-    counts (:func:`_binned_auc`), equal to ``roc_auc_score`` on the per-row shares.
-    """
-    labels, codes_of_outcome = np.unique(np.asarray(outcomes, dtype=object), return_inverse=True)
-    result = {}
-    for name in features.columns:
-        column = features[name]
-        if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-            values = column.astype("float64")
-            ranks = values.rank(method="dense")
-            cells = pd.qcut(
-                ranks, q=min(bins, max(int(ranks.nunique()), 1)), labels=False, duplicates="drop"
-            )
-            key = cells.astype("float64").fillna(-1).to_numpy()
-        else:
-            key = column.astype(object).where(column.notna(), "(missing)").astype(str).to_numpy()
-        cell = pd.factorize(key)[0]
-        # rows per (cell, outcome): one pass over the rows for every outcome at once
-        counts = np.zeros((cell.max() + 1, len(labels)))
-        np.add.at(counts, (cell, codes_of_outcome), 1.0)
-        best = 0.5
-        for k in range(len(labels)):
-            positives = counts[:, k]
-            negatives = counts.sum(axis=1) - positives
-            if positives.sum() == 0 or negatives.sum() == 0:
-                continue
-            auc = _binned_auc(positives, negatives)
-            best = max(best, auc, 1 - auc)
-        result[name] = float(best)
-    return result
-
-
-def _binned_auc(positives: np.ndarray, negatives: np.ndarray) -> float:
-    """ROC AUC of scoring every row by its cell's share of positives, from the cells'
-    counts: cells with equal shares tie (counted half), as ``roc_auc_score`` counts them."""
-    share = positives / (positives + negatives)
-    levels, group = np.unique(share, return_inverse=True)
-    pos = np.bincount(group, weights=positives, minlength=len(levels))
-    neg = np.bincount(group, weights=negatives, minlength=len(levels))
-    below = np.concatenate([[0.0], np.cumsum(neg)[:-1]])
-    return float((pos * (below + 0.5 * neg)).sum() / (pos.sum() * neg.sum()))
-
-
-def check_leakage(auc: dict[str, float], pipeline: Pipeline) -> None:
-    """Stop on a feature that alone nearly determines the outcome: single-feature ROC AUC
-    above ``max_single_feature_auc``, or at least ``dominance_auc`` and ahead of every other
-    feature by ``dominance_margin`` (a call's duration in the UCI bank data: 0.81 vs 0.65)."""
-    guard = pipeline.config.leakage
-    suspects = {}
-    for name, value in auc.items():
-        others = [v for n, v in auc.items() if n != name]
-        runner_up = max(others) if others else 0.5
-        if name in guard.allow:
-            continue
-        if value > guard.max_single_feature_auc:
-            suspects[name] = f"ROC AUC {value:.3f} on its own, above {guard.max_single_feature_auc}"
-        elif value >= guard.dominance_auc and value - runner_up >= guard.dominance_margin:
-            suspects[name] = (
-                f"ROC AUC {value:.3f} on its own, far ahead of every other feature "
-                f"(next best {runner_up:.3f})"
-            )
-    if suspects:
-        listed = "; ".join(f"{n!r}: {why}" for n, why in suspects.items())
-        raise LeakageError(
-            f"suspected leakage: {listed}. A column known only after the outcome (such as a "
-            "call's duration) must not be a feature: exclude it, or, if it is truly known "
-            "before the outcome, list it in leakage.allow."
-        )
-
-
 def split_holdout(history: History, pipeline: Pipeline) -> tuple[np.ndarray, np.ndarray, str]:
     """The newest ``holdout_share`` of rows by date; a stratified random share without dates."""
     rules = pipeline.config.validation
@@ -266,7 +166,12 @@ def fit_uncalibrated(
         pipeline.config.validation.seed,
     )
     estimator.fit(features, outcomes)
-    return ProspectModel(estimator, classes)
+    model = ProspectModel(estimator, classes)
+    if family == "logistic":  # linear SHAP needs the training means of the encoded columns
+        model.encoded_mean = np.asarray(estimator[:-1].transform(features), dtype=float).mean(
+            axis=0
+        )
+    return model
 
 
 PARALLEL_MIN_ROWS = 50_000
@@ -365,7 +270,10 @@ def train(
     rows_per_class = check_enough_data(history.outcomes, pipeline)
     classes = [c for c in OUTCOMES if c in rows_per_class]
     step("leakage check")
-    auc = single_feature_auc(history.features, history.outcomes)
+    check_missingness(history.features, history.outcomes, pipeline)
+    auc = single_feature_auc(
+        history.features, history.outcomes, ignore_blanks=set(config.leakage.allow_missingness)
+    )
     check_leakage(auc, pipeline)
 
     train_rows, holdout_rows, holdout_kind = split_holdout(history, pipeline)

@@ -19,6 +19,10 @@ The rule (docs/scoring.md states it for advisors):
    stands out.
 4. **Drivers** are the top reason's features that each add at least
    ``min_driver_points`` to that outcome, largest first, at most ``max_drivers``.
+5. **Blanks** that together add at least ``min_reason_points`` to that outcome, and at
+   least as much as any reason adds from its known values, make the record *incomplete*:
+   no reason is named, the drivers are the blank fields, and the advice is to complete
+   them.
 
 Advice then follows from the tier and the reason (:func:`advice`): the article's advice
 to part ways only for ``walk_away`` and ``qualify``; for ``pursue``, what to watch.
@@ -57,6 +61,7 @@ class Decision:
     top_reason: np.ndarray  # a reason, or "" when none stands out
     top_points: np.ndarray  # percentage points the top reason adds to the explained outcome
     drivers: list[list[tuple[str, float]]]  # per lead: (feature, points), largest first
+    incomplete: np.ndarray  # the blanks, not a reason, carry the explanation
 
 
 def tier_rules(metadata: dict) -> dict:
@@ -157,10 +162,14 @@ def decide(
     classes: list[str],
     reference: str,
     metadata: dict,
+    missing: np.ndarray | None = None,
 ) -> Decision:
     """The decision for a batch: ``values`` are the SHAP values ``(rows, features,
     classes)`` and ``base`` the average prospect's log-odds, both against ``reference``;
-    ``reasons`` their sums per reason."""
+    ``reasons`` their sums per reason; ``missing`` marks the blank features ``(rows,
+    features)``. When the blank features together add at least ``min_reason_points`` to
+    the outcome explained, and at least as much as any reason does from its known values,
+    the record is *incomplete*: no reason is named, the drivers are the blank fields."""
     rows = len(proba)
     tier, explained = recommend(proba, classes, tier_rules(metadata), reference)
     rules = explanation_rules(metadata)
@@ -168,39 +177,67 @@ def decide(
     top_reason = np.full(rows, NONE, dtype=object)
     top_points = np.full(rows, np.nan)
     drivers: list[list[tuple[str, float]]] = [[] for _ in range(rows)]
+    incomplete = np.zeros(rows, dtype=bool)
     present = [r for r in REASONS if r in reasons]
     if not present or (explained < 0).all():
-        return Decision(tier, names, top_reason, top_points, drivers)
+        return Decision(tier, names, top_reason, top_points, drivers, incomplete)
     k = np.maximum(explained, 0)
     total = base[None, :] + values.sum(axis=1)  # ln(P(c) / P(reference)) per lead
     points = np.column_stack([points_without(total, reasons[r], k) for r in present])
     best = points.argmax(axis=1)
     best_points = points[np.arange(rows), best]
     named = (best_points >= rules["min_reason_points"]) & (explained >= 0)
+    if missing is not None and missing.any():
+        blank_values = values * missing[:, :, None]
+        blank_points = points_without(total, blank_values.sum(axis=1), k)
+        # each reason's points from its known values only: what could be said without blanks
+        known_points = np.column_stack(
+            [
+                points_without(
+                    total,
+                    reasons[r]
+                    - blank_values[:, [feature_reasons.get(f) == r for f in features], :].sum(
+                        axis=1
+                    ),
+                    k,
+                )
+                for r in present
+            ]
+        ).max(axis=1)
+        incomplete = (
+            (explained >= 0)
+            & (blank_points >= rules["min_reason_points"])
+            & (blank_points >= known_points)
+        )
+        named &= ~incomplete
     top_reason[named] = np.asarray(present, dtype=object)[best[named]]
     top_points[named] = best_points[named]
-    if named.any():
+    if named.any() or incomplete.any():
         feature_points = points_without(
             np.repeat(total[:, None, :], len(features), axis=1),
             values,
             np.repeat(k[:, None], len(features), axis=1),
         )
         reason_of = np.array([feature_reasons.get(f, "") for f in features], dtype=object)
-        for i in np.flatnonzero(named):
-            own = np.flatnonzero(
-                (reason_of == top_reason[i]) & (feature_points[i] >= rules["min_driver_points"])
-            )
+        for i in np.flatnonzero(named | incomplete):
+            mine = missing[i] if incomplete[i] else reason_of == top_reason[i]
+            own = np.flatnonzero(mine & (feature_points[i] >= rules["min_driver_points"]))
             order = own[np.argsort(-feature_points[i, own], kind="stable")]
             drivers[i] = [
                 (features[j], float(feature_points[i, j]))
                 for j in order[: int(rules["max_drivers"])]
             ]
-    return Decision(tier, names, top_reason, top_points, drivers)
+    return Decision(tier, names, top_reason, top_points, drivers, incomplete)
 
 
-def advice(recommendation: str, reason: str, lang: str) -> str:
-    """What to do: the article's advice for the reason when the tier is walk_away or
-    qualify; what to watch when it is pursue; a plain word when no reason stands out."""
+def advice(
+    recommendation: str, reason: str, lang: str, blank_fields: list[str] | None = None
+) -> str:
+    """What to do: complete the record when its blanks carry the explanation; else the
+    article's advice for the reason when the tier is walk_away or qualify; what to watch
+    when it is pursue; a plain word when no reason stands out."""
+    if blank_fields:
+        return texts.ui("incomplete_advice", lang, fields=", ".join(blank_fields))
     if reason == NONE:
         return texts.ui(f"no_single_reason_{recommendation}", lang)
     if recommendation == "pursue":

@@ -43,6 +43,7 @@ class Scores:
     top_reason_outcome: np.ndarray  # the unwanted outcome the decision is about
     top_reason_points: np.ndarray  # points the top reason adds to that outcome (NaN: none)
     top_drivers: list[list[tuple[str, float]]]  # per row: (feature, points)
+    incomplete: np.ndarray  # the blanks carry the explanation: the drivers are blank fields
 
 
 def score(
@@ -70,6 +71,7 @@ def score(
         classes,
         reference,
         metadata,
+        missing=unknown_blanks(data, metadata),
     )
     id_column = metadata.get("id_column")
     if id_column and id_column in frame:
@@ -92,7 +94,19 @@ def score(
         decision.explained,
         decision.top_points,
         decision.drivers,
+        decision.incomplete,
     )
+
+
+def unknown_blanks(data: pd.DataFrame, metadata: dict) -> np.ndarray:
+    """The blank cells that mean "unknown" ``(rows, features)``: a column whose blanks the
+    schema gives a meaning (``blank_means``, e.g. never replied) is information, not a
+    gap in the record."""
+    columns = metadata["schema"]["columns"]
+    blank = data.isna().to_numpy(dtype=bool)
+    meaningful = [bool((columns.get(f) or {}).get("blank_means")) for f in data.columns]
+    blank[:, np.asarray(meaningful, dtype=bool)] = False
+    return blank
 
 
 def column_units(metadata: dict) -> dict[str, str | None]:
@@ -124,7 +138,16 @@ def describe_drivers(
 
 def advice_for(scores: Scores, row: int, lang: str) -> str:
     """The advice that fits the lead's tier and top reason (:func:`decision.advice`)."""
-    return advice(scores.recommendation[row], scores.top_reason[row], lang)
+    return advice(
+        scores.recommendation[row], scores.top_reason[row], lang, blank_fields(scores, row, lang)
+    )
+
+
+def blank_fields(scores: Scores, row: int, lang: str) -> list[str]:
+    """The blank fields that carry an incomplete record's explanation, in words."""
+    if not scores.incomplete[row]:
+        return []
+    return [texts.column_label(name, lang) for name, _ in scores.top_drivers[row]]
 
 
 REPORTED_OUTCOMES = tuple(o for o in OUTCOMES if o != "win_win")
@@ -159,6 +182,7 @@ def to_frame(
         for i, row in enumerate(scores.feature_values.to_dict(orient="records"))
     ]
     columns["advice"] = [advice_for(scores, i, lang) for i in range(rows)]
+    columns["incomplete_record"] = scores.incomplete
     # one constructor call: inserting 28 columns one by one cost more than scoring one lead
     out = pd.DataFrame(columns)
     out["no_data_reasons"] = ", ".join(r for r in REASONS if r not in scores.reasons)

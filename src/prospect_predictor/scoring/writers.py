@@ -70,6 +70,8 @@ def _plain(value):
         return None if math.isnan(value) else float(value)
     if isinstance(value, np.integer):
         return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
     return value
 
 
@@ -204,6 +206,8 @@ def reason_cell(row: dict, lang: str) -> str:
     "Poor fit +12 pts (Win-lose client)"; "no single reason stands out (Stalled)"."""
     outcome = row["top_reason_outcome"]
     about = f"\n({texts.outcome_label(outcome, lang)})" if outcome else ""
+    if row.get("incomplete_record"):
+        return texts.ui("incomplete_record", lang) + about
     if not row["top_reason"]:
         return texts.ui("no_single_reason", lang) + about if outcome else "—"
     points = texts.ui(
