@@ -241,7 +241,7 @@ def test_ui_texts_that_others_rely_on():
     assert ui("unknown_fields", "en", fields="assets, income") == (
         "unknown (not given): assets, income"
     )
-    assert ui("unknown_fields", "fr", fields="actifs") == "inconnus (non renseignés) : actifs"
+    assert ui("unknown_fields", "fr", fields="actifs") == "inconnus (non renseignés)\u00a0: actifs"
 
 
 def test_a_ui_text_missing_its_value_names_it():
@@ -255,8 +255,8 @@ BUILTIN_EXAMPLES = [
     ("postponements", 3, "int", "3 postponements", "3 reports"),
     ("postponements", 1, "int", "1 postponement", "1 report"),
     ("postponements", 0, "int", "0 postponements", "0 report"),
-    ("expected_return_pct", 15.0, "float", "expects 15 % a year", "attend 15 % par an"),
-    ("expected_return_pct", 7.25, "float", "expects 7.2 % a year", "attend 7,2 % par an"),
+    ("expected_return_pct", 15.0, "float", "expects 15 % a year", "attend 15\u00a0% par an"),
+    ("expected_return_pct", 7.25, "float", "expects 7.2 % a year", "attend 7,2\u00a0% par an"),
     ("investable_assets_eur", 40000.0, "float", "assets 40,000 EUR", "actifs 40 000 EUR"),
     (
         "investable_assets_eur",
@@ -332,20 +332,26 @@ BUILTIN_EXAMPLES = [
         "happy with the current provider",
         "satisfait de son prestataire actuel",
     ),
-    ("referral_source", "bought_list", "category", "source: bought list", "source : liste achetée"),
+    (
+        "referral_source",
+        "bought_list",
+        "category",
+        "source: bought list",
+        "source\u00a0: liste achetée",
+    ),
     (
         "primary_need",
         "debt_management",
         "category",
         "need: debt management",
-        "besoin : gestion de dette",
+        "besoin\u00a0: gestion de dette",
     ),
     (
         "proposed_product",
         "structured_note",
         "category",
         "proposed product: structured note",
-        "produit proposé : produit structuré",
+        "produit proposé\u00a0: produit structuré",
     ),
     (
         "product_serves_need",
@@ -361,15 +367,15 @@ BUILTIN_EXAMPLES = [
         "business_owner",
         "category",
         "occupation: business owner",
-        "profession : chef d'entreprise",
+        "profession\u00a0: chef d'entreprise",
     ),
-    ("region", "north", "category", "region: north", "région : nord"),
+    ("region", "north", "category", "region: north", "région\u00a0: nord"),
     (
         "preferred_channel",
         "phone",
         "category",
         "preferred channel: phone",
-        "canal préféré : téléphone",
+        "canal préféré\u00a0: téléphone",
     ),
     (
         "newsletter_opt_in",
@@ -413,7 +419,7 @@ def test_unknown_values_are_said_to_be_unknown(missing):
         "investable assets: unknown"
     )
     assert describe_feature("investable_assets_eur", missing, "fr", kind="float") == (
-        "actifs investissables : inconnus"
+        "actifs investissables\u00a0: inconnus"
     )
     assert describe_feature("decision_maker_present", missing, "en", kind="bool") == (
         "decision maker present: unknown"
@@ -422,7 +428,7 @@ def test_unknown_values_are_said_to_be_unknown(missing):
         "balance: unknown"
     )
     assert describe_feature("balance", missing, "fr", kind="int", unit="EUR") == (
-        "balance : non renseigné"
+        "balance\u00a0: non renseigné"
     )
 
 
@@ -437,28 +443,28 @@ def test_no_reply_at_all_is_said_plainly():
 @pytest.mark.parametrize(
     "name, value, kind, unit, english, french",
     [
-        ("balance", 1234.0, "int", "EUR", "balance: 1,234 EUR", "balance : 1 234 EUR"),
+        ("balance", 1234.0, "int", "EUR", "balance: 1,234 EUR", "balance\u00a0: 1 234 EUR"),
         (
             "balance",
             -1234567.891,
             "float",
             None,
             "balance: -1,234,567.89",
-            "balance : -1 234 567,89",
+            "balance\u00a0: -1 234 567,89",
         ),
-        ("campaign", np.int64(3), "int", None, "campaign: 3", "campaign : 3"),
-        ("emp.var.rate", 1.10, "float", None, "emp.var.rate: 1.1", "emp.var.rate : 1,1"),
-        ("pdays", 999, "int", "days", "pdays: 999 days", "pdays : 999 days"),
+        ("campaign", np.int64(3), "int", None, "campaign: 3", "campaign\u00a0: 3"),
+        ("emp.var.rate", 1.10, "float", None, "emp.var.rate: 1.1", "emp.var.rate\u00a0: 1,1"),
+        ("pdays", 999, "int", "days", "pdays: 999 days", "pdays\u00a0: 999 days"),
         (
             "poutcome",
             "non_existent",
             "category",
             None,
             "poutcome: non existent",
-            "poutcome : non existent",
+            "poutcome\u00a0: non existent",
         ),
-        ("housing", True, "bool", None, "housing: yes", "housing : oui"),
-        ("housing", np.bool_(False), "bool", None, "housing: no", "housing : non"),
+        ("housing", True, "bool", None, "housing: yes", "housing\u00a0: oui"),
+        ("housing", np.bool_(False), "bool", None, "housing: no", "housing\u00a0: non"),
         ("job_title", "blue-collar", "string", None, "job title: blue-collar", None),
         (
             "last_contact",
@@ -521,7 +527,7 @@ def test_every_builtin_category_is_translated_into_french():
     for name, spec in schema.columns.items():
         if spec.type != "category" or spec.role not in ("feature", "protected"):
             continue
-        fallback = f"{texts.column_label(name, 'fr')} : {{}}"
+        fallback = f"{texts.column_label(name, 'fr')}\u00a0: {{}}"
         for category in spec.categories:
             english = describe_feature(name, category, "en", kind="category")
             french = describe_feature(name, category, "fr", kind="category")
@@ -550,9 +556,20 @@ def test_format_number(value, decimals, english, french):
     assert format_number(value, "fr", decimals=decimals) == french
 
 
+def test_french_typography_ties_signs_to_their_words():
+    """French: a no-break space before : and %, inside « », a narrow one before ; ? !"""
+    assert texts.typeset("inconnus : a ; b ? c ! 5 % « oui »", "fr") == (
+        "inconnus\u00a0: a\u202f; b\u202f? c\u202f! 5\u00a0% «\u00a0oui\u00a0»"
+    )
+    assert texts.typeset("a : b", "en") == "a : b"
+    french = texts.advice("strung_along", "fr")
+    assert " :" not in french and " ;" not in french and " ?" not in french
+    assert "«\u00a0Corrigez" in french
+
+
 def test_format_percent():
     assert texts.format_percent(0.623, "en") == "62 %"
-    assert texts.format_percent(np.float64(0.0575), "fr", decimals=1) == "5,8 %"
+    assert texts.format_percent(np.float64(0.0575), "fr", decimals=1) == "5,8\u00a0%"
 
 
 # --- start-up cost ------------------------------------------------------------------------
@@ -565,3 +582,16 @@ def test_importing_texts_loads_neither_pandas_nor_numpy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_year_is_written_without_a_thousands_separator():
+    assert describe_feature("year_established", 1998, "en", kind="int") == "year established: 1998"
+    assert describe_feature("founded", 2004, "fr", kind="int", unit="year").endswith("2004 year")
+    assert describe_feature("balance", 1998, "en", kind="int") == "balance: 1,998"
+
+
+def test_lists_and_labels_follow_each_languages_punctuation():
+    assert texts.listed(["a", "b"], "en") == "a; b"
+    assert texts.listed(["a", "b"], "fr") == "a\u202f; b"
+    assert texts.labelled("conseil", "x", "fr") == "conseil\u00a0: x"
+    assert texts.labelled("advice", "x", "en") == "advice: x"

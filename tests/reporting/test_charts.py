@@ -482,3 +482,19 @@ def test_waterfall_without_contributions_goes_from_base_to_total(tmp_path):
     assert "no feature contributions" in texts(fig)
     with pytest.raises(ValueError, match="do not add up"):
         waterfall._waterfall_figure(0.3, [], 0.5, title="t")
+
+
+def test_waterfall_gathers_small_features_and_never_writes_minus_zero():
+    """As in shap's waterfall, features that barely move the value share one row; a value
+    that rounds to zero reads 0.00, never -0.00."""
+    items = [("a", "poor_fit", 0.5), ("b", "poor_fit", -0.004), ("c", "poor_fit", 0.003)]
+    rows = waterfall._waterfall_rows(0.0, items, 0.499, None, 6, None)
+    labels = [r.label for r in rows]
+    assert "a" in labels and "b" not in labels and "c" not in labels
+    assert "2 other features" in labels
+    alone = waterfall._waterfall_rows(
+        0.0, [("a", "poor_fit", 0.5), ("b", "poor_fit", 0.004)], 0.504
+    )
+    assert "b" in [r.label for r in alone]  # a single small one keeps its row
+    assert waterfall.signed(-0.004) == "0.00" and waterfall.signed(0.004) == "0.00"
+    assert waterfall.signed(-0.25) == "-0.25" and waterfall.signed(1.0) == "+1.00"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 from pathlib import Path
@@ -76,12 +77,68 @@ def test_parquet_and_csv_files_agree(run_cli, in_trained):
 
 
 def test_table_in_french_and_english(run_cli, in_trained):
-    english = run_cli("score", "leads.csv", "--lang", "en")
-    french = run_cli("score", "leads.csv", "--lang", "fr")
+    english = run_cli("score", "leads.csv", "--lang", "en", "--format", "table")
+    french = run_cli("score", "leads.csv", "--lang", "fr", "--format", "table")
     assert english.exit_code == 0 and french.exit_code == 0
     assert "Correct me if I'm wrong" in english.stdout or "Refer" in english.stdout
     assert english.stdout != french.stdout
-    assert run_cli("score", "leads.csv", "--lang", "de").exit_code == 1
+
+
+@pytest.mark.parametrize(
+    "option, value, listed", [("--lang", "de", "'en', 'fr'"), ("--format", "xml", "'jsonl'")]
+)
+def test_an_unlisted_choice_is_a_usage_error_listing_the_choices(
+    run_cli, in_trained, option, value, listed
+):
+    result = run_cli("score", "leads.csv", option, value)
+    assert result.exit_code == 2
+    assert listed in result.stderr and "Traceback" not in result.output
+
+
+def test_piped_output_is_csv_and_jsonl_is_one_object_per_line(run_cli, in_trained):
+    """The table is for a terminal: captured or piped, the default is CSV."""
+    piped = run_cli("score", "leads.csv")
+    assert piped.exit_code == 0 and piped.stdout.startswith("prospect_id,p_win_win,")
+    lines = run_cli("score", "leads.csv", "--format", "jsonl").stdout.splitlines()
+    records = [json.loads(line) for line in lines]
+    assert len(records) == len(pd.read_csv(in_trained / "leads.csv"))
+    assert all(
+        set(r) >= {"prospect_id", "recommendation", "advice", "contributions"} for r in records
+    )
+    assert run_cli("score", "leads.csv", "--out", "s.jsonl").exit_code == 0
+    assert (in_trained / "s.jsonl").read_text().splitlines() == lines
+
+
+def test_dash_reads_leads_from_standard_input(run_cli, in_trained, monkeypatch):
+    import io
+    import types
+
+    data = (in_trained / "leads.csv").read_bytes()
+    monkeypatch.setattr("sys.stdin", types.SimpleNamespace(buffer=io.BytesIO(data)))
+    from_stdin = run_cli("score", "-", "--format", "csv")
+    assert from_stdin.exit_code == 0, from_stdin.output
+    assert from_stdin.stdout == run_cli("score", "leads.csv", "--format", "csv").stdout
+
+
+def test_a_narrow_terminal_gets_one_block_per_lead_with_whole_ids(scored_frame):
+    """In 80 columns the full table would squeeze the ids; each lead gets a block."""
+    from rich.console import Console
+
+    from prospect_predictor.scoring.writers import table
+
+    frame = scored_frame.assign(
+        prospect_id=[f"PROSPECT-2026-{i:06d}" for i in range(len(scored_frame))]
+    )
+    console = Console(width=80, record=True, file=io.StringIO())
+    console.print(table(frame, "en", ["win_win", "win_lose", "stalled", "declined"], 80))
+    text = console.export_text()
+    assert all(pid in text for pid in frame["prospect_id"]), text
+    assert "┃" not in text  # blocks, not a table
+    assert max(len(line) for line in text.splitlines()) <= 80
+    wide = Console(width=200, record=True, file=io.StringIO())
+    wide.print(table(frame, "en", ["win_win", "win_lose", "stalled", "declined"], 200))
+    wide_text = wide.export_text()
+    assert all(pid in wide_text for pid in frame["prospect_id"]), wide_text
 
 
 def test_bad_rows_are_rejected_and_good_rows_scored(run_cli, in_trained):
@@ -188,6 +245,8 @@ def test_the_waterfall_speaks_the_advisors_language(run_cli, in_trained, monkeyp
     def keep(figure, path):  # record the chart's words instead of writing the PNG
         drawn["texts"] = [t.get_text() for t in figure.axes[0].get_yticklabels()]
         drawn["legend"] = [t.get_text() for t in figure.legends[0].get_texts()]
+        drawn["notes"] = [t.get_text() for t in figure.axes[0].texts]
+        drawn["title"] = figure.axes[0].get_title()
         return path
 
     monkeypatch.setattr(charts, "save_png", keep)
@@ -200,8 +259,13 @@ def test_the_waterfall_speaks_the_advisors_language(run_cli, in_trained, monkeyp
     assert drawn["legend"] == [
         "augmente la valeur (pousse à droite)",
         "la diminue (pousse à gauche)",
+        "effet net d'une raison (crochet)",  # the brackets of the reason rows, explained
     ]
     assert not any("other features" in t or "average" in t for t in drawn["texts"])
+    # the two ends say the chance beside the log-odds; no "-0.00" anywhere; the id whole
+    assert sum("probabilité" in t for t in drawn["notes"]) == 2
+    assert not any(t.startswith(("-0.00", "+0.00")) for t in drawn["notes"] + drawn["texts"])
+    assert drawn["title"].startswith("L000007")
 
 
 def test_one_lead_leaves_the_garbage_collector_as_it_found_it(run_cli, in_trained):
@@ -253,3 +317,28 @@ def test_other_commands_exit_normally_through_the_console_script(in_trained):
     assert len(done.stdout.splitlines()) == 401
     missing = _console_script("score", "no-such.csv", cwd=in_trained)
     assert missing.returncode == 1 and "no-such.csv" in missing.stderr
+
+
+@pytest.fixture
+def scored_frame(run_cli, in_trained):
+    out = run_cli("score", "leads.csv", "--format", "csv")
+    return pd.read_csv(io.StringIO(out.stdout), keep_default_na=False).head(5)
+
+
+def test_every_command_help_shows_an_example(run_cli):
+    for command in (
+        "generate",
+        "validate",
+        "train",
+        "compare",
+        "score",
+        "explain",
+        "evaluate",
+        "retrain",
+        "runs",
+        "init-pipeline",
+        "demo",
+    ):
+        shown = run_cli(command, "--help")
+        assert shown.exit_code == 0 and "Example" in shown.stdout, command
+    assert "--install-completion" in run_cli("--help").stdout

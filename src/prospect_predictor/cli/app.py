@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -29,7 +29,7 @@ app = typer.Typer(
         "Start with `prospect demo`. Every command has its own --help."
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -84,6 +84,10 @@ def generate(
     (win_win, win_lose, stalled, declined) is drawn from four latent reason drivers
     computed from those columns. data/README.md documents the firm, the columns and
     the equations.
+
+    \b
+    Example:
+      prospect generate --rows 20000 --seed 7 --out history.csv --truth-out truth.csv
     """
     from prospect_predictor.synthetic.generate import write_history
 
@@ -114,6 +118,10 @@ def validate(
     the first row after the header), what was expected and what was found. Exits with
     status 1 when there is an error; warnings (e.g. an extra column, which is ignored)
     do not fail.
+
+    \b
+    Example:
+      prospect validate data/demo/leads_1000_seed7.csv --leads
     """
     from prospect_predictor.config.schema import load_schema
     from prospect_predictor.data.validate import validate_file
@@ -160,6 +168,10 @@ def train(
     charts, the model) goes to MLflow (experiments/mlflow.db unless MLFLOW_TRACKING_URI
     is set); the model is registered under the pipeline's name, and the first version
     becomes champion and is exported to models/NAME/ for scoring.
+
+    \b
+    Example:
+      prospect train --data data/demo/prospects_20000_seed7.csv
     """
     from prospect_predictor.jobs.train import run_training
 
@@ -189,6 +201,10 @@ def compare(
     same time-based holdout, same calibration) and recorded as one run of the MLflow
     experiment NAME-comparison. Nothing is registered or exported: choose the family in
     the pipeline's [model] section from this evidence.
+
+    \b
+    Example:
+      prospect compare --data data/demo/prospects_20000_seed7.csv --family hgb --family logistic
     """
     from rich.table import Table
 
@@ -228,8 +244,10 @@ ModelOption = Annotated[
     Path | None,
     typer.Option("--model", help="Model bundle folder. Default: models/prospects/."),
 ]
+Language = Literal["en", "fr"]  # = language.texts.LANGUAGES (not imported: --help stays light)
+Format = Literal["table", "csv", "json", "jsonl", "parquet"]  # = scoring.writers.FORMATS
 LangOption = Annotated[
-    str | None,
+    Language | None,
     typer.Option(
         "--lang",
         help="Language of texts: en or fr. Default: the "
@@ -249,16 +267,20 @@ LeadOption = Annotated[
 @app.command()
 def score(
     file: Annotated[
-        Path | None, typer.Argument(help="Leads to score: CSV (comma or semicolon) or Parquet.")
+        Path | None,
+        typer.Argument(
+            help="Leads to score: CSV (comma or semicolon) or Parquet; - reads standard input."
+        ),
     ] = None,
     lead: LeadOption = None,
     model: ModelOption = None,
     fmt: Annotated[
-        str | None,
+        Format | None,
         typer.Option(
             "--format",
-            help="table (default in a terminal), csv, json or parquet. "
-            "Default with --out: from its extension.",
+            help="table, csv, json (one array), jsonl (one object per line) or parquet. "
+            "Default: from the extension of --out; else table when stdout is a terminal, "
+            "csv when it is piped or redirected.",
         ),
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write here instead of stdout.")] = None,
@@ -270,11 +292,18 @@ def score(
     """Score leads: each outcome's probability, a recommendation, the top reason and advice.
 
     Recommendation: walk_away, qualify (worth one more meeting to find out) or pursue,
-    from thresholds on the probabilities (docs/scoring.md). Contributions are SHAP values
-    in log-odds against win_win, summed per reason. A file is validated like training
-    data: bad rows are reported and written to a rejects file next to the output (or the
-    input, when writing to stdout) and the good rows are still scored. Data goes to
+    from each outcome's odds against its usual odds in the training history; the top
+    reason is the one adding the most to the unwanted outcome behind it, named from 5
+    points, with advice that fits the recommendation (docs/scoring.md). Contributions are
+    SHAP values in log-odds against win_win, summed per reason. A file is validated like
+    training data: bad rows are reported and written to a rejects file next to the output
+    (or the input, when writing to stdout) and the good rows are still scored. Data goes to
     stdout, messages to stderr.
+
+    \b
+    Examples:
+      prospect score data/demo/leads_1000_seed7.csv --out scored.csv
+      prospect score --lead '{"postponements": 4}' --lang fr
     """
     pause_gc_for_one_lead(lead)
     from prospect_predictor.jobs.score import run_file_scoring, run_scoring
@@ -282,11 +311,25 @@ def score(
 
     if (file is None) == (lead is None):
         raise ProspectError("give either a FILE of leads or --lead JSON (one of the two)")
-    fmt = (fmt or (out.suffix.lower().lstrip(".") if out else "table")).lower()
-    if fmt not in FORMATS:
-        raise ProspectError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    from_stdin = file is not None and str(file) == "-"
+    if from_stdin:  # read like a file; its rejects are listed, not written next to it
+        import tempfile
+
+        from prospect_predictor.data.tableio import spool_stdin
+
+        spooled = tempfile.TemporaryDirectory(prefix="prospect-stdin-")
+        file = spool_stdin(Path(spooled.name))
+    if fmt is None and out is not None:
+        fmt = out.suffix.lower().lstrip(".")
+        if fmt not in FORMATS or fmt == "table":
+            raise typer.BadParameter(
+                f"cannot tell the format from {out.name!r}: give --format "
+                f"({', '.join(f for f in FORMATS if f != 'table')}) or end the name with one",
+                param_hint="'--out'",
+            )
+    fmt = fmt or ("table" if sys.stdout.isatty() else "csv")
     if fmt == "table" and out is not None:
-        raise ProspectError("--out needs --format csv, json or parquet")
+        raise ProspectError("--out needs --format csv, json, jsonl or parquet")
     if fmt == "parquet" and out is None:
         raise ProspectError("--format parquet needs --out FILE (Parquet is not for a terminal)")
     if file is not None and out is not None and out.resolve() == file.resolve():
@@ -320,10 +363,17 @@ def score(
         lead,
         lang,
         progress=render.count_progress("scoring"),
-        rejects_next_to=out or file,
+        rejects_next_to=out or (None if from_stdin else file),
     )
     render.print_drift(report.drift_warnings, "these leads")
     leads = report.leads
+    if from_stdin and out is None and len(leads.rejects):
+        render.print_rejects(
+            console,
+            len(leads.rejects),
+            None,
+            list(zip(leads.rejects["row"].head(5), leads.rejects["problems"].head(5), strict=True)),
+        )
     if report.rejects_path is not None:
         render.print_rejects(
             console,
@@ -339,8 +389,9 @@ def score(
             markup=False,
         )
     if fmt == "table":
-        render.console(stderr=False).print(
-            table(report.frame, report.lang, list(report.metadata["classes"]))
+        terminal = render.console(stderr=False)
+        terminal.print(
+            table(report.frame, report.lang, list(report.metadata["classes"]), terminal.width)
         )
         return
     text = write_scores(report.frame, fmt, out, report.records, overwrite)
@@ -375,6 +426,10 @@ def explain(
 
     Contributions are SHAP values in log-odds against win_win; the average prospect's
     value plus all contributions equals the prospect's value.
+
+    \b
+    Example:
+      prospect explain L000042 --input data/demo/leads_1000_seed7.csv --plot L000042.png
     """
     pause_gc_for_one_lead(lead)
     from prospect_predictor.jobs.score import run_scoring
@@ -426,6 +481,10 @@ def evaluate(
     AUC, with a confusion matrix, calibration curves and the four reasons' global
     importance as artifacts, linked to the model version evaluated. Warns when the file
     drifts from the model's training data.
+
+    \b
+    Example:
+      prospect evaluate --data labelled.csv --model champion
     """
     from rich.table import Table
 
@@ -485,6 +544,10 @@ def retrain(
     shown with both numbers. With no champion
     yet, the first model is promoted. Drift against the champion's training data is
     reported and logged.
+
+    \b
+    Example:
+      prospect retrain --data new_history.csv
     """
     from prospect_predictor.jobs.retrain import run_retrain
 
@@ -516,7 +579,8 @@ def retrain(
 
 
 runs_app = typer.Typer(
-    help="Review recent training and evaluation runs.",
+    help="Review recent training and evaluation runs.\n\n\b\nExamples:\n  prospect runs\n"
+    "  prospect runs compare RUN_A RUN_B",
     no_args_is_help=False,
     invoke_without_command=True,
 )
@@ -533,7 +597,13 @@ def runs(
 ) -> None:
     """List recent training, retraining, comparison and evaluation runs, newest first,
     with their key metrics side by side. `prospect runs compare RUN_A RUN_B` shows what
-    differs between two runs."""
+    differs between two runs.
+
+    \b
+    Examples:
+      prospect runs
+      prospect runs compare RUN_A RUN_B
+    """
     if ctx.invoked_subcommand is not None:
         return
     from rich.table import Table
@@ -578,7 +648,12 @@ def runs_compare(
     run_a: Annotated[str, typer.Argument(help="First run id.")],
     run_b: Annotated[str, typer.Argument(help="Second run id.")],
 ) -> None:
-    """Show the params and metrics that differ between two runs."""
+    """Show the params and metrics that differ between two runs.
+
+    \b
+    Example:
+      prospect runs compare RUN_A RUN_B
+    """
     from rich.table import Table
 
     from prospect_predictor.jobs.runs import compare_runs
@@ -614,6 +689,10 @@ def init_pipeline(
     guesses the outcome column and flags it, excludes id-like, date and free-text columns
     with a comment, flags likely protected attributes, and leaves each feature's reason as
     "TODO". Training refuses the config until every TODO is replaced.
+
+    \b
+    Example:
+      prospect init-pipeline --data export.csv --out pipelines/firm.toml
     """
     from prospect_predictor.data.draft import draft_pipeline
     from prospect_predictor.data.tableio import write_file_atomically
@@ -642,6 +721,10 @@ def demo(
     both, trains with the default pipeline (runs recorded in experiments/mlflow.db),
     exports the champion to models/prospects/, scores the new leads with it, and shows
     what to do next.
+
+    \b
+    Example:
+      prospect demo
     """
     from prospect_predictor.jobs.demo import run_demo
 
@@ -669,7 +752,9 @@ def demo(
         + ", ".join(f"{k} {counts.get(k, 0):,}" for k in ("pursue", "qualify", "walk_away")),
         markup=False,
     )
-    console.print(table(scoring.frame.head(3), scoring.lang, list(scoring.metadata["classes"])))
+    console.print(
+        table(scoring.frame.head(3), scoring.lang, list(scoring.metadata["classes"]), console.width)
+    )
     first = scoring.frame["prospect_id"].iloc[0]
     console.print(
         "\nNext\n"

@@ -107,9 +107,16 @@ def count_progress(label: str):
 
 
 def print_rejects(console, count: int, path, first: list) -> None:
+    """The rows set aside, where they were written (``path`` None: nowhere, for leads read
+    from standard input without --out), and the first few with their problems."""
     if not count:
         return
-    console.print(f"{count:,} row(s) rejected, written to {path}:", markup=False)
+    where = (
+        f"written to {path}"
+        if path is not None
+        else "not written (standard input: give --out to keep them beside the output)"
+    )
+    console.print(f"{count:,} row(s) rejected, {where}:", markup=False)
     for row, problems in first:
         console.print(f"  row {row}: {problems}", markup=False)
 

@@ -340,3 +340,19 @@ def file_sha256(path: str | Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def spool_stdin(folder: Path, stream=None) -> Path:
+    """Standard input (``-`` for a file of leads) written to ``folder/stdin.csv``, or
+    ``stdin.parquet`` when it starts like a Parquet file, so that it is read, validated and
+    named in messages like any file."""
+    import sys
+
+    source = stream if stream is not None else sys.stdin.buffer
+    head = source.read(4)
+    path = Path(folder) / ("stdin.parquet" if head == b"PAR1" else "stdin.csv")
+    with open(path, "wb") as handle:
+        handle.write(head)
+        while block := source.read(1 << 20):
+            handle.write(block)
+    return path

@@ -154,7 +154,9 @@ def run_file_scoring(
         for frame, rows in batches(stream, SCORING_CHUNK_ROWS, each_chunk):
             out_frame, scores = _score_batch(bundle, metadata, frame, rows, lang)
             context = context or _record_context(scores, lang)
-            writer.write(out_frame, to_records(out_frame, *context) if fmt == "json" else None)
+            writer.write(
+                out_frame, to_records(out_frame, *context) if fmt in ("json", "jsonl") else None
+            )
             progress(int(rows[-1]), stream.total)
         drift = drift_warnings(sample.frame, read_profile(bundle.path), None, metadata)
         report = FileScoringReport(

@@ -1,6 +1,7 @@
-"""The product's words: the four reasons, their advice, outcomes, recommendations,
-interface strings and plain-word feature phrases, in English and French; numbers
-formatted for each language. Standard library only: it is on every scoring path.
+"""The product's words: the four reasons, their advice, outcomes, recommendations and
+interface strings (``words``), the built-in columns' phrases (``columns``), and looking
+them up and formatting numbers for each language (``texts``), in English and French.
+Standard library only: it is on every scoring path.
 
 May import: base.
 """

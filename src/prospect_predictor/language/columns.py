@@ -316,6 +316,24 @@ COLUMNS: dict[str, tuple[str, int, Texts]] = {
             },
         },
     ),
+    "need_outside_specialties": (  # derived in the default pipeline ([derived])
+        "bool",
+        0,
+        {
+            "en": {
+                "label": "need outside the firm's specialties",
+                "missing": "whether the firm serves the need: unknown",
+                "true": "a need outside the firm's specialties",
+                "false": "a need within the firm's specialties",
+            },
+            "fr": {
+                "label": "besoin hors des spécialités du cabinet",
+                "missing": "besoin dans les spécialités du cabinet : inconnu",
+                "true": "un besoin hors des spécialités du cabinet",
+                "false": "un besoin dans les spécialités du cabinet",
+            },
+        },
+    ),
     "product_serves_need": (  # derived in the default pipeline ([derived])
         "bool",
         0,

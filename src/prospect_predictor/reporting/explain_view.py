@@ -31,13 +31,12 @@ def render_explanation(report, console) -> None:
         f"{texts.outcome_label(c, lang)} {texts.format_percent(scores.proba[0, k], lang)}"
         for k, c in enumerate(scores.classes)
     )
-    console.print(f"{ui('probability', lang)}: {probabilities}", markup=False)
-    console.print(
-        f"{ui('recommendation', lang)}: "
+    console.print(texts.labelled(ui("probability", lang), probabilities, lang), markup=False)
+    recommendation = (
         f"{texts.recommendation_label(row['recommendation'], lang)} — "
-        f"{texts.recommendation_meaning(row['recommendation'], lang)}",
-        markup=False,
+        f"{texts.recommendation_meaning(row['recommendation'], lang)}"
     )
+    console.print(texts.labelled(ui("recommendation", lang), recommendation, lang), markup=False)
 
     reasons = Table(title=f"{ui('reason', lang)} — {ui('unit', lang)}", title_justify="left")
     reasons.add_column(ui("reason", lang))
@@ -88,13 +87,18 @@ def render_explanation(report, console) -> None:
         )
     console.print(features)
     if scores.top_reason_outcome[0]:
-        drivers = "; ".join(describe_drivers(scores, 0, metadata["feature_types"], units, lang))
+        drivers = texts.listed(
+            describe_drivers(scores, 0, metadata["feature_types"], units, lang), lang
+        )
         cell = reason_cell(report.frame.iloc[0].to_dict(), lang).replace("\n", " ")
         console.print(
-            f"{ui('top_reason', lang)}: {cell}" + (f" — {drivers}" if drivers else ""),
+            texts.labelled(ui("top_reason", lang), cell, lang)
+            + (f" — {drivers}" if drivers else ""),
             markup=False,
         )
-    console.print(f"{ui('advice', lang)}: {advice_for(scores, 0, lang)}", markup=False)
+    console.print(
+        texts.labelled(ui("advice", lang), advice_for(scores, 0, lang), lang), markup=False
+    )
 
 
 def waterfall(report, path: Path) -> Path:
@@ -125,6 +129,12 @@ def waterfall(report, path: Path) -> Path:
         f"{texts.outcome_label(outcome, lang)} vs {texts.outcome_label(scores.reference, lang)}"
     )
     labels = {r: texts.reason_label(r, lang) for r in (*REASONS, CONTEXT)}
+    average = np.exp(scores.base - scores.base.max())
+    average = average / average.sum()  # the average prospect's chances: softmax of the base
+    chances = (
+        texts.format_percent(float(average[k]), lang),
+        texts.format_percent(float(scores.proba[0, k]), lang),
+    )
     return waterfall_png(
         base,
         parts,
@@ -134,7 +144,17 @@ def waterfall(report, path: Path) -> Path:
         unit=texts.ui("unit", lang),
         reason_labels=labels,
         words={
-            key: texts.ui(f"waterfall_{key}", lang, n="{n}")
-            for key in ("base", "total", "others", "empty", "raises", "lowers")
+            key: texts.ui(f"waterfall_{key}", lang, n="{n}", p="{p}")
+            for key in (
+                "base",
+                "total",
+                "others",
+                "empty",
+                "raises",
+                "lowers",
+                "block",
+                "probability",
+            )
         },
+        probabilities=chances,
     )

@@ -23,7 +23,10 @@ WATERFALL_WORDS = {
     "empty": "no feature contributions",
     "raises": "raises the value (pushes right)",
     "lowers": "lowers it (pushes left)",
+    "block": "a reason's net effect (bracket)",
+    "probability": "P = {p}",
 }
+SMALL = 0.01  # a feature moving the outcome less than this (in the chart's unit) is "other"
 # Waterfall bars: colour means direction, whatever the reason.
 WATERFALL_UP = "#D55E00"  # raises the value (pushes right)
 WATERFALL_DOWN = "#0072B2"  # lowers it (pushes left)
@@ -40,6 +43,7 @@ def waterfall_png(
     reason_labels: Mapping[str, str] | None = None,
     max_features_per_reason: int = 6,
     words: Mapping[str, str] | None = None,
+    probabilities: tuple[str, str] | None = None,
 ) -> Path:
     """One prospect, one outcome: how each feature moves it from the average prospect.
 
@@ -58,6 +62,10 @@ def waterfall_png(
     ``base + sum(values)`` must equal ``total`` within 1e-6, else ``ValueError``: the chart
     would not add up. ``words`` replaces any of the chart's own words (``WATERFALL_WORDS``:
     the first and last rows, "N other features" as ``{n}``, the empty chart, the legend).
+    Features that move the value less than :data:`SMALL` join "N other features" too, as in
+    shap's waterfall. ``probabilities`` (the average prospect's and this prospect's
+    probability of the outcome, as text) are shown beside the two end points, so that the
+    log-odds axis reads as a chance.
     """
     return charts.save_png(
         _waterfall_figure(
@@ -69,9 +77,16 @@ def waterfall_png(
             reason_labels=reason_labels,
             max_features_per_reason=max_features_per_reason,
             words=words,
+            probabilities=probabilities,
         ),
         path,
     )
+
+
+def signed(value: float) -> str:
+    """A contribution with its sign and two decimals, never "-0.00" or "+0.00"."""
+    text = f"{value:+.2f}"
+    return "0.00" if text in ("-0.00", "+0.00") else text
 
 
 class _WaterfallRow(NamedTuple):
@@ -125,12 +140,15 @@ def _waterfall_rows(
         block_sum = math.fsum(value for _, value in features)
         name = labels.get(reason, reason.replace("_", " "))
         rows.append(
-            _WaterfallRow("header", f"{name}  {block_sum:+.2f}", reason, position, block_sum)
+            _WaterfallRow("header", f"{name}  {signed(block_sum)}", reason, position, block_sum)
         )
         if len(features) > max_features_per_reason + 1:
             shown, rest = features[:max_features_per_reason], features[max_features_per_reason:]
         else:
             shown, rest = features, []
+        small = [f for f in shown if abs(f[1]) < SMALL]
+        if len(small) + len(rest) > 1:  # one leftover keeps its own row: no more room
+            shown, rest = [f for f in shown if abs(f[1]) >= SMALL], rest + small
         for label, value in shown:
             rows.append(_WaterfallRow("feature", label, reason, position, value))
             position += value
@@ -154,7 +172,9 @@ def _waterfall_figure(
     reason_labels: Mapping[str, str] | None = None,
     max_features_per_reason: int = 6,
     words: Mapping[str, str] | None = None,
+    probabilities: tuple[str, str] | None = None,
 ) -> Figure:
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     words = {**WATERFALL_WORDS, **(words or {})}
@@ -208,7 +228,7 @@ def _waterfall_figure(
         ax.text(
             end + (offset if right else -offset),
             i,
-            f"{row.value:+.2f}",
+            signed(row.value),
             ha="left" if right else "right",
             va="center",
             fontsize=8,
@@ -233,10 +253,14 @@ def _waterfall_figure(
             )
         elif row.kind in ("base", "total"):
             ax.plot([row.start], [i], marker="D", color="#222222", markersize=6, zorder=4)
+            chance = ""
+            if probabilities is not None:
+                shown = probabilities[0 if row.kind == "base" else 1]
+                chance = "  (" + words["probability"].format(p=shown) + ")"
             ax.text(
                 row.start + offset,
                 i,
-                f"{row.start:+.2f}",
+                signed(row.start) + chance,
                 ha="left",
                 va="center",
                 fontsize=9,
@@ -254,7 +278,7 @@ def _waterfall_figure(
             tick.set_style("italic")
     ax.set_ylim(n - 0.5, -0.5)
     ax.set_xlabel(unit)
-    ax.set_title(title)
+    ax.set_title(title, wrap=True)
     ax.grid(axis="x", alpha=0.3)
     ax.tick_params(axis="y", length=0)
     if not bars:
@@ -271,11 +295,12 @@ def _waterfall_figure(
             zorder=5,
         )
         return fig
+    bracket = Line2D([], [], color="#444444", linewidth=1.4, marker="|", markersize=9)
     fig.legend(
-        [Patch(color=WATERFALL_UP), Patch(color=WATERFALL_DOWN)],
-        [words["raises"], words["lowers"]],
+        [Patch(color=WATERFALL_UP), Patch(color=WATERFALL_DOWN), bracket],
+        [words["raises"], words["lowers"], words["block"]],
         loc="outside lower center",
-        ncols=2,
+        ncols=3,
         fontsize=8,
         frameon=False,
     )

@@ -178,7 +178,7 @@ def to_frame(
                 else missing
             )
     columns["top_drivers"] = [
-        "; ".join(describe_drivers(scores, i, feature_types, units, lang, row))
+        texts.listed(describe_drivers(scores, i, feature_types, units, lang, row), lang)
         for i, row in enumerate(scores.feature_values.to_dict(orient="records"))
     ]
     columns["advice"] = [advice_for(scores, i, lang) for i in range(rows)]

@@ -15,7 +15,7 @@ from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
 from prospect_predictor.language import texts
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-FORMATS = ("table", "csv", "json", "parquet")
+FORMATS = ("table", "csv", "json", "jsonl", "parquet")
 
 
 def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
@@ -83,6 +83,8 @@ def write_scores(
         text = to_csv_text(frame)
     elif fmt == "json":
         text = json.dumps(records, indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "jsonl":
+        text = "".join(json_line(record) for record in records)
     else:
         text = None
     if out is None:
@@ -98,8 +100,14 @@ def write_scores(
     return None
 
 
+def json_line(record: dict) -> str:
+    """One prospect as one line of JSON (``--format jsonl``)."""
+    return json.dumps(record, ensure_ascii=False) + "\n"
+
+
 class ScoresWriter:
-    """Scores written to ``out`` a batch at a time, as CSV, a JSON array or Parquet, through
+    """Scores written to ``out`` a batch at a time, as CSV, a JSON array, JSON lines or
+    Parquet, through
     a temporary file next to it that :meth:`finish` moves into place in one step (and
     :meth:`abort` deletes): a failure half-way leaves no partial file and an existing
     ``out`` untouched. CSV and JSON have the bytes :func:`write_scores` gives for all the
@@ -119,6 +127,8 @@ class ScoresWriter:
             escape_formulas(frame).to_csv(
                 self._handle, index=False, header=self.rows == 0, lineterminator="\n"
             )
+        elif self.fmt == "jsonl":
+            self._handle.writelines(json_line(record) for record in records or [])
         elif self.fmt == "json":
             for record in records or []:
                 text = json.dumps(record, indent=2, ensure_ascii=False).replace("\n", "\n  ")
@@ -173,13 +183,20 @@ class ScoresWriter:
         self.temp.unlink(missing_ok=True)
 
 
-def table(frame: pd.DataFrame, lang: str, classes: list[str]):
-    """The Rich table an advisor reads in a terminal."""
+FULL_TABLE_WIDTH = 120  # below this many columns, one block per lead instead of a table
+
+
+def table(frame: pd.DataFrame, lang: str, classes: list[str], width: int | None = None):
+    """What an advisor reads in a terminal: a table, or in a terminal narrower than
+    :data:`FULL_TABLE_WIDTH`, one block per lead; either way every id is shown whole."""
+    if width is not None and width < FULL_TABLE_WIDTH:
+        return compact(frame, lang, classes)
     from rich.table import Table
 
     ui = texts.ui
     grid = Table(show_lines=True)
-    grid.add_column(ui("prospect", lang))
+    longest = max((len(str(i)) for i in frame["prospect_id"]), default=0)
+    grid.add_column(ui("prospect", lang), no_wrap=True, min_width=longest)
     for outcome in OUTCOMES:
         if outcome in classes:
             grid.add_column(f"P({texts.outcome_label(outcome, lang)})", justify="right")
@@ -214,3 +231,26 @@ def reason_cell(row: dict, lang: str) -> str:
         "points", lang, points=f"+{texts.format_number(row['top_reason_points'], lang, decimals=0)}"
     )
     return f"{texts.reason_label(row['top_reason'], lang)} {points}{about}"
+
+
+def compact(frame: pd.DataFrame, lang: str, classes: list[str]):
+    """One block per lead for a narrow terminal: the id and the recommendation, the
+    probabilities, the reason with its drivers, the advice; lines wrap, the id never."""
+    from rich.console import Group
+    from rich.text import Text
+
+    blocks = []
+    for row in frame.to_dict(orient="records"):
+        head = Text(str(row["prospect_id"]), style="bold", no_wrap=True, overflow="ignore")
+        head.append(" · " + texts.recommendation_label(row["recommendation"], lang))
+        chances = " · ".join(
+            f"{texts.outcome_label(o, lang)} {texts.format_percent(row[f'p_{o}'], lang)}"
+            for o in OUTCOMES
+            if o in classes
+        )
+        reason = reason_cell(row, lang).replace("\n", " ")
+        if row["top_drivers"]:
+            reason += f": {row['top_drivers']}"
+        blocks += [head, Text("  " + chances), Text("  " + reason), Text("  " + row["advice"])]
+        blocks.append(Text(""))
+    return Group(*blocks[:-1])
