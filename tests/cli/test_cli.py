@@ -108,3 +108,30 @@ def test_demo_generates_validates_and_says_what_is_next(run_cli, tmp_path, monke
     assert "valid" in result.stdout
     assert "Next" in result.stdout
     assert run_cli("demo", "--rows", "1000").exit_code == 0  # running it again is harmless
+
+
+def test_shell_completion_completes_commands_and_choices(tmp_path):
+    """What --install-completion installs: the shell asks the program for candidates."""
+    import os
+    import subprocess
+    import sys
+
+    def complete(words: str) -> list[str]:
+        env = {
+            **os.environ,
+            "_PROSPECT_COMPLETE": "complete_bash",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(len(words.split(" ")) - 1),
+        }
+        code = (
+            "import sys; sys.argv[0] = 'prospect'\n"
+            "from prospect_predictor.cli.main import run\nrun()"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=tmp_path
+        )
+        return done.stdout.split()
+
+    assert "score" in complete("prospect sc")
+    assert complete("prospect score --format j") == ["json", "jsonl"]
+    assert complete("prospect score --lang ") == ["en", "fr"]
