@@ -758,7 +758,7 @@ def demo(
     first = scoring.frame["prospect_id"].iloc[0]
     console.print(
         "\nNext\n"
-        f"  - score leads: prospect score {result.leads}   (--format csv|json|parquet, "
+        f"  - score leads: prospect score {result.leads}   (--format csv|json|jsonl|parquet, "
         "--out FILE, --lang fr)\n"
         f'  - one lead: prospect score --lead \'{{"postponements": 4, '
         f'"expected_return_pct": 15}}\'\n'
