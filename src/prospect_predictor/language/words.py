@@ -210,7 +210,10 @@ UI: Texts = {
         "en": "unknown (not given): {fields}",
         "fr": "inconnus (non renseignés) : {fields}",
     },
-    "unit": {"en": "log-odds against win_win", "fr": "log-cote par rapport à win_win"},
+    "unit": {
+        "en": "log-odds against win_win",
+        "fr": "effet sur la cote face à un client gagnant-gagnant (log, win_win)",
+    },
     # the waterfall chart's own words (reports.WATERFALL_WORDS)
     "waterfall_base": {"en": "average prospect", "fr": "prospect moyen"},
     "waterfall_total": {"en": "this prospect", "fr": "ce prospect"},

@@ -43,7 +43,8 @@ def render_explanation(report, console) -> None:
     for outcome in outcomes:
         reasons.add_column(texts.outcome_label(outcome, lang), justify="right")
     reasons.add_row(
-        "(average prospect)", *[f"{scores.base[scores.classes.index(o)]:+.3f}" for o in outcomes]
+        f"({ui('waterfall_base', lang)})",
+        *[f"{scores.base[scores.classes.index(o)]:+.3f}" for o in outcomes],
     )
     for reason in (*REASONS, CONTEXT):
         label = texts.reason_label(reason, lang)
@@ -58,7 +59,7 @@ def render_explanation(report, console) -> None:
         scores.base[scores.classes.index(o)] + scores.values[0, :, scores.classes.index(o)].sum()
         for o in outcomes
     ]
-    reasons.add_row("= this prospect", *[f"{t:+.3f}" for t in total])
+    reasons.add_row(f"= {ui('waterfall_total', lang)}", *[f"{t:+.3f}" for t in total])
     console.print(reasons)
 
     features = Table(title=ui("feature", lang), title_justify="left")
