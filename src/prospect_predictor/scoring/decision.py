@@ -212,20 +212,27 @@ def decide(
         named &= ~incomplete
     top_reason[named] = np.asarray(present, dtype=object)[best[named]]
     top_points[named] = best_points[named]
-    if named.any() or incomplete.any():
+    chosen = np.flatnonzero(named | incomplete)
+    if len(chosen):  # drivers: computed for the leads that get them, in one array pass
+        width = len(features)
         feature_points = points_without(
-            np.repeat(total[:, None, :], len(features), axis=1),
-            values,
-            np.repeat(k[:, None], len(features), axis=1),
+            np.repeat(total[chosen, None, :], width, axis=1),
+            values[chosen],
+            np.repeat(k[chosen, None], width, axis=1),
         )
         reason_of = np.array([feature_reasons.get(f, "") for f in features], dtype=object)
-        for i in np.flatnonzero(named | incomplete):
-            mine = missing[i] if incomplete[i] else reason_of == top_reason[i]
-            own = np.flatnonzero(mine & (feature_points[i] >= rules["min_driver_points"]))
-            order = own[np.argsort(-feature_points[i, own], kind="stable")]
+        blank = missing[chosen] if missing is not None else np.zeros((len(chosen), width), bool)
+        eligible = np.where(
+            incomplete[chosen, None], blank, reason_of[None, :] == top_reason[chosen, None]
+        ) & (feature_points >= rules["min_driver_points"])
+        feature_points = np.where(eligible, feature_points, -np.inf)
+        order = np.argsort(-feature_points, axis=1, kind="stable")[:, : int(rules["max_drivers"])]
+        driver_points = np.take_along_axis(feature_points, order, axis=1)
+        for row, i in enumerate(chosen):
             drivers[i] = [
-                (features[j], float(feature_points[i, j]))
-                for j in order[: int(rules["max_drivers"])]
+                (features[j], float(p))
+                for j, p in zip(order[row], driver_points[row], strict=True)
+                if p > -np.inf
             ]
     return Decision(tier, names, top_reason, top_points, drivers, incomplete)
 
