@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from prospect_predictor.cli.app import app
+from tests.conftest import DEFAULT_PIPELINE
 
 COMMANDS = [command.name or command.callback.__name__ for command in app.registered_commands]
 
@@ -135,3 +136,18 @@ def test_shell_completion_completes_commands_and_choices(tmp_path):
     assert "score" in complete("prospect sc")
     assert complete("prospect score --format j") == ["json", "jsonl"]
     assert complete("prospect score --lang ") == ["en", "fr"]
+
+
+def test_runs_lists_every_pipelines_runs_unless_narrowed(run_cli, isolated_store):
+    """Runs of a pipeline other than the default one are listed, with their pipeline."""
+    import mlflow
+
+    mlflow.set_tracking_uri("sqlite:///experiments/mlflow.db")
+    mlflow.set_experiment("another_firm")
+    with mlflow.start_run(tags={"kind": "training"}) as run:
+        mlflow.log_metric("log_loss", 0.5)
+    listed = run_cli("runs")
+    assert listed.exit_code == 0, listed.output
+    assert run.info.run_id in listed.stdout and "another_firm" in listed.stdout
+    narrowed = run_cli("runs", "--pipeline", DEFAULT_PIPELINE)
+    assert narrowed.exit_code == 0 and run.info.run_id not in narrowed.stdout

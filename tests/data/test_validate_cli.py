@@ -190,3 +190,23 @@ def test_malformed_csv(run_cli, tmp_path, good_rows):
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert "f.csv" in result.output
+
+
+def test_a_pipeline_just_drafted_validates_its_file(run_cli, tmp_path, good_rows):
+    """init-pipeline drafts a pipeline with an inline schema and TODO reasons: the analyst
+    can already validate the export against it; --schema with a pipeline says so."""
+    data = _write(tmp_path, good_rows)
+    drafted = tmp_path / "firm.toml"
+    assert run_cli("init-pipeline", "--data", data, "--out", drafted).exit_code == 0
+    assert '"TODO"' in drafted.read_text()
+    result = run_cli("validate", data, "--pipeline", drafted)
+    assert result.exit_code == 0, result.output
+    assert "40 prospects, 0 error(s)" in result.stdout
+    wrong = run_cli("validate", data, "--schema", drafted)
+    _assert_clean_failure(wrong, "is a pipeline, not a schema: validate against it with --pipeline")
+    both = run_cli("validate", data, "--schema", "prospects", "--pipeline", drafted)
+    assert both.exit_code == 2 and "--schema or --pipeline, not both" in both.stderr
+    bad = good_rows.astype({"postponements": object})
+    bad.loc[3, "postponements"] = "many"
+    failed = run_cli("validate", _write(tmp_path, bad, "bad.csv"), "--pipeline", drafted)
+    _assert_clean_failure(failed, "column 'postponements'")

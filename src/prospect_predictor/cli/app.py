@@ -109,8 +109,19 @@ def validate(
         ),
     ] = False,
     schema: Annotated[
-        str, typer.Option("--schema", help="Built-in schema name or path to a schema TOML.")
-    ] = "prospects",
+        str | None,
+        typer.Option(
+            "--schema", help="Built-in schema name or path to a schema TOML. Default: prospects."
+        ),
+    ] = None,
+    pipeline: Annotated[
+        Path | None,
+        typer.Option(
+            "--pipeline",
+            help="Validate against this pipeline's schema (inline or referenced), e.g. one "
+            "just drafted by init-pipeline.",
+        ),
+    ] = None,
 ) -> None:
     """Check a file against the schema and report every problem at once.
 
@@ -120,13 +131,22 @@ def validate(
     do not fail.
 
     \b
-    Example:
+    Examples:
       prospect validate data/demo/leads_1000_seed7.csv --leads
+      prospect validate export.csv --pipeline pipelines/firm.toml
     """
     from prospect_predictor.config.schema import load_schema
     from prospect_predictor.data.validate import validate_file
 
-    report = validate_file(file, load_schema(schema), require_outcome=not leads)
+    if schema is not None and pipeline is not None:
+        raise typer.BadParameter("give --schema or --pipeline, not both", param_hint="'--pipeline'")
+    if pipeline is not None:
+        from prospect_predictor.config.pipeline import pipeline_schema
+
+        checked = pipeline_schema(pipeline)
+    else:
+        checked = load_schema(schema or "prospects")
+    report = validate_file(file, checked, require_outcome=not leads)
     console = render.console(stderr=False)
     for line in report.lines():
         console.print(line, markup=False)
@@ -591,7 +611,10 @@ app.add_typer(runs_app, name="runs")
 def runs(
     ctx: typer.Context,
     pipeline: Annotated[
-        Path | None, typer.Option("--pipeline", help="Pipeline TOML (default as for train).")
+        Path | None,
+        typer.Option(
+            "--pipeline", help="Only this pipeline's runs. Default: every pipeline's runs."
+        ),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="How many runs.")] = 20,
 ) -> None:
@@ -618,18 +641,22 @@ def runs(
         )
         return
     grid = Table()
-    for column in ("run", "started", "kind", "version", "family", *RUN_COLUMNS, "rows"):
-        # fold rather than cut: run ids are copied into `prospect runs compare`
+    whole = {  # never folded: run ids are copied into `prospect runs compare`
+        "run": 32,
+        "pipeline": max([len(str(n)) for n in frame.get("experiment", [])] + [8]),
+    }
+    for column in ("run", "pipeline", "started", "kind", "version", "family", *RUN_COLUMNS, "rows"):
         grid.add_column(
             column,
             justify="right" if column in RUN_COLUMNS else "left",
             overflow="fold",
-            min_width=32 if column == "run" else len(column),
-            no_wrap=column == "run",
+            min_width=whole.get(column, len(column)),
+            no_wrap=column in whole,
         )
     for _, row in frame.iterrows():
         cells = [
             row["run_id"],
+            str(row.get("experiment") or ""),
             str(row["start_time"])[:19],
             str(row.get("tags.kind") or ""),
             str(row.get("tags.model_version") or ""),

@@ -288,6 +288,34 @@ def load_pipeline(path: str | Path | None = None) -> Pipeline:
     return Pipeline(config, schema, str(path))
 
 
+def pipeline_schema(path: str | Path) -> Schema:
+    """The schema a pipeline TOML names (inline, built-in or a file beside it), without
+    checking the rest of the pipeline: a draft whose reasons are still TODO can already
+    validate its data file."""
+    import tomllib
+
+    from pydantic import TypeAdapter, ValidationError
+
+    from prospect_predictor.config.toml import format_validation_error
+
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read as UTF-8 text ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        schema = TypeAdapter(str | Schema).validate_python(raw.get("schema", "prospects"))
+    except ValidationError as exc:
+        raise ConfigError(
+            format_validation_error(path, exc).replace("  - ", "  - schema.")
+        ) from None
+    return _resolve_schema(schema, path)
+
+
 def _resolve_schema(schema: str | Schema, config_path: Path) -> Schema:
     if isinstance(schema, Schema):
         return schema

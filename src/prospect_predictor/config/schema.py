@@ -126,7 +126,21 @@ def load_schema(name_or_path: str | Path = "prospects") -> Schema:
             f"schema {str(name_or_path)!r} not found: give a path to a schema TOML file "
             f"or one of the built-in schemas ({', '.join(BUILTIN_SCHEMAS)})"
         )
+    if _is_pipeline(path):
+        raise ConfigError(
+            f"{path} is a pipeline, not a schema: validate against it with --pipeline {path}"
+        )
     return load_toml_model(path, Schema)
+
+
+def _is_pipeline(path: Path) -> bool:
+    """A pipeline TOML maps features to reasons; a schema never has ``[features]``."""
+    import tomllib
+
+    try:
+        return "features" in tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False  # load_toml_model names the problem
 
 
 def _num(value: float) -> str:

@@ -8,8 +8,13 @@ RUN_COLUMNS = ("log_loss", "roc_auc_macro", "balanced_accuracy", "ece", "cv_log_
 
 
 def list_runs(pipeline_path: str | Path | None = None, limit: int = 20):
-    from prospect_predictor.config.pipeline import load_pipeline
+    """The newest runs of every pipeline in the store, or of one pipeline (its training
+    and comparison experiments) when ``pipeline_path`` is given."""
     from prospect_predictor.registry import tracking
+
+    if pipeline_path is None:
+        return tracking.recent_runs(None, limit)
+    from prospect_predictor.config.pipeline import load_pipeline
 
     pipeline = load_pipeline(pipeline_path)
     return tracking.recent_runs([pipeline.name, f"{pipeline.name}-comparison"], limit)

@@ -306,15 +306,21 @@ def load_registered(model_name: str, version: str):
     return model, metadata
 
 
-def recent_runs(experiments: list[str], limit: int) -> pd.DataFrame:
-    """Runs of these experiments, newest first, as MLflow's search_runs frame."""
+def recent_runs(experiments: list[str] | None, limit: int) -> pd.DataFrame:
+    """Runs of these experiments (``None``: every experiment of the store), newest first,
+    as MLflow's search_runs frame plus an ``experiment`` column with each run's name."""
     mlflow, client = _client()
-    names = [e for e in experiments if client.get_experiment_by_name(e) is not None]
+    known = {e.name: e.experiment_id for e in client.search_experiments()}
+    names = [e for e in (experiments if experiments is not None else known) if e in known]
     if not names:
         return pd.DataFrame()
-    return mlflow.search_runs(
+    frame = mlflow.search_runs(
         experiment_names=names, max_results=limit, order_by=["attributes.start_time DESC"]
     )
+    by_id = {v: k for k, v in known.items()}
+    if not frame.empty:
+        frame.insert(0, "experiment", frame["experiment_id"].map(by_id))
+    return frame
 
 
 def get_run(run_id: str):
