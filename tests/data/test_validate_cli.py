@@ -210,3 +210,21 @@ def test_a_pipeline_just_drafted_validates_its_file(run_cli, tmp_path, good_rows
     bad.loc[3, "postponements"] = "many"
     failed = run_cli("validate", _write(tmp_path, bad, "bad.csv"), "--pipeline", drafted)
     _assert_clean_failure(failed, "column 'postponements'")
+
+
+def test_a_category_never_seen_is_unknown_for_leads_and_an_error_for_training(good_rows):
+    """Leads to score: the cell becomes unknown and a warning names the rows; training
+    data: it stays a row error (the schema is the history's contract)."""
+    from prospect_predictor.config.schema import load_schema
+    from prospect_predictor.data.validate import validate_frame
+
+    frame = good_rows.astype({"referral_source": object})
+    frame.loc[[2, 9], "referral_source"] = "tv_advert"
+    schema = load_schema("prospects")
+    leads = validate_frame(frame, schema, "f.csv", require_outcome=False, unseen="unknown")
+    assert leads.ok and not leads.bad_rows.any()
+    (warning,) = [p for p in leads.warnings if p.kind == "unseen_category"]
+    assert warning.rows.tolist() == [3, 10] and "'tv_advert'" in warning.message
+    assert leads.frame["referral_source"].isna().tolist()[2] is True
+    history = validate_frame(frame, schema, "f.csv")
+    assert not history.ok and history.bad_rows.tolist().count(True) == 2

@@ -83,13 +83,16 @@ def test_duplicate_id_in_two_chunks_rejects_both_rows(run_cli, in_trained, monke
 def test_bad_row_in_a_later_chunk_keeps_its_row_number(run_cli, in_trained, monkeypatch):
     frame = _leads(in_trained)
     frame.loc[21, "postponements"] = "three"  # row 22: the third chunk
-    frame.loc[29, "referral_source"] = "tv_advert"  # row 30: the last one
+    frame.loc[29, "no_shows"] = "-3"  # row 30: the last one
+    frame.loc[[3, 25], "referral_source"] = "tv_advert"  # unseen, in two chunks: one line
     frame.to_csv(in_trained / "late_bad.csv", index=False)
     _chunked(monkeypatch)
     result = run_cli("score", "late_bad.csv", "--out", "late.csv")
     assert result.exit_code == 0, result.output
     assert "row 22: postponements: wrong type (found 'three')" in result.stderr
-    assert "row 30: referral_source: unknown category" in result.stderr
+    assert "row 30: no_shows: out of range" in result.stderr
+    assert result.stderr.count("never seen in training") == 1
+    assert "referral_source: 1 value(s) never seen in training, in 2 lead(s)" in result.stderr
     rejects = pd.read_csv(in_trained / "late.rejects.csv", dtype=str)
     assert rejects["row"].tolist() == ["22", "30"]
     assert rejects.loc[0, "postponements"] == "three"

@@ -144,14 +144,19 @@ def test_a_narrow_terminal_gets_one_block_per_lead_with_whole_ids(scored_frame):
 def test_bad_rows_are_rejected_and_good_rows_scored(run_cli, in_trained):
     frame = pd.read_csv(in_trained / "leads.csv", dtype=str, keep_default_na=False).head(10)
     frame.loc[2, "postponements"] = "three"
-    frame.loc[5, "referral_source"] = "tv_advert"
+    frame.loc[5, "no_shows"] = "-3"
+    frame.loc[7, "referral_source"] = "tv_advert"  # never seen in training: unknown, scored
     frame.to_csv(in_trained / "some_bad.csv", index=False)
     result = run_cli("score", "some_bad.csv", "--out", "out.csv")
     assert result.exit_code == 0, result.output
     assert "2 row(s) rejected" in result.stderr
-    assert "row 3: postponements" in result.stderr and "row 6: referral_source" in result.stderr
+    assert "row 3: postponements" in result.stderr and "row 6: no_shows" in result.stderr
+    assert (
+        "referral_source: 1 value(s) never seen in training, in 1 lead(s), scored as unknown: "
+        "'tv_advert'" in result.stderr
+    )
     scored = pd.read_csv(in_trained / "out.csv")
-    assert len(scored) == 8
+    assert len(scored) == 8 and frame.loc[7, "prospect_id"] in scored["prospect_id"].tolist()
     rejects = pd.read_csv(in_trained / "out.rejects.csv", dtype=str)
     assert rejects["row"].tolist() == ["3", "6"]
     assert rejects.loc[0, "postponements"] == "three"

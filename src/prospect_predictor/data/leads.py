@@ -93,6 +93,7 @@ class LeadStream:
         self.scorable = 0
         self.rejected = 0
         self.problems: list[Problem] = []
+        self.unseen: list[Problem] = []  # categories never seen in training, every chunk
 
     def __iter__(self) -> Iterator[LeadChunk]:
         duplicates = self._duplicate_ids()
@@ -109,7 +110,9 @@ class LeadStream:
                 optional=optional,
                 first_row=first_row,
                 duplicates=duplicates,
+                unseen="unknown",
             )
+            self.unseen.extend(p for p in report.warnings if p.kind == "unseen_category")
             fatal = [p for p in report.errors if p.kind not in ROW_KINDS]
             if fatal:
                 raise InputFileError(
@@ -131,6 +134,11 @@ class LeadStream:
                 f"{self.path}: no row can be scored; every row has a problem:\n"
                 + "\n".join(self.report().lines())
             )
+
+    def unseen_lines(self) -> list[str]:
+        """Once per file: per column, the values never seen in training that were scored
+        as unknown, and how many leads held them."""
+        return unseen_lines(merge_problems(self.unseen, list(self.schema.columns)))
 
     def report(self) -> ValidationReport:
         """The problems kept so far, merged over chunks as for a whole file."""
@@ -258,7 +266,12 @@ def lead_from_json(text: str, metadata: dict) -> Leads:
         row[id_column] = str(given.get(id_column, DEFAULT_LEAD_ID))
     frame = pd.DataFrame([row], dtype=object)
     report = validate_frame(
-        frame, schema, "--lead", require_outcome=False, optional=unused_columns(schema, metadata)
+        frame,
+        schema,
+        "--lead",
+        require_outcome=False,
+        optional=unused_columns(schema, metadata),
+        unseen="unknown",
     )
     errors = [p for p in report.errors if p.kind != "unknown_column"]
     if errors:
@@ -339,3 +352,19 @@ def rejects_file(path: Path) -> Path:
     """Where the rows rejected from a file are written: ``<stem>.rejects.csv`` beside ``path``
     (the output file, or the input when the output goes to the terminal)."""
     return path.with_name(path.stem + ".rejects.csv")
+
+
+def unseen_lines(problems: list[Problem]) -> list[str]:
+    """``referral_source: 3 values never seen in training, in 41 leads, scored as unknown:
+    'tv_advert', 'Webinar', 'TikTok'`` for each column with such values."""
+    lines = []
+    for problem in problems:
+        if problem.kind != "unseen_category":
+            continue
+        found = [str(v) for v in (problem.found if problem.found is not None else [])]
+        shown = ", ".join(repr(v) for v in found[:3]) + (" …" if len(found) > 3 else "")
+        lines.append(
+            f"{problem.column}: {len(found)} value(s) never seen in training, in "
+            f"{problem.rows.size:,} lead(s), scored as unknown: {shown}"
+        )
+    return lines

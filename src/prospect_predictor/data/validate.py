@@ -84,8 +84,13 @@ def validate_frame(
     optional: frozenset[str] = frozenset(),
     first_row: int = 1,
     duplicates: dict[str, Problem] | None = None,
+    unseen: Literal["error", "unknown"] = "error",
 ) -> ValidationReport:
     """Validate a frame as read (CSV cells as text, or Parquet's typed columns).
+
+    ``unseen``: a category the schema does not list is a row error (training data), or,
+    for leads to score, an unknown value: the cell becomes missing and the rows are named
+    in a warning of kind ``unseen_category``.
 
     Columns in ``optional`` may be absent (e.g. columns a model does not use, when
     scoring); when present they are checked like the others.
@@ -135,11 +140,12 @@ def validate_frame(
     typed = {}
     for name in present:
         values, column_problems = _check_column(
-            raw[name], name, schema.columns[name], first_row, duplicates
+            raw[name], name, schema.columns[name], first_row, duplicates, unseen
         )
         typed[name] = values
         for problem in column_problems:
-            bad_rows[problem.rows - first_row] = True
+            if problem.severity == "error":
+                bad_rows[problem.rows - first_row] = True
         problems.extend(column_problems)
     frame = pd.DataFrame(typed, index=raw.index) if typed else None
     return ValidationReport(source, n_rows, problems, frame, bad_rows)
@@ -170,6 +176,7 @@ def _check_column(
     spec: ColumnSpec,
     first_row: int = 1,
     duplicates: dict[str, Problem] | None = None,
+    unseen: str = "error",
 ) -> tuple[pd.Series, list[Problem]]:
     values, missing, unparsable = _convert(raw, spec)
     problems = []
@@ -189,7 +196,25 @@ def _check_column(
             )
     if spec.type in ("int", "float"):
         problems.extend(_range_problems(values, raw, name, spec, first_row))
-    if spec.type == "category":
+    if spec.type == "category" and unseen == "unknown":
+        found = ~missing & ~values.isin(set(spec.categories or ())).to_numpy()
+        if found.any():
+            problems.append(
+                _rows_problem(
+                    "unseen_category",
+                    name,
+                    raw,
+                    found,
+                    "values never seen in training, scored as unknown",
+                    True,
+                    first_row,
+                    severity="warning",
+                )
+            )
+            # unknown to the model, as a blank is; the value was given, so a column that
+            # requires one is satisfied
+            values = values.where(~pd.Series(found, index=values.index), None)
+    elif spec.type == "category":
         problems.extend(_category_problems(values, missing, raw, name, spec, first_row))
     if not spec.nullable and missing.any():
         problems.append(
@@ -393,11 +418,12 @@ def _rows_problem(
     expected: str,
     show_found: bool = True,
     first_row: int = 1,
+    severity: Literal["error", "warning"] = "error",
 ) -> Problem:
     rows = np.flatnonzero(mask) + first_row
     found = pd.unique(raw[mask].astype("string")) if show_found else None
     message = _row_message(name, expected, found, rows)
-    return Problem("error", kind, name, message, rows, expected, found)
+    return Problem(severity, kind, name, message, rows, expected, found)
 
 
 def _row_message(name: str, expected: str, found, rows: np.ndarray) -> str:

@@ -40,7 +40,13 @@ def run_scoring(
     rows are written to ``<that file>.rejects.csv`` once every row is scored."""
     import pandas as pd
 
-    from prospect_predictor.data.leads import lead_from_json, one_prospect, read_leads, rejects_file
+    from prospect_predictor.data.leads import (
+        lead_from_json,
+        one_prospect,
+        read_leads,
+        rejects_file,
+        unseen_lines,
+    )
     from prospect_predictor.data.tableio import write_table
     from prospect_predictor.monitoring.drift import RowSample, drift_warnings
     from prospect_predictor.registry.bundle import read_profile
@@ -81,6 +87,7 @@ def run_scoring(
     if rejects_next_to is not None and len(leads.rejects):
         rejects_path = rejects_file(Path(rejects_next_to))
         write_table(leads.rejects, rejects_path, overwrite=True)
+    drift = unseen_lines(leads.report.problems) + drift  # new categories: drift, once
     return ScoringReport(frame, records, all_scores, leads, metadata, lang, drift, rejects_path)
 
 
@@ -159,6 +166,7 @@ def run_file_scoring(
             )
             progress(int(rows[-1]), stream.total)
         drift = drift_warnings(sample.frame, read_profile(bundle.path), None, metadata)
+        drift = stream.unseen_lines() + drift  # categories never seen in training, once
         report = FileScoringReport(
             stream.scorable,
             stream.rejected,
