@@ -13,7 +13,7 @@ import pytest
 from prospect_predictor.config.pipeline import load_pipeline
 from prospect_predictor.data.leads import read_leads
 from prospect_predictor.domain import OUTCOMES
-from prospect_predictor.errors import ConfigError
+from prospect_predictor.errors import ConfigError, InputFileError
 from prospect_predictor.jobs.train import run_training
 from prospect_predictor.modeling.guards import LeakageError, NotEnoughDataError
 from prospect_predictor.modeling.train import load_history, train
@@ -379,3 +379,47 @@ def test_the_generated_historys_blanks_do_not_tell_the_outcome(history_20k):
     )
     assert max(a for a, _ in measured["columns"].values()) < 0.6
     assert measured["pattern"][0] < pipeline.config.leakage.max_missingness_auc
+
+
+def test_a_history_with_a_few_bad_rows_trains_on_the_others(tmp_path, isolated_store, run_cli):
+    """Five bad cells in 1,200 rows: those rows are set aside, counted, kept with the run."""
+    write_history(1_200, 12, tmp_path / "h.csv")
+    frame = pd.read_csv(tmp_path / "h.csv", dtype=str, keep_default_na=False)
+    frame.loc[[3, 10, 200, 700, 1199], "no_shows"] = "many"
+    frame.to_csv(tmp_path / "few_bad.csv", index=False)
+    pipeline = write_pipeline(tmp_path, folds="folds = 3")
+    result = run_cli("train", "--data", tmp_path / "few_bad.csv", "--pipeline", pipeline)
+    assert result.exit_code == 0, result.output
+    assert "5 of 1,200 rows set aside" in result.stdout
+    assert "row 4: no_shows: wrong type (found 'many')" in result.stdout
+    client = _client(tmp_path)
+    (run,) = client.search_runs([client.get_experiment_by_name("prospects").experiment_id])
+    assert run.data.params["data.rows_rejected"] == "5"
+    assert run.data.params["data.rows"] == "1195"
+    rejects = tmp_path / "rejects.csv"
+    client.download_artifacts(run.info.run_id, "rejects.csv", str(tmp_path))
+    kept = pd.read_csv(rejects, dtype=str)
+    assert kept["row"].tolist() == ["4", "11", "201", "701", "1200"]
+    assert (kept["no_shows"] == "many").all()
+
+
+def test_too_many_bad_rows_refuse_training_naming_the_share(tmp_path):
+    write_history(600, 13, tmp_path / "h.csv")
+    frame = pd.read_csv(tmp_path / "h.csv", dtype=str, keep_default_na=False)
+    frame.loc[:11, "no_shows"] = "many"  # 12 of 600: 2 %, over the 1 % default
+    frame.to_csv(tmp_path / "bad.csv", index=False)
+    pipeline = load_pipeline(write_pipeline(tmp_path, folds="folds = 3"))
+    with pytest.raises(
+        InputFileError,
+        match=r"12 of 600 rows \(2\.0%\) have a problem, more than "
+        r"validation\.max_bad_row_share \(1\.0%\)",
+    ):
+        load_history(pipeline, tmp_path / "bad.csv")
+    allowing = write_pipeline(
+        tmp_path,
+        "loose.toml",
+        folds="folds = 3",
+        max_bad_row_share="max_bad_row_share = 0.05",
+    )
+    history = load_history(load_pipeline(allowing), tmp_path / "bad.csv")
+    assert len(history.outcomes) == 588 and len(history.rejects) == 12

@@ -72,10 +72,11 @@ def test_1_challenger_on_shuffled_labels_is_refused(here, run_cli):
 def test_2_failed_retrain_leaves_champion_and_bundle_untouched(here, run_cli, monkeypatch):
     before = _manifest(here)
     bad = pd.read_csv(here / "more.csv", dtype=str, keep_default_na=False).head(500)
-    bad.loc[4, "postponements"] = "lots"
+    bad.loc[4:13, "postponements"] = "lots"  # 10 of 500 rows: past the 1 % set aside
     bad.to_csv(here / "bad.csv", index=False)
     result = run_cli("retrain", "--data", "bad.csv", "--pipeline", "pipeline.toml")
     assert result.exit_code == 1 and "postponements" in result.stderr
+    assert "10 of 500 rows (2.0%) have a problem" in result.stderr
 
     def crash(*args, **kwargs):
         raise OSError("disk full")

@@ -55,6 +55,15 @@ def print_training_summary(report) -> None:
             f"{result.holdout.metrics.get(name, float('nan')):.4f}",
         )
     out.print(table)
+    rejects = report.history.rejects
+    if rejects is not None and len(rejects):
+        out.print(
+            f"{len(rejects):,} of {report.history.rows_read:,} rows set aside (a problem in each; "
+            "kept with the run as rejects.csv), for example:",
+            markup=False,
+        )
+        for row, problems in zip(rejects["row"].head(3), rejects["problems"].head(3), strict=True):
+            out.print(f"  row {row}: {problems}", markup=False)
     if report.tiers is not None:
         print_tiers(out, report.tiers, result.classes)
     if result.holdout_drift:

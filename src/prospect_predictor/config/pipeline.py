@@ -49,6 +49,13 @@ class ValidationConfig(_Strict):
     seed: int = 42
     min_rows: int = Field(200, ge=20)
     min_per_class: int = Field(30, ge=5)
+    max_bad_row_share: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="training sets rows with a problem aside (the run keeps them as "
+        "rejects.csv) and refuses only when they are more than this share of the file",
+    )
 
 
 class ModelConfig(_Strict):

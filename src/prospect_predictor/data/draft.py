@@ -534,6 +534,7 @@ def _render_settings(columns: list[_Column]) -> list[str]:
         "seed = 42",
         _line(f"min_rows = {MIN_ROWS}", "training refuses fewer rows than this..."),
         _line(f"min_per_class = {MIN_PER_CLASS}", "...or fewer examples than this of any class"),
+        _line("max_bad_row_share = 0.01", "rows with a problem set aside, up to this share"),
         "",
         "[model]",
         _line('family = "hgb"', "hgb (gradient-boosted trees) or logistic (baseline)"),

@@ -20,6 +20,7 @@ from prospect_predictor.data.validate import (
     ValidationReport,
     find_duplicate_ids,
     merge_problems,
+    rejects_frame,
     validate_frame,
 )
 from prospect_predictor.errors import InputFileError, ProspectError
@@ -174,17 +175,7 @@ class LeadStream:
 def _split(raw: pd.DataFrame, report: ValidationReport, first_row: int, rows_read: int):
     """Good rows (typed) and rejects (as read, with their row and problems) of a chunk."""
     bad = report.bad_rows
-    problems: dict[int, list[str]] = {}
-    for problem in report.errors:
-        for row in problem.rows:
-            value = raw.iloc[row - first_row][problem.column]
-            problems.setdefault(int(row), []).append(
-                f"{problem.column}: {_short(problem.kind)} (found {value!r})"
-            )
-    numbers = np.flatnonzero(bad) + first_row
-    rejects = raw[bad].copy()
-    rejects.insert(0, "problems", ["; ".join(problems[r]) for r in numbers])
-    rejects.insert(0, "row", numbers)
+    rejects = rejects_frame(raw, report, first_row)
     good = report.frame[~bad] if report.frame is not None else raw.iloc[0:0]
     return LeadChunk(good, np.flatnonzero(~bad) + first_row, rejects, rows_read)
 
@@ -223,16 +214,6 @@ def model_columns(metadata: dict) -> list[str]:
 def with_derived(frame: pd.DataFrame, metadata: dict) -> pd.DataFrame:
     """A validated frame with the model's derived features computed (see derived.py)."""
     return add_derived(frame, metadata.get("derived", {}), schema_of(metadata))
-
-
-def _short(kind: str) -> str:
-    return {
-        "wrong_type": "wrong type",
-        "out_of_range": "out of range",
-        "unknown_category": "unknown category",
-        "missing_value": "value required",
-        "duplicate_id": "duplicated id",
-    }.get(kind, kind)
 
 
 def lead_from_json(text: str, metadata: dict) -> Leads:

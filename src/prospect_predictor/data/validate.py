@@ -261,6 +261,33 @@ def find_duplicate_ids(raw: pd.Series, name: str, spec: ColumnSpec) -> Problem |
     return problems[0] if problems else None
 
 
+ROW_WORDS = {
+    "wrong_type": "wrong type",
+    "out_of_range": "out of range",
+    "unknown_category": "unknown category",
+    "missing_value": "value required",
+    "duplicate_id": "duplicated id",
+}
+
+
+def rejects_frame(raw: pd.DataFrame, report: ValidationReport, first_row: int = 1) -> pd.DataFrame:
+    """The rows of ``raw`` with a row-level error, as read, with their file row number and
+    what is wrong with them first (``row``, ``problems``)."""
+    bad = report.bad_rows if report.bad_rows is not None else np.zeros(len(raw), dtype=bool)
+    problems: dict[int, list[str]] = {}
+    for problem in report.errors:
+        for row in problem.rows:
+            value = raw.iloc[row - first_row][problem.column]
+            problems.setdefault(int(row), []).append(
+                f"{problem.column}: {ROW_WORDS.get(problem.kind, problem.kind)} (found {value!r})"
+            )
+    numbers = np.flatnonzero(bad) + first_row
+    rejects = raw[bad].copy()
+    rejects.insert(0, "problems", ["; ".join(problems.get(int(r), [])) for r in numbers])
+    rejects.insert(0, "row", numbers)
+    return rejects
+
+
 def merge_problems(problems: list[Problem], column_order: list[str]) -> list[Problem]:
     """The problems of a file validated chunk by chunk, as one list: the same problem
     (severity, kind, column, what was expected) in several chunks becomes one, with all its

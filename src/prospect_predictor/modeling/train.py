@@ -19,8 +19,8 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from prospect_predictor.config.pipeline import Pipeline
 from prospect_predictor.data.derived import add_derived
-from prospect_predictor.data.tableio import file_sha256
-from prospect_predictor.data.validate import validate_file
+from prospect_predictor.data.tableio import file_sha256, read_table
+from prospect_predictor.data.validate import rejects_frame, validate_frame
 from prospect_predictor.domain import OUTCOMES
 from prospect_predictor.errors import InputFileError
 from prospect_predictor.model import ProspectModel
@@ -47,6 +47,8 @@ class History:
     dates: pd.Series | None
     sha256: str
     warnings: list[str] = field(default_factory=list)
+    rejects: pd.DataFrame | None = None  # rows set aside, as read, with row and problems
+    rows_read: int = 0  # rows in the file, rejects included
 
 
 @dataclass
@@ -77,13 +79,32 @@ class TrainingResult:
 
 
 def load_history(pipeline: Pipeline, path: str | Path) -> History:
-    """Validate a labelled history and map its outcome labels onto the four outcomes."""
-    report = validate_file(path, pipeline.schema, require_outcome=True)
-    if not report.ok:
+    """Validate a labelled history and map its outcome labels onto the four outcomes.
+
+    Rows with a problem (a wrong type, a value out of range, an unknown category, a
+    duplicated id) are set aside with their row number and what is wrong, and training
+    goes on with the others — unless they are more than ``validation.max_bad_row_share``
+    of the file. A problem with the whole file (a missing column, no rows) stops it."""
+    table = read_table(path)
+    report = validate_frame(table.frame, pipeline.schema, str(path), require_outcome=True)
+    whole_file = [p for p in report.errors if not p.rows.size]
+    bad = report.bad_rows if report.bad_rows is not None else np.zeros(0, dtype=bool)
+    limit = pipeline.config.validation.max_bad_row_share
+    if whole_file or (bad.any() and bad.mean() > limit):
+        why = (
+            ""
+            if whole_file
+            else f"{int(bad.sum()):,} of {len(bad):,} rows ({bad.mean():.1%}) have a problem, "
+            f"more than validation.max_bad_row_share ({limit:.1%}) allows to set aside:\n"
+        )
         raise InputFileError(
             f"{path} cannot be used for training until these problems are fixed:\n"
+            + why
             + "\n".join(report.lines())
         )
+    rejects = rejects_frame(table.frame, report)
+    if bad.any():
+        report.frame = report.frame[~bad].reset_index(drop=True)
     frame = report.frame
     labels = frame[pipeline.outcome_column].astype(object)
     mapping = pipeline.config.outcome.labels
@@ -105,6 +126,8 @@ def load_history(pipeline: Pipeline, path: str | Path) -> History:
         dates=dates,
         sha256=file_sha256(path),
         warnings=[line for line in report.lines() if line.startswith("warning")],
+        rejects=rejects,
+        rows_read=report.n_rows,
     )
 
 

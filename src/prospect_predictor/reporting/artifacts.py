@@ -53,6 +53,10 @@ def write_training_artifacts(
     write_json(folder / "cv_metrics.json", result.cv_metrics)
     write_json(folder / "holdout_drift.json", {"warnings": result.holdout_drift})
     write_json(folder / "bundle_metadata.json", bundle_metadata(pipeline, result, history))
+    if history.rejects is not None and len(history.rejects):
+        from prospect_predictor.scoring.writers import to_csv_text
+
+        (folder / "rejects.csv").write_text(to_csv_text(history.rejects), encoding="utf-8")
     return profile
 
 
