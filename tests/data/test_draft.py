@@ -276,8 +276,9 @@ def test_id_free_text_and_date_columns_are_excluded(crm_export, tmp_path):
     assert data["outcome"]["labels"] == {
         "Closed Won": "win_win",
         "Closed Lost": "declined",
-        "Open": "stalled",
+        "Open": "open",  # not decided yet: left out of training
     }
+    assert "# open_as_stalled_after = " in draft.text
     # keys that are not bare TOML keys are quoted
     assert '[schema.columns."first contact"]' in draft.text
     assert '[schema.columns."assets.eur"]' in draft.text

@@ -423,3 +423,47 @@ def test_too_many_bad_rows_refuse_training_naming_the_share(tmp_path):
     )
     history = load_history(load_pipeline(allowing), tmp_path / "bad.csv")
     assert len(history.outcomes) == 588 and len(history.rejects) == 12
+
+
+def _with_open_deals(tmp_path, stalled_rule: str | None = None):
+    """A history whose newest 150 prospects are still open (label 'open')."""
+    write_history(1_500, 14, tmp_path / "four.csv")
+    frame = pd.read_csv(tmp_path / "four.csv", dtype=str, keep_default_na=False)
+    frame.loc[frame.index[-150:], "outcome"] = "open"
+    frame.to_csv(tmp_path / "open.csv", index=False)
+    schema = load_pipeline(None).schema.model_dump(mode="json")
+    schema["columns"]["outcome"]["categories"] = [*OUTCOMES, "open"]
+    _write_toml_schema(tmp_path / "open_schema.toml", schema)
+    labels = ", ".join(f'{o} = "{o}"' for o in (*OUTCOMES, "open"))
+    changes = {
+        "folds": "folds = 3",
+        "schema": 'schema = "open_schema.toml"',
+        "labels": f"labels = {{ {labels} }}",
+    }
+    if stalled_rule:
+        changes["column"] = f'column = "outcome"\nopen_as_stalled_after = {stalled_rule}'
+    pipeline = load_pipeline(write_pipeline(tmp_path, "open.toml", **changes))
+    return pipeline, frame
+
+
+def test_open_deals_are_counted_and_kept_out_of_training_and_the_holdout(tmp_path):
+    pipeline, _ = _with_open_deals(tmp_path)
+    history = load_history(pipeline, tmp_path / "open.csv")
+    assert history.open_rows == 150 and history.rows_read == 1_500
+    assert len(history.outcomes) == 1_350 and "open" not in set(history.outcomes)
+    result = train(pipeline, history)
+    assert result.classes == list(OUTCOMES)
+    assert len(result.holdout.y_true) == 270  # 20 % of the decided rows, the newest of them
+    assert sum(result.rows_per_class.values()) == 1_350
+
+
+def test_open_deals_without_contact_for_long_count_as_stalled_by_the_rule(tmp_path):
+    rule = '{ column = "days_since_last_reply", days = 60 }'
+    pipeline, frame = _with_open_deals(tmp_path, rule)
+    days = pd.to_numeric(frame["days_since_last_reply"].tail(150), errors="coerce")
+    stale = int((days >= 60).sum())
+    assert 0 < stale < 150
+    history = load_history(pipeline, tmp_path / "open.csv")
+    assert history.open_as_stalled == stale and history.open_rows == 150 - stale
+    assert len(history.outcomes) == 1_350 + stale
+    assert (history.outcomes[-stale:] == "stalled").sum() > 0

@@ -64,6 +64,19 @@ def print_training_summary(report) -> None:
         )
         for row, problems in zip(rejects["row"].head(3), rejects["problems"].head(3), strict=True):
             out.print(f"  row {row}: {problems}", markup=False)
+    history = report.history
+    if history.open_rows or history.open_as_stalled:
+        stalled = (
+            f"; {history.open_as_stalled:,} open without contact for too long counted as "
+            "stalled (outcome.open_as_stalled_after)"
+            if history.open_as_stalled
+            else ""
+        )
+        out.print(
+            f"{history.open_rows:,} open prospect(s), not decided yet, left out of training and "
+            f"of every metric{stalled}",
+            markup=False,
+        )
     if report.tiers is not None:
         print_tiers(out, report.tiers, result.classes)
     if result.holdout_drift:

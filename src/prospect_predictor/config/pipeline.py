@@ -30,11 +30,30 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+OPEN = "open"  # an outcome label for deals not decided yet: kept out of training
+
+
+class StalledAfter(_Strict):
+    """Open prospects whose last contact is older than ``days`` count as stalled."""
+
+    column: str = Field(
+        description="how long since the last contact: a whole-number column of days, or a "
+        "date column (days counted back from its newest date, the export's own 'today')"
+    )
+    days: int = Field(gt=0, description="open for this long without contact: stalled")
+
+
 class OutcomeConfig(_Strict):
     column: str | None = Field(None, description="default: the schema's outcome column")
-    labels: dict[str, Literal["win_win", "win_lose", "stalled", "declined"]] = Field(
+    labels: dict[str, Literal["win_win", "win_lose", "stalled", "declined", "open"]] = Field(
         default_factory=lambda: {o: o for o in OUTCOMES},
-        description="label in the file -> one of the four outcomes",
+        description="label in the file -> one of the four outcomes, or open (not decided "
+        "yet: counted and kept out of training and of every metric)",
+    )
+    open_as_stalled_after: StalledAfter | None = Field(
+        None,
+        description="optional: an open prospect with no contact for this long counts as "
+        "stalled (strung along), instead of being left out",
     )
 
 
@@ -262,7 +281,7 @@ class Pipeline:
         }
 
     def classes_in_mapping(self) -> list[str]:
-        mapped = set(self.config.outcome.labels.values())
+        mapped = set(self.config.outcome.labels.values()) - {OPEN}
         return [o for o in OUTCOMES if o in mapped]
 
     def reasons_without_features(self) -> list[str]:
@@ -358,10 +377,27 @@ def _check_against_schema(config: PipelineConfig, schema: Schema) -> list[str]:
         if unmapped:
             problems.append(
                 f"outcome.labels: no class for label(s) {', '.join(map(repr, unmapped))}; "
-                f"map each onto one of {', '.join(OUTCOMES)}"
+                f"map each onto one of {', '.join(OUTCOMES)}, or open"
             )
-    if len(set(config.outcome.labels.values())) < 2:
+    if len(set(config.outcome.labels.values()) - {OPEN}) < 2:
         problems.append("outcome.labels: at least two outcome classes are needed")
+    rule = config.outcome.open_as_stalled_after
+    if rule is not None:
+        if OPEN not in config.outcome.labels.values():
+            problems.append(
+                "outcome.open_as_stalled_after: no label maps to open; the rule has no row to "
+                "turn into stalled"
+            )
+        if rule.column not in columns:
+            problems.append(
+                f"outcome.open_as_stalled_after.column: {rule.column!r} is not a column of the "
+                "schema"
+            )
+        elif columns[rule.column].type not in ("int", "float", "date"):
+            problems.append(
+                f"outcome.open_as_stalled_after.column: {rule.column!r} is "
+                f"{columns[rule.column].type}; expected days (a number) or a date"
+            )
 
     not_features = {
         outcome,

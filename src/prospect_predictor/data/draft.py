@@ -81,8 +81,11 @@ _CLASS_LABELS = {
     "declined": ("no", "n", "false", "f", "0", "lost", "declined", "decline", "refused")
     + ("refusal", "rejected", "failure", "failed", "not interested", "closed lost")
     + ("not converted", "no deal", "lost deal"),
-    "stalled": ("stalled", "pending", "open", "no decision", "in progress", "undecided")
-    + ("nurture", "follow up", "on hold", "strung along", "ghosted", "stale", "waiting"),
+    "stalled": ("stalled", "no decision", "on hold", "strung along", "ghosted", "stale"),
+    # not decided yet: kept out of training (outcome.open_as_stalled_after can call the
+    # ones without contact for long stalled)
+    "open": ("open", "pending", "in progress", "undecided", "nurture", "follow up")
+    + ("waiting", "en cours", "ouvert"),
     "win_lose": ("churned", "churn", "complaint", "complained", "lost client", "lost customer")
     + ("bad client", "win lose", "left", "cancelled", "canceled", "terminated", "defaulted"),
 }
@@ -475,21 +478,29 @@ def _render_outcome(outcome: _Column | None) -> list[str]:
     if outcome is None:
         out += [
             _line(f"column = {_string(TODO)}", "name the outcome column; give it role outcome"),
-            "# label in the file -> one of win_win, win_lose, stalled, declined",
+            "# label in the file -> one of win_win, win_lose, stalled, declined, open",
             "labels = {}",
             "",
         ]
         return out
+    classes = _label_classes(outcome)
+    out += [_line(f"column = {_string(outcome.name)}", "GUESSED: check this is the outcome")]
+    if "open" in classes.values():
+        out += [
+            "# Deals not decided yet map to open: counted, and left out of training and of",
+            "# every metric. To count the open ones without contact for long as stalled",
+            "# (strung along), name a column of days since the last contact (or its date):",
+            '# open_as_stalled_after = { column = "TODO", days = 90 }',
+        ]
     out += [
-        _line(f"column = {_string(outcome.name)}", "GUESSED: check this is the outcome"),
         "",
         "# Each label in the file -> one of win_win (a healthy client), win_lose (became a",
-        "# client, then turned bad), stalled (strung along) or declined. A firm with only",
-        '# some classes maps onto those only (e.g. yes = "win_win", no = "declined").',
+        "# client, then turned bad), stalled (strung along) or declined, or open (not decided",
+        '# yet). A firm with only some classes maps onto those (yes = "win_win", no = "declined").',
         "[outcome.labels]",
     ]
     total = int(outcome.counts.sum())
-    for label, cls in _label_classes(outcome).items():
+    for label, cls in classes.items():
         rows = int(outcome.counts[label])
         comment = f"{rows:,} rows ({100 * rows / total:.1f} %)"
         comment += "; decide: one of " + ", ".join(OUTCOMES) if cls == TODO else "; GUESSED"

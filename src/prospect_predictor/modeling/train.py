@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from prospect_predictor.config.pipeline import Pipeline
+from prospect_predictor.config.pipeline import OPEN, Pipeline
 from prospect_predictor.data.derived import add_derived
 from prospect_predictor.data.tableio import file_sha256, read_table
 from prospect_predictor.data.validate import rejects_frame, validate_frame
@@ -49,6 +49,8 @@ class History:
     warnings: list[str] = field(default_factory=list)
     rejects: pd.DataFrame | None = None  # rows set aside, as read, with row and problems
     rows_read: int = 0  # rows in the file, rejects included
+    open_rows: int = 0  # not decided yet (a label mapped to open): not in features/outcomes
+    open_as_stalled: int = 0  # open rows the open_as_stalled_after rule counted as stalled
 
 
 @dataclass
@@ -116,8 +118,12 @@ def load_history(pipeline: Pipeline, path: str | Path) -> History:
         raise InputFileError(
             f"{path}: column {pipeline.outcome_column!r}: label(s) {found} have no class in the "
             f"pipeline's outcome.labels (rows {', '.join(map(str, rows))}); map each onto one "
-            f"of {', '.join(OUTCOMES)}"
+            f"of {', '.join(OUTCOMES)}, or open"
         )
+    outcomes, open_rows, called_stalled = decide_open(frame, outcomes, pipeline)
+    if open_rows.any():  # not decided yet: out of training, of the holdout, of every metric
+        frame = frame[~open_rows].reset_index(drop=True)
+        outcomes = outcomes[~open_rows].reset_index(drop=True)
     dates = frame[pipeline.date_column] if pipeline.date_column else None
     return History(
         source=str(path),
@@ -128,7 +134,28 @@ def load_history(pipeline: Pipeline, path: str | Path) -> History:
         warnings=[line for line in report.lines() if line.startswith("warning")],
         rejects=rejects,
         rows_read=report.n_rows,
+        open_rows=int(open_rows.sum()),
+        open_as_stalled=called_stalled,
     )
+
+
+def decide_open(frame: pd.DataFrame, outcomes: pd.Series, pipeline: Pipeline):
+    """Open rows (a label mapped to ``open``): by the optional rule
+    ``outcome.open_as_stalled_after``, those without contact for that many days become
+    stalled; the rest stay open. Returns the outcomes, the open rows' mask and how many
+    became stalled."""
+    is_open = (outcomes == OPEN).to_numpy()
+    rule = pipeline.config.outcome.open_as_stalled_after
+    if rule is None or not is_open.any():
+        return outcomes, is_open, 0
+    since = frame[rule.column]
+    if pd.api.types.is_datetime64_any_dtype(since):
+        days = (since.max() - since).dt.days.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        days = pd.to_numeric(since, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    stale = is_open & (days >= rule.days)  # unknown time since contact: left open
+    outcomes = outcomes.where(~stale, "stalled")
+    return outcomes, is_open & ~stale, int(stale.sum())
 
 
 def split_holdout(history: History, pipeline: Pipeline) -> tuple[np.ndarray, np.ndarray, str]:

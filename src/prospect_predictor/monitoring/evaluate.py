@@ -35,8 +35,11 @@ def read_labelled(path: str | Path, metadata: dict) -> Labelled:
             f"{path} cannot be evaluated until these problems are fixed:\n"
             + "\n".join(report.lines())
         )
-    labels = report.frame[metadata["outcome_column"]].astype(object)
+    frame = report.frame
+    labels = frame[metadata["outcome_column"]].astype(object)
     outcomes = labels.map(metadata["outcome_labels"])
+    decided = (outcomes != "open").to_numpy()  # not decided yet: no outcome to measure
+    frame, labels, outcomes = frame[decided], labels[decided], outcomes[decided]
     outside = ~outcomes.isin(metadata["classes"]).to_numpy()
     if outside.any():
         rows = ", ".join(str(r) for r in np.flatnonzero(outside)[:5] + 1)
@@ -46,7 +49,7 @@ def read_labelled(path: str | Path, metadata: dict) -> Labelled:
             f"outcome this model predicts ({', '.join(metadata['classes'])}); rows {rows}"
         )
     return Labelled(
-        with_derived(report.frame, metadata)[metadata["features"]],
+        with_derived(frame, metadata)[metadata["features"]],
         outcomes.to_numpy(dtype=object),
         str(path),
         file_sha256(path),

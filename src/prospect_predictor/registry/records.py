@@ -24,6 +24,8 @@ def run_params(pipeline: Pipeline, history: History, result: TrainingResult) -> 
             "data.sha256": history.sha256,
             "data.rows": str(len(history.outcomes)),
             "data.rows_rejected": str(0 if history.rejects is None else len(history.rejects)),
+            "data.rows_open": str(history.open_rows),
+            "data.rows_open_as_stalled": str(history.open_as_stalled),
             "data.train_rows": str(result.n_train),
             "data.holdout_rows": str(len(result.holdout.y_true)),
             "data.holdout_kind": result.holdout_kind,
