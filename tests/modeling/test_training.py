@@ -467,3 +467,55 @@ def test_open_deals_without_contact_for_long_count_as_stalled_by_the_rule(tmp_pa
     assert history.open_as_stalled == stale and history.open_rows == 150 - stale
     assert len(history.outcomes) == 1_350 + stale
     assert (history.outcomes[-stale:] == "stalled").sum() > 0
+
+
+def test_a_group_stays_in_one_fold_and_on_one_side_of_the_holdout(tmp_path):
+    """Rows of one household never sit on both sides of a fold or of the holdout."""
+    from prospect_predictor.modeling.train import fold_splits, split_holdout
+
+    write_history(1_200, 15, tmp_path / "four.csv")
+    frame = pd.read_csv(tmp_path / "four.csv", dtype=str, keep_default_na=False)
+    sizes = np.random.default_rng(1).integers(1, 5, size=len(frame))
+    frame["household"] = [
+        f"H{i:04d}" for i in np.repeat(np.arange(len(frame)), sizes)[: len(frame)]
+    ]
+    frame.loc[7, "household"] = ""  # a row without a household is a group of its own
+    frame.to_csv(tmp_path / "households.csv", index=False)
+    schema = load_pipeline(None).schema.model_dump(mode="json")
+    schema["columns"]["household"] = {"type": "string", "role": "feature"}
+    _write_toml_schema(tmp_path / "hh_schema.toml", schema)
+    pipeline = load_pipeline(
+        write_pipeline(
+            tmp_path,
+            "hh.toml",
+            folds="folds = 3",
+            schema='schema = "hh_schema.toml"',
+            excluded='excluded = ["household"]',
+            seed='seed = 42\ngroup_column = "household"',
+        )
+    )
+    history = load_history(pipeline, tmp_path / "households.csv")
+    train_rows, holdout_rows, kind = split_holdout(history, pipeline)
+    assert kind == "time, by group"
+    assert not set(history.groups[train_rows]) & set(history.groups[holdout_rows])
+    assert abs(len(holdout_rows) - 240) <= 4  # whole groups: about 20 %
+    groups = history.groups[train_rows]
+    folds = fold_splits(
+        history.features.iloc[train_rows],
+        history.outcomes[train_rows],
+        groups,
+        pipeline.config.validation,
+    )
+    for fit, test in folds:
+        assert not set(groups[fit]) & set(groups[test])
+    assert train(pipeline, history).holdout_kind == "time, by group"
+    as_feature = write_pipeline(
+        tmp_path,
+        "bad.toml",
+        schema='schema = "hh_schema.toml"',
+        seed='seed = 42\ngroup_column = "household"',
+    )
+    text = as_feature.read_text().replace("[features]\n", '[features]\nhousehold = "context"\n', 1)
+    as_feature.write_text(text)
+    with pytest.raises(ConfigError, match="validation.group_column: 'household' is also a feature"):
+        load_pipeline(as_feature)

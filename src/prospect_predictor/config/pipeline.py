@@ -66,6 +66,11 @@ class ValidationConfig(_Strict):
         "are the time-based holdout",
     )
     seed: int = 42
+    group_column: str | None = Field(
+        None,
+        description="rows that belong together (a household, an account): all the rows of "
+        "a group fall in one cross-validation fold and on one side of the holdout",
+    )
     min_rows: int = Field(200, ge=20)
     min_per_class: int = Field(30, ge=5)
     max_bad_row_share: float = Field(
@@ -381,6 +386,15 @@ def _check_against_schema(config: PipelineConfig, schema: Schema) -> list[str]:
             )
     if len(set(config.outcome.labels.values()) - {OPEN}) < 2:
         problems.append("outcome.labels: at least two outcome classes are needed")
+    group = config.validation.group_column
+    if group is not None:
+        if group not in columns:
+            problems.append(f"validation.group_column: {group!r} is not a column of the schema")
+        elif group in config.features:
+            problems.append(
+                f"validation.group_column: {group!r} is also a feature; a group id tells the "
+                "model which rows belong together, not how a prospect will turn out: exclude it"
+            )
     rule = config.outcome.open_as_stalled_after
     if rule is not None:
         if OPEN not in config.outcome.labels.values():

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
 
 from prospect_predictor.config.pipeline import OPEN, Pipeline
 from prospect_predictor.data.derived import add_derived
@@ -49,6 +49,7 @@ class History:
     warnings: list[str] = field(default_factory=list)
     rejects: pd.DataFrame | None = None  # rows set aside, as read, with row and problems
     rows_read: int = 0  # rows in the file, rejects included
+    groups: np.ndarray | None = None  # validation.group_column: rows that stay together
     open_rows: int = 0  # not decided yet (a label mapped to open): not in features/outcomes
     open_as_stalled: int = 0  # open rows the open_as_stalled_after rule counted as stalled
 
@@ -125,6 +126,12 @@ def load_history(pipeline: Pipeline, path: str | Path) -> History:
         frame = frame[~open_rows].reset_index(drop=True)
         outcomes = outcomes[~open_rows].reset_index(drop=True)
     dates = frame[pipeline.date_column] if pipeline.date_column else None
+    group = pipeline.config.validation.group_column
+    groups = None
+    if group is not None:  # a row without a group is a group of its own
+        values = frame[group].astype(object)
+        alone = pd.Series([f"\0row{i}" for i in range(len(frame))], index=frame.index)
+        groups = values.where(values.notna(), alone).astype(str).to_numpy(dtype=object)
     return History(
         source=str(path),
         features=add_derived(frame, pipeline.derived, pipeline.schema)[pipeline.features],
@@ -134,6 +141,7 @@ def load_history(pipeline: Pipeline, path: str | Path) -> History:
         warnings=[line for line in report.lines() if line.startswith("warning")],
         rejects=rejects,
         rows_read=report.n_rows,
+        groups=groups,
         open_rows=int(open_rows.sum()),
         open_as_stalled=called_stalled,
     )
@@ -159,10 +167,14 @@ def decide_open(frame: pd.DataFrame, outcomes: pd.Series, pipeline: Pipeline):
 
 
 def split_holdout(history: History, pipeline: Pipeline) -> tuple[np.ndarray, np.ndarray, str]:
-    """The newest ``holdout_share`` of rows by date; a stratified random share without dates."""
+    """The newest ``holdout_share`` of rows by date; a stratified random share without dates.
+    With ``validation.group_column``, whole groups: by the date of their newest row (or
+    their last row in file order), or drawn at random."""
     rules = pipeline.config.validation
     n = len(history.outcomes)
     n_holdout = max(int(round(n * rules.holdout_share)), 1)
+    if history.groups is not None:
+        return _group_holdout(history, rules, n_holdout)
     if history.dates is not None:
         order = np.argsort(history.dates.to_numpy(), kind="stable")
         return np.sort(order[: n - n_holdout]), np.sort(order[n - n_holdout :]), "time"
@@ -172,6 +184,38 @@ def split_holdout(history: History, pipeline: Pipeline) -> tuple[np.ndarray, np.
         np.arange(n), test_size=n_holdout, random_state=rules.seed, stratify=history.outcomes
     )
     return np.sort(train), np.sort(holdout), "random"
+
+
+def _group_holdout(history: History, rules, n_holdout: int):
+    """Whole groups into the holdout, newest first (or at random), until it holds about
+    ``n_holdout`` rows: a group is never on both sides."""
+    codes = pd.factorize(pd.Series(history.groups))[0]
+    if history.dates is not None or rules.rows_in_time_order:
+        if history.dates is not None:
+            when = pd.Series(history.dates.to_numpy()).groupby(codes).max()
+            kind = "time, by group"
+        else:
+            when = pd.Series(np.arange(len(codes))).groupby(codes).max()
+            kind = "time (file order), by group"
+        order = when.sort_values(kind="stable").index.to_numpy()[::-1]  # newest group first
+    else:
+        order = np.random.default_rng(rules.seed).permutation(codes.max() + 1)
+        kind = "random, by group"
+    sizes = np.bincount(codes)
+    taken = np.cumsum(sizes[order])
+    chosen = order[: int(np.searchsorted(taken, n_holdout)) + 1]
+    first = np.isin(codes, chosen)
+    return np.flatnonzero(~first), np.flatnonzero(first), kind
+
+
+def fold_splits(x: pd.DataFrame, y: np.ndarray, groups: np.ndarray | None, rules):
+    """Stratified k-fold, or, with groups, stratified group k-fold: every row of a group in
+    the same fold."""
+    if groups is None:
+        folds = StratifiedKFold(rules.folds, shuffle=True, random_state=rules.seed)
+        return list(folds.split(x, y))
+    folds = StratifiedGroupKFold(rules.folds, shuffle=True, random_state=rules.seed)
+    return list(folds.split(x, y, groups))
 
 
 def holdout_drift_warnings(
@@ -330,10 +374,8 @@ def train(
     x_train, y_train = history.features.iloc[train_rows], history.outcomes[train_rows]
     x_hold, y_hold = history.features.iloc[holdout_rows], history.outcomes[holdout_rows]
 
-    folds = StratifiedKFold(
-        config.validation.folds, shuffle=True, random_state=config.validation.seed
-    )
-    splits = list(folds.split(x_train, y_train))
+    groups = history.groups[train_rows] if history.groups is not None else None
+    splits = fold_splits(x_train, y_train, groups, config.validation)
     parts: list[Part] = [
         (x_train.iloc[fit_rows], y_train[fit_rows], x_train.iloc[test_rows])
         for fit_rows, test_rows in splits
