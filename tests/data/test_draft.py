@@ -326,7 +326,7 @@ def test_awkward_names_and_values_are_escaped(tmp_path):
     columns = data["schema"]["columns"]
     assert list(columns) == list(frame.columns)
     assert columns['say "hi"']["categories"] == ['a "b"', "c\\d", "tab\there"]
-    assert columns["résumé"]["type"] == "category"  # oui/non are not true/false tokens
+    assert columns["résumé"]["type"] == "bool"  # oui/non: French booleans (issue 13)
     assert data["outcome"]["labels"] == {
         "won": "win_win",
         "lost": "declined",

@@ -228,3 +228,56 @@ def test_a_category_never_seen_is_unknown_for_leads_and_an_error_for_training(go
     assert leads.frame["referral_source"].isna().tolist()[2] is True
     history = validate_frame(frame, schema, "f.csv")
     assert not history.ok and history.bad_rows.tolist().count(True) == 2
+
+
+def test_numbers_written_the_french_way_are_read_as_declared(tmp_path, good_rows):
+    """Decimal commas and spaces (no-break ones too) between thousands, declared per column;
+    undeclared, the error says how to declare them; French booleans read as booleans."""
+    from prospect_predictor.config.schema import ColumnSpec, load_schema
+    from prospect_predictor.data.validate import validate_frame
+
+    frame = good_rows.astype(object).head(4).copy()
+    frame["investable_assets_eur"] = ["2 237 000,5", "54\u00a0000", "1\u202f000,25", ""]
+    frame["expected_return_pct"] = ["7,1", "5", "-0,5", ""]
+    frame["decision_maker_present"] = ["oui", "non", "Oui", ""]
+    schema = load_schema("prospects")
+    undeclared = validate_frame(frame, schema, "fr.csv")
+    messages = " ".join(p.message for p in undeclared.errors)
+    assert 'declare decimal = ",", thousands = " " for column \'investable_assets_eur\'' in messages
+    assert "declare decimal = \",\" for column 'expected_return_pct'" in messages
+    assert "decision_maker_present" not in messages
+    columns = dict(schema.columns)
+    columns["investable_assets_eur"] = columns["investable_assets_eur"].model_copy(
+        update={"decimal": ",", "thousands": " "}
+    )
+    columns["expected_return_pct"] = columns["expected_return_pct"].model_copy(
+        update={"decimal": ","}
+    )
+    declared = validate_frame(frame, schema.model_copy(update={"columns": columns}), "fr.csv")
+    assert declared.ok, declared.lines()
+    assert declared.frame["investable_assets_eur"].tolist()[:3] == [2_237_000.5, 54_000.0, 1_000.25]
+    assert declared.frame["expected_return_pct"].tolist()[:3] == [7.1, 5.0, -0.5]
+    assert declared.frame["decision_maker_present"].tolist()[:3] == [True, False, True]
+    with pytest.raises(ValueError, match="decimal/thousands apply to int or float columns"):
+        ColumnSpec(type="category", categories=("a",), decimal=",")
+
+
+def test_init_pipeline_detects_french_numbers_and_declares_them(run_cli, tmp_path, good_rows):
+    frame = good_rows.astype(object).copy()
+    frame["investable_assets_eur"] = [
+        "" if pd.isna(v) else f"{v:,.0f}".replace(",", " ")
+        for v in good_rows["investable_assets_eur"]
+    ]
+    frame["expected_return_pct"] = [
+        "" if pd.isna(v) else f"{v:.1f}".replace(".", ",") for v in good_rows["expected_return_pct"]
+    ]
+    data = tmp_path / "fr.csv"
+    frame.to_csv(data, sep=";", index=False)
+    drafted = tmp_path / "fr.toml"
+    result = run_cli("init-pipeline", "--data", data, "--out", drafted)
+    assert result.exit_code == 0, result.output
+    text = drafted.read_text()
+    assert 'thousands = " "' in text and 'decimal = ","' in text
+    assert "expected_return_pct: numbers written with a decimal comma" in result.output
+    checked = run_cli("validate", data, "--pipeline", drafted)
+    assert checked.exit_code == 0, checked.output

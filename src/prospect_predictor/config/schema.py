@@ -35,6 +35,14 @@ class ColumnSpec(BaseModel):
     categories: tuple[str, ...] | None = None
     unit: str | None = None
     description: str = ""
+    decimal: Literal[".", ","] = Field(
+        ".", description='the decimal separator of a number column as written ("7,1": ",")'
+    )
+    thousands: Literal[" ", ".", ",", "'"] | None = Field(
+        None,
+        description='the thousands separator as written ("2 237 000": " "; no-break spaces '
+        "count as spaces)",
+    )
     blank_means: str | None = Field(
         default=None,
         description="what a blank cell means when it is not simply unknown (e.g. 'never "
@@ -53,6 +61,12 @@ class ColumnSpec(BaseModel):
             raise ValueError("a category column needs a non-empty 'categories' list")
         if self.categories is not None and self.type != "category":
             raise ValueError(f"'categories' applies to category columns, not to {self.type!r}")
+        if (self.decimal != "." or self.thousands) and not numeric:
+            raise ValueError(
+                f"decimal/thousands apply to int or float columns, not to {self.type!r}"
+            )
+        if self.thousands == self.decimal:
+            raise ValueError(f"decimal and thousands are both {self.decimal!r}")
         if self.role == "id" and self.nullable:
             raise ValueError("an id column cannot be nullable (set nullable = false)")
         if self.role == "date" and self.type != "date":

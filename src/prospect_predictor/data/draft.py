@@ -116,7 +116,8 @@ class _Column:
     numbers: pd.Series | None = None  # the values as numbers, for int and float columns
     role: str = "feature"
     why_excluded: str | None = None  # set when the column is not a feature
-    decimal_comma: bool = False
+    decimal: str = "."  # the separators the file writes its numbers with
+    thousands: str | None = None
     consecutive: bool = False  # integers 0..n-1 or 1..n: a row number
     notes: list[str] = field(default_factory=list)
 
@@ -187,8 +188,16 @@ def _infer(raw: pd.Series, name: str) -> _Column:
     if lowered <= TRUE_TOKENS | FALSE_TOKENS and not lowered <= {"0", "1"}:
         column.type = "bool"
         return column
-    numbers = _as_numbers(distinct)
+    decimal, thousands = _number_format(distinct)
+    written = distinct
+    if (decimal, thousands) != (".", None):  # read them as the schema will declare them
+        written = distinct.str.replace(r"[ \u00a0\u202f]", "", regex=True)
+        if thousands and thousands != " ":
+            written = written.str.replace(thousands, "", regex=False)
+        written = written.str.replace(",", ".", regex=False) if decimal == "," else written
+    numbers = _as_numbers(written)
     if numbers is not None:
+        column.decimal, column.thousands = decimal, thousands
         as_numbers = values.map(dict(zip(distinct, numbers, strict=True))).astype(float)
         integral = bool((numbers == np.floor(numbers)).all())
         column.type = "int" if integral else "float"
@@ -207,10 +216,34 @@ def _infer(raw: pd.Series, name: str) -> _Column:
         len(counts) <= MAX_CATEGORIES and len(counts) <= MAX_CATEGORY_SHARE * n_values
     ):
         column.type = "category"
-    column.decimal_comma = bool(distinct.str.fullmatch(r"[+-]?\d+,\d+|[+-]?\d+").all()) and bool(
-        distinct.str.contains(",", regex=False).any()
-    )
     return column
+
+
+def _number_format(distinct: pd.Series) -> tuple[str, str | None]:
+    """The separators a column's numbers are written with: ("," , " ") for "2 237 000,50",
+    (",", None) for "7,1", (".", " ") for "2 237 000", else (".", None). Only when every
+    value reads as a number that way."""
+    plain = r"[+-]?\d+"
+    spaced = r"[+-]?\d{1,3}(?:[ \u00a0\u202f]\d{3})+"
+    dotted = r"[+-]?\d{1,3}(?:\.\d{3})+"
+    for decimal, thousands, pattern in (
+        (",", None, rf"{plain}(?:,\d+)?"),
+        (",", " ", rf"(?:{spaced}|{plain})(?:,\d+)?"),
+        (",", ".", rf"(?:{dotted}|{plain})(?:,\d+)?"),
+        (".", " ", rf"(?:{spaced}|{plain})(?:\.\d+)?"),
+    ):
+        matches = distinct.str.fullmatch(pattern)
+        used = distinct.str.contains("," if decimal == "," else r"\d[ \u00a0\u202f]\d", regex=True)
+        if thousands:
+            used &= distinct.str.contains(
+                r"\d[ \u00a0\u202f]\d" if thousands == " " else r"\d\.\d{3}", regex=True
+            )
+        if matches.all() and used.any():
+            return decimal, thousands
+    return ".", None
+
+
+_SEPARATOR_WORDS = {" ": "spaces", ".": "dots", ",": "commas", "'": "apostrophes"}
 
 
 def _counts(values: pd.Series) -> pd.Series:
@@ -416,10 +449,15 @@ def _notes(columns: list[_Column], outcome: _Column | None, n_rows: int) -> list
         )
     for column in columns:
         notes.extend(column.notes)
-        if column.decimal_comma:
+        if (column.decimal, column.thousands) != (".", None):
+            written = {",": "a decimal comma", ".": "a decimal point"}[column.decimal]
+            if column.thousands:
+                written += f" and {_SEPARATOR_WORDS[column.thousands]} between thousands"
             notes.append(
-                f"{column.name}: looks like numbers with a decimal comma, read as text; export "
-                "numbers with a decimal point to use them as numbers"
+                f"{column.name}: numbers written with {written}; declared in the schema "
+                f"(decimal = {_string(column.decimal)}"
+                + (f", thousands = {_string(column.thousands)}" if column.thousands else "")
+                + ")"
             )
     return notes
 
@@ -615,6 +653,15 @@ def _render_schema(name: str, path: Path, columns: list[_Column], n_rows: int) -
                 f"{column.n_missing:,} missing" if column.n_missing else "no missing value",
             )
         )
+        if column.decimal != ".":
+            out.append(_line(f"decimal = {_string(column.decimal)}", "as written in the file"))
+        if column.thousands:
+            out.append(
+                _line(
+                    f"thousands = {_string(column.thousands)}",
+                    f"{_SEPARATOR_WORDS[column.thousands]} between thousands, as in the file",
+                )
+            )
         numeric = column.type in ("int", "float") and column.numbers is not None
         if numeric and column.numbers.min() >= 0 and _is_amount(column):
             out.append(_line("min = 0", "a count or amount; no max, so larger values still pass"))

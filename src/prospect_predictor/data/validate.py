@@ -24,8 +24,9 @@ from prospect_predictor.config.schema import ColumnSpec, Schema
 from prospect_predictor.data.tableio import read_table
 
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "#n/a"})
-TRUE_TOKENS = frozenset({"true", "yes", "y", "t", "1"})
-FALSE_TOKENS = frozenset({"false", "no", "n", "f", "0"})
+TRUE_TOKENS = frozenset({"true", "yes", "y", "t", "1", "oui", "vrai"})
+FALSE_TOKENS = frozenset({"false", "no", "n", "f", "0", "non", "faux"})
+DECIMAL_COMMA = r"[+-]?\d{1,3}(?:[ .\u00a0\u202f]\d{3})*(?:,\d+)?|[+-]?\d+(?:,\d+)?"
 SHOW_ROWS = 5
 SHOW_VALUES = 3
 
@@ -181,10 +182,11 @@ def _check_column(
     values, missing, unparsable = _convert(raw, spec)
     problems = []
     if unparsable.any():
+        expected = f"expected {spec.expected()}"
+        if spec.type in ("int", "float") and (spec.decimal, spec.thousands) == (".", None):
+            expected += _separator_hint(raw[unparsable].astype("string").str.strip(), name)
         problems.append(
-            _rows_problem(
-                "wrong_type", name, raw, unparsable, f"expected {spec.expected()}", True, first_row
-            )
+            _rows_problem("wrong_type", name, raw, unparsable, expected, True, first_row)
         )
     if spec.type == "int":
         fractional = ~missing & ~unparsable & (values != np.floor(values))
@@ -249,8 +251,42 @@ def _convert(raw: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, np.ndarray, n
         "bool": _as_bool,
         "date": _as_date,
     }[spec.type]
+    if text is not None and spec.type in ("int", "float"):
+        text = _plain_number_text(text, spec)
     values, unparsable = converter(raw, text, missing)
     return values, missing, unparsable
+
+
+SPACED = r"[+-]?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:\.\d+)?"
+
+
+def _separator_hint(cells: pd.Series, name: str) -> str:
+    """How to declare the separators of numbers written the French (or another) way, when
+    every unparsable cell reads as a number that way; else nothing."""
+    spaced = cells.str.contains(r"\d[ \u00a0\u202f]\d").fillna(False)
+    commas = cells.str.contains(",", regex=False).fillna(False)
+    if cells.str.fullmatch(DECIMAL_COMMA).fillna(False).all() and commas.any():
+        declare = 'decimal = ","' + (', thousands = " "' if spaced.any() else "")
+        seen = "a decimal comma"
+    elif cells.str.fullmatch(SPACED).fillna(False).all():
+        declare, seen = 'thousands = " "', "spaces between thousands"
+    else:
+        return ""
+    return (
+        f" (these look like numbers written with {seen}: declare {declare} for column "
+        f"{name!r} in the schema)"
+    )
+
+
+def _plain_number_text(text: pd.Series, spec: ColumnSpec) -> pd.Series:
+    """Number cells as Python writes them, from the column's declared separators."""
+    if spec.thousands == " ":
+        text = text.str.replace(r"[ \u00a0\u202f]", "", regex=True)
+    elif spec.thousands:
+        text = text.str.replace(spec.thousands, "", regex=False)
+    if spec.decimal == ",":
+        text = text.str.replace(",", ".", regex=False)
+    return text
 
 
 def find_duplicate_ids(raw: pd.Series, name: str, spec: ColumnSpec) -> Problem | None:
