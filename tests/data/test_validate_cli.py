@@ -281,3 +281,78 @@ def test_init_pipeline_detects_french_numbers_and_declares_them(run_cli, tmp_pat
     assert "expected_return_pct: numbers written with a decimal comma" in result.output
     checked = run_cli("validate", data, "--pipeline", drafted)
     assert checked.exit_code == 0, checked.output
+
+
+def test_a_crm_exports_ways_of_writing_are_declared_per_column(good_rows):
+    """Placeholders for blanks, currency and percent signs, day-first dates, categories in
+    another case or with accents, and aliases — each declared on its column."""
+    from prospect_predictor.config.schema import load_schema
+    from prospect_predictor.data.validate import validate_frame
+
+    frame = good_rows.astype(object).head(4).copy()
+    frame["referral_source"] = ["Select", " Website", "séminaire", "Bought List"]
+    frame["annual_income_eur"] = ["65 000 €", "EUR 1200", "Select", "70000"]
+    frame["expected_return_pct"] = ["7,1 %", "5%", "-", "12 %"]
+    frame["first_contact_date"] = ["25/12/2024", "01/02/2023", "31/01/2025", "15/06/2022"]
+    schema = load_schema("prospects")
+    strict = validate_frame(frame, schema, "crm.csv")
+    messages = " ".join(p.message for p in strict.errors)
+    assert "declare normalise = true for column 'referral_source'" in messages
+    update = {
+        "referral_source": {
+            "missing_values": ("Select",),
+            "normalise": True,
+            "aliases": {"séminaire": "seminar"},
+        },
+        "annual_income_eur": {
+            "symbols": ("€", "EUR"),
+            "thousands": " ",
+            "missing_values": ("Select",),
+        },
+        "expected_return_pct": {"symbols": ("%",), "decimal": ",", "missing_values": ("-",)},
+        "first_contact_date": {"date_format": "%d/%m/%Y"},
+    }
+    columns = {
+        name: spec.model_copy(update=update.get(name, {})) for name, spec in schema.columns.items()
+    }
+    declared = validate_frame(frame, schema.model_copy(update={"columns": columns}), "crm.csv")
+    assert declared.ok, declared.lines()
+    typed = declared.frame
+    assert typed["referral_source"].tolist()[1:] == ["website", "seminar", "bought_list"]
+    assert typed["referral_source"].isna().tolist()[0]
+    assert typed["annual_income_eur"].tolist()[:2] == [65_000.0, 1_200.0]
+    assert typed["expected_return_pct"].tolist()[:2] == [7.1, 5.0]
+    assert typed["expected_return_pct"].isna().tolist()[2]
+    assert typed["first_contact_date"].dt.strftime("%Y-%m-%d").tolist()[:2] == [
+        "2024-12-25",
+        "2023-02-01",
+    ]
+
+
+def test_init_pipeline_detects_a_crm_exports_ways_and_the_draft_validates(
+    run_cli, tmp_path, good_rows
+):
+    """Signs with the numbers, day-first dates, a form's 'Select', categories in several
+    spellings: detected, written in the drafted schema, and the export then validates."""
+    frame = good_rows.astype(object).copy()
+    frame["annual_income_eur"] = [
+        "" if pd.isna(v) else f"{v:,.0f} €".replace(",", " ")
+        for v in good_rows["annual_income_eur"]
+    ]
+    frame["first_contact_date"] = pd.to_datetime(good_rows["first_contact_date"]).dt.strftime(
+        "%d/%m/%Y"
+    )
+    frame["referral_source"] = [
+        "Select" if i % 7 == 0 else (s.replace("_", " ").upper() if i % 2 else s)
+        for i, s in enumerate(good_rows["referral_source"])
+    ]
+    data = tmp_path / "crm.csv"
+    frame.to_csv(data, sep=";", index=False)
+    drafted = tmp_path / "crm.toml"
+    assert run_cli("init-pipeline", "--data", data, "--out", drafted).exit_code == 0
+    text = drafted.read_text()
+    assert 'symbols = ["€"]' in text and 'thousands = " "' in text
+    assert 'date_format = "%d/%m/%Y"' in text
+    assert 'missing_values = ["Select"]' in text and "normalise = true" in text
+    checked = run_cli("validate", data, "--pipeline", drafted)
+    assert checked.exit_code == 0, checked.output

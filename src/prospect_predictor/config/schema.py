@@ -43,6 +43,26 @@ class ColumnSpec(BaseModel):
         description='the thousands separator as written ("2 237 000": " "; no-break spaces '
         "count as spaces)",
     )
+    symbols: tuple[str, ...] = Field(
+        (), description='signs written around a number and dropped ("€", "EUR", "%")'
+    )
+    date_format: str | None = Field(
+        None, description='how a date column is written, e.g. "%d/%m/%Y" (day first)'
+    )
+    missing_values: tuple[str, ...] = Field(
+        (),
+        description='placeholders that mean a blank in this column, e.g. "Select" (a web '
+        "form's default); matched ignoring case and surrounding spaces",
+    )
+    normalise: bool = Field(
+        False,
+        description="match categories ignoring case, accents, surrounding spaces, and "
+        'spaces/underscores/hyphens inside ("Website", "wébsite", "Bought List" match)',
+    )
+    aliases: dict[str, str] = Field(
+        default_factory=dict,
+        description='other spellings of a category: {"GTXPro" = "GTX Pro"}',
+    )
     blank_means: str | None = Field(
         default=None,
         description="what a blank cell means when it is not simply unknown (e.g. 'never "
@@ -61,6 +81,17 @@ class ColumnSpec(BaseModel):
             raise ValueError("a category column needs a non-empty 'categories' list")
         if self.categories is not None and self.type != "category":
             raise ValueError(f"'categories' applies to category columns, not to {self.type!r}")
+        if self.symbols and not numeric:
+            raise ValueError(f"symbols apply to int or float columns, not to {self.type!r}")
+        if self.date_format and self.type != "date":
+            raise ValueError(f"date_format applies to date columns, not to {self.type!r}")
+        if (self.normalise or self.aliases) and self.type != "category":
+            raise ValueError(f"normalise/aliases apply to category columns, not to {self.type!r}")
+        wrong = [
+            f"{a!r} -> {c!r}" for a, c in self.aliases.items() if c not in (self.categories or ())
+        ]
+        if wrong:
+            raise ValueError(f"aliases must lead to a category: {', '.join(wrong)}")
         if (self.decimal != "." or self.thousands) and not numeric:
             raise ValueError(
                 f"decimal/thousands apply to int or float columns, not to {self.type!r}"

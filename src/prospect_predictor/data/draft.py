@@ -7,7 +7,7 @@ feature's reason is left ``"TODO"``: only the analyst knows which of the four re
 column speaks to, and :func:`prospect_predictor.config.pipeline.load_pipeline` refuses the draft
 until each one is decided. What the analyst must check is also returned as ``notes``.
 
-Its length (about 710 lines) is one cohesive thing: one pass from a file to a commented
+Its length (about 870 lines) is one cohesive thing: one pass from a file to a commented
 TOML over one private record per column (``_Column``): inferring each column, then writing
 every key with the comment that tells the analyst what was seen. Splitting the writing
 off would make that record public for no other user.
@@ -25,7 +25,7 @@ import pandas as pd
 
 from prospect_predictor.config.pipeline import TODO
 from prospect_predictor.data.tableio import read_table
-from prospect_predictor.data.validate import FALSE_TOKENS, MISSING_TOKENS, TRUE_TOKENS
+from prospect_predictor.data.validate import FALSE_TOKENS, MISSING_TOKENS, TRUE_TOKENS, fold
 from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
 from prospect_predictor.errors import ConfigError, InputFileError
 
@@ -118,6 +118,10 @@ class _Column:
     why_excluded: str | None = None  # set when the column is not a feature
     decimal: str = "."  # the separators the file writes its numbers with
     thousands: str | None = None
+    symbols: tuple[str, ...] = ()  # currency or percent signs written around its numbers
+    date_format: str | None = None  # a date written otherwise than ISO (day first...)
+    placeholders: tuple[str, ...] = ()  # values that mean blank ("Select")
+    normalise: bool = False  # categories written in several cases, spacings or accents
     consecutive: bool = False  # integers 0..n-1 or 1..n: a row number
     notes: list[str] = field(default_factory=list)
 
@@ -178,24 +182,32 @@ def _infer(raw: pd.Series, name: str) -> _Column:
     missing = raw.isna().to_numpy() | text.str.lower().isin(MISSING_TOKENS).fillna(True).to_numpy(
         dtype=bool
     )
+    found = pd.unique(text[~missing].dropna())
+    placeholders = tuple(str(v) for v in found if fold(v) in PLACEHOLDERS)
+    if placeholders:  # a form's default: a blank, not a category
+        missing |= text.isin(placeholders).fillna(False).to_numpy(dtype=bool)
     values = text[~missing].astype(str)
     counts = _counts(values)
     column = _Column(name, "string", len(raw), int(missing.sum()), counts)
+    column.placeholders = placeholders
     if values.empty:
         return column
     distinct = pd.Series(counts.index, dtype=str)
+    symbols = tuple(s for s in SYMBOLS if distinct.str.contains(s, regex=False).any())
+    if symbols:  # "65 000 €", "7,1 %": the signs go, the numbers stay
+        bare = distinct
+        for symbol in symbols:
+            bare = bare.str.replace(symbol, "", regex=False)
+        if _as_numbers_written(bare.str.strip()) is not None:
+            column.symbols = symbols
+            distinct = bare.str.strip()
+            values = values.map(dict(zip(counts.index, distinct, strict=True)))
     lowered = set(distinct.str.lower())
     if lowered <= TRUE_TOKENS | FALSE_TOKENS and not lowered <= {"0", "1"}:
         column.type = "bool"
         return column
     decimal, thousands = _number_format(distinct)
-    written = distinct
-    if (decimal, thousands) != (".", None):  # read them as the schema will declare them
-        written = distinct.str.replace(r"[ \u00a0\u202f]", "", regex=True)
-        if thousands and thousands != " ":
-            written = written.str.replace(thousands, "", regex=False)
-        written = written.str.replace(",", ".", regex=False) if decimal == "," else written
-    numbers = _as_numbers(written)
+    numbers = _as_numbers(_plain(distinct, decimal, thousands))
     if numbers is not None:
         column.decimal, column.thousands = decimal, thousands
         as_numbers = values.map(dict(zip(distinct, numbers, strict=True))).astype(float)
@@ -211,12 +223,72 @@ def _infer(raw: pd.Series, name: str) -> _Column:
     if _all_dates(distinct):
         column.type = "date"
         return column
+    written_as = _date_format(distinct)
+    if written_as:
+        column.type, column.date_format = "date", written_as
+        return column
     n_values = len(values)
     if len(counts) <= ALWAYS_CATEGORY or (
         len(counts) <= MAX_CATEGORIES and len(counts) <= MAX_CATEGORY_SHARE * n_values
     ):
         column.type = "category"
+        _merge_spellings(column)
     return column
+
+
+PLACEHOLDERS = frozenset(
+    fold(v)
+    for v in ("Select", "Please select", "-- Select --", "Choose", "Choisir", "Sélectionner")
+    + ("-", "--", "?", "n.a.", "NC", "Non renseigné", "À renseigner", "(blank)", "(none)")
+)
+SYMBOLS = ("€", "EUR", "$", "USD", "£", "GBP", "CHF", "%")
+DATE_FORMATS = (("%d/%m/%Y", "/"), ("%d.%m.%Y", "."), ("%d-%m-%Y", "-"))
+
+
+def _plain(distinct: pd.Series, decimal: str, thousands: str | None) -> pd.Series:
+    """Numbers as Python writes them, from the separators a column writes them with."""
+    if (decimal, thousands) == (".", None):
+        return distinct
+    written = distinct.str.replace(r"[ \u00a0\u202f]", "", regex=True)
+    if thousands and thousands != " ":
+        written = written.str.replace(thousands, "", regex=False)
+    return written.str.replace(",", ".", regex=False) if decimal == "," else written
+
+
+def _as_numbers_written(distinct: pd.Series) -> np.ndarray | None:
+    return _as_numbers(_plain(distinct, *_number_format(distinct)))
+
+
+def _date_format(distinct: pd.Series) -> str | None:
+    """dd/mm/yyyy and the like (day first, unless a middle part passes 12 and no first
+    part does: then month first)."""
+    for day_first, sep in DATE_FORMATS:
+        pattern = rf"\d{{1,2}}{re.escape(sep)}\d{{1,2}}{re.escape(sep)}\d{{4}}"
+        if not distinct.str.fullmatch(pattern).all():
+            continue
+        parts = distinct.str.split(re.escape(sep), regex=True, expand=True).astype(int)
+        if (parts[0] <= 12).all() and (parts[1] > 12).any():
+            written = day_first.replace("%d", "%D").replace("%m", "%d").replace("%D", "%m")
+        else:
+            written = day_first
+        parsed = pd.to_datetime(distinct, errors="coerce", format=written)
+        if not parsed.isna().any():
+            return written
+    return None
+
+
+def _merge_spellings(column: _Column) -> None:
+    """Categories written in several ways ("Website", "website ", "wébsite") become one,
+    spelt as most often; the schema then declares normalise = true."""
+    keys = pd.Series([fold(v) for v in column.counts.index], index=column.counts.index)
+    if keys.nunique() == len(keys):
+        return
+    merged = column.counts.groupby(keys.to_numpy(), sort=False).sum()
+    spelling = {k: column.counts.index[keys.to_numpy() == k][0] for k in merged.index}
+    column.counts = pd.Series(
+        merged.to_numpy(), index=pd.Index([spelling[k] for k in merged.index], dtype=object)
+    ).sort_values(ascending=False, kind="stable")
+    column.normalise = True
 
 
 def _number_format(distinct: pd.Series) -> tuple[str, str | None]:
@@ -653,6 +725,25 @@ def _render_schema(name: str, path: Path, columns: list[_Column], n_rows: int) -
                 f"{column.n_missing:,} missing" if column.n_missing else "no missing value",
             )
         )
+        if column.placeholders:
+            out += _array("missing_values = ", [_string(v) for v in column.placeholders])
+            out[-1] = _line(out[-1], "a form's default in the file: read as blank")
+        if column.symbols:
+            out.append(
+                _line(
+                    "symbols = [" + ", ".join(_string(s) for s in column.symbols) + "]",
+                    "signs written with the numbers in the file; dropped",
+                )
+            )
+        if column.date_format:
+            out.append(
+                _line(
+                    f"date_format = {_string(column.date_format)}",
+                    "day first" if column.date_format.startswith("%d") else "month first",
+                )
+            )
+        if column.normalise:
+            out.append(_line("normalise = true", "the file writes some categories in several ways"))
         if column.decimal != ".":
             out.append(_line(f"decimal = {_string(column.decimal)}", "as written in the file"))
         if column.thousands:

@@ -241,8 +241,15 @@ def _convert(raw: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, np.ndarray, n
     typed = _is_typed(raw, spec)
     # the cells as stripped text, converted once for both the missing check and parsing
     text = raw.astype("string").str.strip() if as_text or not typed else None
-    missing = _missing_mask(raw, text if as_text else None)
+    missing = _missing_mask(raw, text if as_text else None, spec.missing_values)
     text = None if typed else text
+    if text is not None and spec.type == "category" and (spec.normalise or spec.aliases):
+        text = _canonical_categories(text, spec)
+    if text is not None and spec.type == "date" and spec.date_format:
+        values = pd.to_datetime(
+            text.where(~missing, None), errors="coerce", format=spec.date_format
+        )
+        return values, missing, ~missing & values.isna().to_numpy()
     converter = {
         "string": _as_string,
         "category": _as_string,
@@ -279,7 +286,12 @@ def _separator_hint(cells: pd.Series, name: str) -> str:
 
 
 def _plain_number_text(text: pd.Series, spec: ColumnSpec) -> pd.Series:
-    """Number cells as Python writes them, from the column's declared separators."""
+    """Number cells as Python writes them, from the column's declared separators and
+    symbols."""
+    for symbol in spec.symbols:
+        text = text.str.replace(symbol, "", regex=False)
+    if spec.symbols:
+        text = text.str.strip()
     if spec.thousands == " ":
         text = text.str.replace(r"[ \u00a0\u202f]", "", regex=True)
     elif spec.thousands:
@@ -371,13 +383,38 @@ def _is_typed(raw: pd.Series, spec: ColumnSpec) -> bool:
     return False
 
 
-def _missing_mask(raw: pd.Series, text: pd.Series | None) -> np.ndarray:
+def _missing_mask(
+    raw: pd.Series, text: pd.Series | None, placeholders: tuple[str, ...] = ()
+) -> np.ndarray:
     """Missing cells: NA, or (``text``: the cells of a text column, stripped) a missing
-    token such as "" or "n/a"."""
+    token such as "" or "n/a", or one of the column's declared ``placeholders``."""
     missing = raw.isna().to_numpy().copy()
     if text is not None:
-        missing |= text.str.lower().isin(MISSING_TOKENS).fillna(True).to_numpy(dtype=bool)
+        tokens = MISSING_TOKENS | {p.strip().lower() for p in placeholders}
+        missing |= text.str.lower().isin(tokens).fillna(True).to_numpy(dtype=bool)
     return missing
+
+
+def fold(text: str) -> str:
+    """A category compared loosely: lower case, no accents, no surrounding spaces, and
+    spaces, underscores and hyphens inside alike ("Bought List" = "bought_list")."""
+    import re
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", str(text).strip().casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return re.sub(r"[\s_-]+", "_", plain)
+
+
+def _canonical_categories(text: pd.Series, spec: ColumnSpec) -> pd.Series:
+    """Each cell as the category it means: by ``aliases`` (matched loosely), and with
+    ``normalise`` by the category it equals ignoring case, spaces and accents."""
+    lookup = {fold(a): c for a, c in spec.aliases.items()}
+    if spec.normalise:
+        lookup.update({fold(c): c for c in spec.categories or ()})
+    distinct = pd.unique(text.dropna())
+    mapping = {v: lookup.get(fold(v), v) for v in distinct}
+    return text.map(mapping).astype("string")
 
 
 def _as_string(raw, text, missing):
@@ -447,6 +484,9 @@ def _category_problems(
         if str(found).lower() in by_lower:
             hints.append(f"{found!r} should be written {by_lower[str(found).lower()]!r}")
     expected = "one of " + ", ".join(spec.categories or ())
+    folded = {fold(c) for c in allowed}
+    if any(fold(v) in folded for v in pd.unique(values[unknown])):
+        hints.append(f"or declare normalise = true for column {name!r} in the schema")
     if hints:
         expected += " (" + "; ".join(hints) + ")"
     return [
