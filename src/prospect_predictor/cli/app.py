@@ -77,6 +77,16 @@ def generate(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace an existing file with other contents.")
     ] = False,
+    french_crm: Annotated[
+        bool,
+        typer.Option(
+            "--french-crm",
+            help="Write the same prospects as a French CRM exports them, to practise on: "
+            "semicolons, decimal commas, '2 237 000 €', dates day first, oui/non, French "
+            "outcome labels, a form's placeholder, several spellings, open deals, a few bad "
+            "cells (docs/bring-your-own-data.md).",
+        ),
+    ] = False,
 ) -> None:
     """Write a synthetic history of prospects drawn from a documented causal model.
 
@@ -91,7 +101,7 @@ def generate(
     """
     from prospect_predictor.synthetic.generate import write_history
 
-    status = write_history(rows, seed, out, truth_out, new_leads, overwrite)
+    status = write_history(rows, seed, out, truth_out, new_leads, overwrite, french_crm)
     console = render.console()
     kind = "new leads" if new_leads else "prospects with their outcome"
     console.print(f"{rows:,} {kind}, seed {seed}:")

@@ -77,17 +77,21 @@ AMOUNT_WORDS = frozenset(
 
 _CLASS_LABELS = {
     "win_win": ("yes", "y", "true", "t", "1", "won", "win", "success", "successful", "converted")
-    + ("client", "customer", "signed", "subscribed", "accepted", "closed won", "win win"),
+    + ("client", "customer", "signed", "subscribed", "accepted", "closed won", "win win")
+    + ("gagné", "gagne", "signé", "signe", "client satisfait", "oui"),
     "declined": ("no", "n", "false", "f", "0", "lost", "declined", "decline", "refused")
     + ("refusal", "rejected", "failure", "failed", "not interested", "closed lost")
-    + ("not converted", "no deal", "lost deal"),
-    "stalled": ("stalled", "no decision", "on hold", "strung along", "ghosted", "stale"),
+    + ("not converted", "no deal", "lost deal", "refus", "refusé", "refuse", "non")
+    + ("pas intéressé", "perdu avant signature"),
+    "stalled": ("stalled", "no decision", "on hold", "strung along", "ghosted", "stale")
+    + ("sans suite", "sans réponse", "en sommeil", "abandonné"),
     # not decided yet: kept out of training (outcome.open_as_stalled_after can call the
     # ones without contact for long stalled)
     "open": ("open", "pending", "in progress", "undecided", "nurture", "follow up")
     + ("waiting", "en cours", "ouvert"),
     "win_lose": ("churned", "churn", "complaint", "complained", "lost client", "lost customer")
-    + ("bad client", "win lose", "left", "cancelled", "canceled", "terminated", "defaulted"),
+    + ("bad client", "win lose", "left", "cancelled", "canceled", "terminated", "defaulted")
+    + ("perdu après signature", "résilié", "resilie", "réclamation", "client perdu"),
 }
 LABEL_CLASSES = {label: cls for cls, labels in _CLASS_LABELS.items() for label in labels}
 # With an outcome named like "churn", yes means the client left (win-lose), no means stayed.
@@ -206,11 +210,19 @@ def _infer(raw: pd.Series, name: str) -> _Column:
     if lowered <= TRUE_TOKENS | FALSE_TOKENS and not lowered <= {"0", "1"}:
         column.type = "bool"
         return column
-    decimal, thousands = _number_format(distinct)
-    numbers = _as_numbers(_plain(distinct, decimal, thousands))
+    numbers, strays = _numbers_but_a_few(distinct, counts)
     if numbers is not None:
-        column.decimal, column.thousands = decimal, thousands
-        as_numbers = values.map(dict(zip(distinct, numbers, strict=True))).astype(float)
+        column.decimal, column.thousands = _number_format(distinct[~distinct.isin(strays)])
+        if strays:
+            shown = ", ".join(repr(s) for s in strays[:3])
+            rows = int(counts[strays].sum())
+            column.notes.append(
+                f"{name}: {rows:,} value(s) that are not numbers ({shown}): training sets "
+                "those rows aside (validation.max_bad_row_share)"
+            )
+        known = ~distinct.isin(strays).to_numpy()
+        as_numbers = values.map(dict(zip(distinct[known], numbers, strict=True))).astype(float)
+        numbers = np.asarray(numbers)
         integral = bool((numbers == np.floor(numbers)).all())
         column.type = "int" if integral else "float"
         column.numbers = as_numbers
@@ -257,6 +269,27 @@ def _plain(distinct: pd.Series, decimal: str, thousands: str | None) -> pd.Serie
 
 def _as_numbers_written(distinct: pd.Series) -> np.ndarray | None:
     return _as_numbers(_plain(distinct, *_number_format(distinct)))
+
+
+STRAY_SHARE = 0.01  # a number column may hold this share of cells typed wrong ("deux")
+
+
+def _numbers_but_a_few(distinct: pd.Series, counts: pd.Series) -> tuple[np.ndarray | None, list]:
+    """The distinct values as numbers (written with the separators they use), allowing a
+    few cells that are not numbers at all — one bad cell must not make a number column
+    text. Returns (numbers of the others, those few values), or (None, []) for text."""
+    whole = _as_numbers_written(distinct)
+    if whole is not None:
+        return whole, []
+    one_by_one = pd.Series([_as_numbers_written(pd.Series([v], dtype=str)) for v in distinct])
+    strays = [v for v, n in zip(distinct, one_by_one, strict=True) if n is None]
+    if not strays or len(strays) == len(distinct):
+        return None, []
+    if counts[strays].sum() > STRAY_SHARE * counts.sum():
+        return None, []
+    rest = distinct[~distinct.isin(strays)]
+    numbers = _as_numbers_written(rest)
+    return (numbers, strays) if numbers is not None else (None, [])
 
 
 def _date_format(distinct: pd.Series) -> str | None:

@@ -232,7 +232,11 @@ def _delimiter_name(delimiter: str) -> str:
 
 
 def write_table(
-    frame: pd.DataFrame, path: str | Path, overwrite: bool = False, float_format: str | None = None
+    frame: pd.DataFrame,
+    path: str | Path,
+    overwrite: bool = False,
+    float_format: str | None = None,
+    sep: str = ",",
 ) -> str:
     """Write ``frame`` as CSV or Parquet (by extension), byte-for-byte reproducibly.
 
@@ -248,6 +252,7 @@ def write_table(
             frame.to_csv(
                 target,
                 index=False,
+                sep=sep,
                 lineterminator="\n",
                 encoding="utf-8",
                 float_format=float_format,

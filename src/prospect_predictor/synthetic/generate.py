@@ -504,8 +504,11 @@ def write_history(
     truth_out: Path | None = None,
     new_leads: bool = False,
     overwrite: bool = False,
+    french_crm: bool = False,
 ) -> dict[str, str]:
-    """Generate and write the export (and the truth, separately); return each file's status."""
+    """Generate and write the export (and the truth, separately); return each file's status.
+    ``french_crm``: the same prospects written as a French CRM exports them
+    (:mod:`prospect_predictor.synthetic.crm_export`), semicolon-separated CSV."""
     from prospect_predictor.data.tableio import table_format, write_table
 
     out, truth_out = Path(out), Path(truth_out) if truth_out is not None else None
@@ -517,7 +520,11 @@ def write_history(
                 "--truth-out must differ from --out: the truth never goes into the export"
             )
     export, truth = generate(rows, seed, new_leads)
-    status = {str(out): write_table(export, out, overwrite)}
+    if french_crm:
+        from prospect_predictor.synthetic.crm_export import as_french_crm_export
+
+        export = as_french_crm_export(export, seed)
+    status = {str(out): write_table(export, out, overwrite, sep=";" if french_crm else ",")}
     if truth_out is not None:
         # 12 significant digits: exact enough for any metric, and the same bytes on any CPU
         status[str(truth_out)] = write_table(truth, truth_out, overwrite, float_format="%.12g")
