@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from functools import partial
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from prospect_predictor.config.pipeline import load_pipeline
 from prospect_predictor.config.schema import load_schema
 from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
 from prospect_predictor.errors import ProspectError
@@ -17,7 +19,6 @@ from prospect_predictor.language.texts import (
     LANGUAGES,
     advice,
     check_language,
-    describe_feature,
     format_number,
     outcome_label,
     reason_label,
@@ -27,6 +28,12 @@ from prospect_predictor.language.texts import (
     ui,
     watch,
 )
+
+# The built-in columns' phrases live in the default pipeline ([phrases]), as a firm's do.
+DEFAULT = load_pipeline(None)
+PHRASES = DEFAULT.phrases_metadata()
+describe_feature = partial(texts.describe_feature, phrases=PHRASES)
+column_label = partial(texts.column_label, phrases=PHRASES)
 
 ALL_REASONS = (*REASONS, CONTEXT)
 RECOMMENDATIONS = ("pursue", "qualify", "walk_away")
@@ -512,22 +519,25 @@ def test_an_unknown_kind_is_refused():
 
 
 def test_every_builtin_feature_has_its_own_phrase():
-    schema = load_schema("prospects")
-    for name, spec in schema.columns.items():
-        if spec.role not in ("feature", "protected"):
-            continue
+    for name, kind in DEFAULT.feature_types().items():
         # Not the generic fallback: the French name is translated, and unknown is agreed.
-        assert texts.column_label(name, "fr") != name.replace("_", " "), name
-        missing = describe_feature(name, None, "fr", kind=spec.type)
+        assert column_label(name, "fr") != name.replace("_", " "), name
+        missing = describe_feature(name, None, "fr", kind=kind)
         assert not missing.endswith("non renseigné"), (name, missing)
+
+
+def test_without_phrases_a_feature_reads_label_and_value():
+    """A firm's column with no [phrases]: its name as the label, the value as written."""
+    assert texts.describe_feature("postponements", 3, "en", kind="int") == "postponements: 3"
+    assert texts.column_label("days_since_last_reply", "fr") == "days since last reply"
 
 
 def test_every_builtin_category_is_translated_into_french():
     schema = load_schema("prospects")
     for name, spec in schema.columns.items():
-        if spec.type != "category" or spec.role not in ("feature", "protected"):
+        if spec.type != "category" or name not in DEFAULT.features:
             continue
-        fallback = f"{texts.column_label(name, 'fr')}\u00a0: {{}}"
+        fallback = f"{column_label(name, 'fr')}\u00a0: {{}}"
         for category in spec.categories:
             english = describe_feature(name, category, "en", kind="category")
             french = describe_feature(name, category, "fr", kind="category")

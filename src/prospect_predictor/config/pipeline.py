@@ -207,6 +207,26 @@ class LeakageConfig(_Strict):
     )
 
 
+class Phrase(_Strict):
+    """How a feature and its value read in one language (docs/bring-your-own-data.md)."""
+
+    label: str = Field(min_length=1, description="the feature's name in words")
+    missing: str | None = Field(None, description="the whole phrase when the value is unknown")
+    zero: str | None = Field(None, description="a number's phrase for 0")
+    one: str | None = Field(None, description="a number's phrase, singular ({n})")
+    many: str | None = Field(None, description="a number's phrase, plural ({n})")
+    true: str | None = Field(None, description="a boolean's phrase when true")
+    false: str | None = Field(None, description="a boolean's phrase when false")
+    text: str | None = Field(None, description="a category's phrase ({value})")
+    values: dict[str, str] = Field(default_factory=dict, description="category -> words")
+
+
+class PhraseSet(_Strict):
+    decimals: int = Field(0, ge=0, le=6, description="decimals shown for a number")
+    en: Phrase
+    fr: Phrase
+
+
 class PipelineConfig(_Strict):
     name: str = Field("prospects", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     description: str = ""
@@ -226,6 +246,10 @@ class PipelineConfig(_Strict):
     model: ModelConfig = Field(default_factory=ModelConfig)
     recommendation: RecommendationConfig = Field(default_factory=RecommendationConfig)
     explanation: ExplanationConfig = Field(default_factory=ExplanationConfig)
+    phrases: dict[str, PhraseSet] = Field(
+        default_factory=dict,
+        description="feature -> how the output says it and its value, in en and fr",
+    )
     promotion: PromotionConfig = Field(default_factory=PromotionConfig)
     leakage: LeakageConfig = Field(default_factory=LeakageConfig)
 
@@ -275,6 +299,13 @@ class Pipeline:
     def derived_metadata(self) -> dict[str, dict]:
         """The derived features as plain values, for the bundle's metadata."""
         return {name: spec.model_dump(mode="json") for name, spec in self.config.derived.items()}
+
+    def phrases_metadata(self) -> dict[str, dict]:
+        """The features' phrases as plain values, for the bundle's metadata."""
+        return {
+            name: phrases.model_dump(exclude_none=True)
+            for name, phrases in self.config.phrases.items()
+        }
 
     def feature_types(self) -> dict[str, str]:
         derived = self.config.derived
@@ -386,6 +417,30 @@ def _check_against_schema(config: PipelineConfig, schema: Schema) -> list[str]:
             )
     if len(set(config.outcome.labels.values()) - {OPEN}) < 2:
         problems.append("outcome.labels: at least two outcome classes are needed")
+    types = {
+        name: DERIVED_TYPES[config.derived[name].kind]
+        if name in config.derived
+        else columns[name].type
+        for name in config.features
+        if name in config.derived or name in columns
+    }
+    needs = {"int": ("one", "many"), "float": ("one", "many"), "bool": ("true", "false")}
+    for name, phrases in config.phrases.items():
+        if name not in types:
+            problems.append(
+                f"phrases.{name}: not a feature of this pipeline; remove its phrases, or "
+                "map it under [features]"
+            )
+            continue
+        wanted = needs.get(types[name], ("text",))
+        for lang in ("en", "fr"):
+            absent = [k for k in wanted if getattr(getattr(phrases, lang), k) is None]
+            if absent:
+                problems.append(
+                    f"phrases.{name}.{lang}: a {types[name]} feature needs "
+                    + ", ".join(absent)
+                    + " (or no phrases: it then reads 'label: value')"
+                )
     group = config.validation.group_column
     if group is not None:
         if group not in columns:

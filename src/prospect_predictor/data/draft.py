@@ -612,6 +612,7 @@ def _render(
     out += _render_outcome(outcome)
     out += _render_features(columns)
     out += _render_settings(columns)
+    out += _render_phrases(columns)
     out += _render_schema(name, path, columns, n_rows)
     return "\n".join(out) + "\n"
 
@@ -735,6 +736,41 @@ def _render_settings(columns: list[_Column]) -> list[str]:
         _line("allow_missingness = []", "columns whose blanks are known before the outcome"),
         "",
     ]
+
+
+def _render_phrases(columns: list[_Column]) -> list[str]:
+    """Default phrases for each feature, from its name: the analyst makes them read well
+    ("3 postponements" rather than "postponements: 3") and translates the labels."""
+    features = [c for c in columns if c.role == "feature" and not c.why_excluded]
+    if not features:
+        return []
+    out = [
+        "# How the output says each feature and its value, in English and French, drafted",
+        "# from the column's name: edit the labels and templates ({n}: the number, {value}:",
+        "# the category; `values` gives a category's words). Without phrases a feature",
+        '# reads "label: value".',
+    ]
+    for column in features:
+        label = " ".join(name_words(column.name)) or column.name
+        templates = {"en": {}, "fr": {}}
+        for lang, colon, yes, no in (("en", ": ", "yes", "no"), ("fr", " : ", "oui", "non")):
+            said = templates[lang]
+            said["label"] = label
+            if column.type in ("int", "float"):
+                said["one"] = said["many"] = f"{label}{colon}{{n}}"
+            elif column.type == "bool":
+                said["true"], said["false"] = f"{label}{colon}{yes}", f"{label}{colon}{no}"
+            elif column.type in ("category", "string"):
+                said["text"] = f"{label}{colon}{{value}}"
+            else:
+                break
+        else:
+            out.append(f"[phrases.{_key(column.name)}]")
+            for lang in ("en", "fr"):
+                pairs = ", ".join(f"{k} = {_string(v)}" for k, v in templates[lang].items())
+                out.append(f"{lang} = {{ {pairs} }}")
+            out.append("")
+    return ["", *out] if len(out) > 4 else []
 
 
 def _render_schema(name: str, path: Path, columns: list[_Column], n_rows: int) -> list[str]:

@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from prospect_predictor.errors import ProspectError
-from prospect_predictor.language.columns import CATEGORIES_FR, COLUMNS, Texts
 from prospect_predictor.language.words import (
     ADVICE,
     OUTCOME_LABELS,
@@ -30,6 +29,7 @@ from prospect_predictor.language.words import (
     RECOMMENDATION_MEANINGS,
     UI,
     WATCH,
+    Texts,
 )
 
 LANGUAGES: tuple[str, ...] = ("en", "fr")
@@ -39,12 +39,10 @@ KINDS: tuple[str, ...] = ("int", "float", "bool", "category", "string", "date")
 """The schema column types :func:`describe_feature` understands."""
 
 
-# Which schema kinds a built-in phrase applies to; another kind gets the generic phrase.
-_PHRASE_KINDS = {
-    "number": ("int", "float"),
-    "bool": ("bool",),
-    "category": ("category", "string"),
-}
+# The kind of phrase a feature's schema type takes (a pipeline's [phrases]).
+_PHRASE_KINDS = {"int": "number", "float": "number", "bool": "bool", "category": "category"}
+_PHRASE_KINDS["string"] = "category"
+_NEEDS = {"number": ("one", "many"), "bool": ("true", "false"), "category": ("text",)}
 
 _TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "oui", "vrai"})
 _FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "non", "faux"})
@@ -113,12 +111,13 @@ def ui(key: str, lang: str, **values: Any) -> str:
         raise KeyError(f"interface text {key!r} needs the value {exc.args[0]!r}") from None
 
 
-def column_label(name: str, lang: str) -> str:
-    """A column's name in words: the built-in columns translated ("actifs investissables"),
-    any other column with underscores as spaces ("last contact")."""
+def column_label(name: str, lang: str, phrases: Mapping | None = None) -> str:
+    """A column's name in words: its label in the pipeline's ``phrases`` ("actifs
+    investissables"), else the name with underscores as spaces ("last contact")."""
     lang = check_language(lang)
-    if name in COLUMNS:
-        return COLUMNS[name][2][lang]["label"]
+    entry = (phrases or {}).get(name)
+    if entry and entry.get(lang, {}).get("label"):
+        return entry[lang]["label"]
     return _spaced(name)
 
 
@@ -154,30 +153,39 @@ def format_percent(share: Any, lang: str, *, decimals: int = 0) -> str:
 
 
 def describe_feature(
-    name: str, value: Any, lang: str, *, kind: str, unit: str | None = None
+    name: str,
+    value: Any,
+    lang: str,
+    *,
+    kind: str,
+    unit: str | None = None,
+    phrases: Mapping | None = None,
 ) -> str:
     """The feature and its value in plain words: "3 postponements", "actifs 40 000 EUR",
     "decision maker absent", "investable assets: unknown".
 
-    ``kind`` is the column's schema type (int, float, bool, category, string, date). The
-    built-in columns have their own phrases; any other column reads "balance: 1,234 EUR"
-    (``unit`` appended). ``None`` and NaN mean unknown. An unexpected value never raises:
-    it is shown as ``str(value)``.
+    ``kind`` is the column's schema type (int, float, bool, category, string, date).
+    ``phrases`` are the pipeline's (``[phrases]``, kept in the bundle's metadata): a
+    feature with phrases for its kind reads with them; any other reads "balance: 1,234
+    EUR" (``unit`` appended). ``None`` and NaN mean unknown. An unexpected value never
+    raises: it is shown as ``str(value)``.
     """
     lang = check_language(lang)
     if kind not in KINDS:
         raise ValueError(f"unknown column kind {kind!r}: expected one of {', '.join(KINDS)}")
-    builtin = COLUMNS.get(name)
-    if builtin is not None and kind in _PHRASE_KINDS[builtin[0]]:
-        phrase, decimals, texts = builtin
-        words = texts[lang]
+    entry = (phrases or {}).get(name)
+    phrase = _PHRASE_KINDS.get(kind)
+    words = (entry or {}).get(lang) or {}
+    if phrase and words and all(words.get(k) for k in _NEEDS[phrase]):
         if _is_missing(value):
-            return typeset(words["missing"], lang)
-        described = _builtin_phrase(name, phrase, decimals, words, value, lang)
+            return typeset(
+                words.get("missing") or _join(words["label"], _unknown(lang), lang), lang
+            )
+        described = _phrase(phrase, int(entry.get("decimals", 0)), words, value, lang)
         if described is not None:
             return typeset(described, lang)
         return typeset(_join(words["label"], str(value), lang), lang)
-    return typeset(_generic(name, value, lang, kind, unit), lang)
+    return typeset(_generic(name, value, lang, kind, unit, phrases), lang)
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -225,10 +233,15 @@ def typeset(text: str, lang: str) -> str:
     return text
 
 
-def _builtin_phrase(
-    name: str, phrase: str, decimals: int, words: Mapping[str, str], value: Any, lang: str
+def _unknown(lang: str) -> str:
+    return UI["unknown"][lang]
+
+
+def _phrase(
+    phrase: str, decimals: int, words: Mapping[str, Any], value: Any, lang: str
 ) -> str | None:
-    """A built-in column's phrase, or None when the value does not suit it."""
+    """A feature's phrase from its pipeline phrases, or None when the value does not suit
+    it."""
     if phrase == "number":
         number = _as_number(value)
         if number is None:
@@ -245,16 +258,15 @@ def _builtin_phrase(
             return None
         return words["true" if flag else "false"]
     category = str(value)
-    if lang == "fr":
-        category = CATEGORIES_FR.get(name, {}).get(category, _spaced(category))
-    else:
-        category = _spaced(category)
+    category = (words.get("values") or {}).get(category) or _spaced(category)
     return words["text"].format(value=category)
 
 
-def _generic(name: str, value: Any, lang: str, kind: str, unit: str | None) -> str:
-    """ "{name with spaces}: {value}{ unit}" for a column that is not built in."""
-    label = column_label(name, lang)
+def _generic(
+    name: str, value: Any, lang: str, kind: str, unit: str | None, phrases: Mapping | None = None
+) -> str:
+    """ "{label}: {value}{ unit}" for a feature without phrases for its kind."""
+    label = column_label(name, lang, phrases)
     if _is_missing(value):
         return _join(label, UI["unknown"][lang], lang)
     if kind == "bool":

@@ -8,7 +8,10 @@ library only.
 
 from __future__ import annotations
 
-from prospect_predictor.language.columns import Texts
+from collections.abc import Mapping
+
+Texts = Mapping[str, Mapping[str, str]]
+"""``key -> language -> text``: each text beside its translation."""
 
 # --- the four reasons (and context) -------------------------------------------------------
 

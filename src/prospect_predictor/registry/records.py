@@ -62,6 +62,7 @@ def bundle_metadata(pipeline: Pipeline, result: TrainingResult, history: History
         "feature_types": pipeline.feature_types(),
         "feature_reasons": pipeline.feature_reasons,
         "derived": pipeline.derived_metadata(),
+        "phrases": pipeline.phrases_metadata(),
         "reasons_without_features": pipeline.reasons_without_features(),
         "id_column": pipeline.id_column,
         "date_column": pipeline.date_column,

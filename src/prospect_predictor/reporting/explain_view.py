@@ -78,10 +78,11 @@ def render_explanation(report, console) -> None:
             lang,
             kind=metadata["feature_types"][name],
             unit=units.get(name),
+            phrases=scores.phrases,
         )
         reason = metadata["feature_reasons"].get(name, CONTEXT)
         features.add_row(
-            texts.column_label(name, lang),
+            texts.column_label(name, lang, scores.phrases),
             texts.reason_label(reason, lang),
             value,
             *[f"{scores.values[0, j, scores.classes.index(o)]:+.3f}" for o in outcomes],
@@ -117,6 +118,7 @@ def waterfall(report, path: Path) -> Path:
                 lang,
                 kind=metadata["feature_types"][name],
                 unit=units.get(name),
+                phrases=scores.phrases,
             ),
             metadata["feature_reasons"].get(name, CONTEXT),
             float(scores.values[0, j, k]),

@@ -44,6 +44,7 @@ class Scores:
     top_reason_points: np.ndarray  # points the top reason adds to that outcome (NaN: none)
     top_drivers: list[list[tuple[str, float]]]  # per row: (feature, points)
     incomplete: np.ndarray  # the blanks carry the explanation: the drivers are blank fields
+    phrases: dict  # the pipeline's phrases for its features (the bundle's metadata)
 
 
 def score(
@@ -95,6 +96,7 @@ def score(
         decision.top_points,
         decision.drivers,
         decision.incomplete,
+        dict(metadata.get("phrases") or {}),
     )
 
 
@@ -130,7 +132,12 @@ def describe_drivers(
     values = scores.feature_values.iloc[row].to_dict() if values is None else values
     return [
         texts.describe_feature(
-            name, values[name], lang, kind=feature_types[name], unit=units.get(name)
+            name,
+            values[name],
+            lang,
+            kind=feature_types[name],
+            unit=units.get(name),
+            phrases=scores.phrases,
         )
         for name, _ in scores.top_drivers[row]
     ]
@@ -147,7 +154,7 @@ def blank_fields(scores: Scores, row: int, lang: str) -> list[str]:
     """The blank fields that carry an incomplete record's explanation, in words."""
     if not scores.incomplete[row]:
         return []
-    return [texts.column_label(name, lang) for name, _ in scores.top_drivers[row]]
+    return [texts.column_label(name, lang, scores.phrases) for name, _ in scores.top_drivers[row]]
 
 
 REPORTED_OUTCOMES = tuple(o for o in OUTCOMES if o != "win_win")
