@@ -40,8 +40,7 @@ def test_a_firms_phrases_are_used_and_kept_in_the_bundle_metadata(tmp_path):
             "phrases.colour: not a feature of this pipeline",
         ),
         (
-            '[phrases.newsletter_opt_in]\nen = { label = "newsletter" }\n'
-            'fr = { label = "lettre" }',
+            '[phrases.newsletter_opt_in]\nen = { label = "newsletter" }\nfr = { label = "lettre" }',
             "phrases.newsletter_opt_in.en: a bool feature needs true, false",
         ),
     ],
