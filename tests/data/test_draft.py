@@ -465,3 +465,20 @@ def test_real_bank_export_drafts_and_validates(tmp_path):
     pipeline = load_pipeline(write_toml(tmp_path, decide_features(draft.text)))
     report = validate_file(BANK_CSV, pipeline.schema)
     assert report.ok and not report.problems
+
+
+def test_spellings_of_one_category_are_declared(tmp_path):
+    """Case and spacing: normalise = true; the same letters without a separator: an alias."""
+    frame = pd.DataFrame(
+        {
+            "deal": ["won", "lost"] * 30,
+            "product": (["GTX Pro"] * 5 + ["gtx pro"] * 2 + ["GTXPro"] * 2 + ["Basic"] * 6) * 4,
+        }
+    )
+    path = tmp_path / "deals.csv"
+    frame.to_csv(path, index=False)
+    draft = draft_pipeline(path, "deals")
+    assert "normalise = true" in draft.text
+    assert 'aliases = { GTXPro = "GTX Pro" }' in draft.text
+    columns = tomllib.loads(draft.text)["schema"]["columns"]
+    assert columns["product"]["categories"] == ["GTX Pro", "Basic"]

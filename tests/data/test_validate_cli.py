@@ -356,3 +356,26 @@ def test_init_pipeline_detects_a_crm_exports_ways_and_the_draft_validates(
     assert 'missing_values = ["Select"]' in text and "normalise = true" in text
     checked = run_cli("validate", data, "--pipeline", drafted)
     assert checked.exit_code == 0, checked.output
+
+
+def test_the_files_formats_apply_to_every_column_unless_it_says_otherwise():
+    from prospect_predictor.config.schema import Schema
+
+    schema = Schema.model_validate(
+        {
+            "name": "crm",
+            "formats": {"decimal": ",", "thousands": " ", "missing_values": ["Select"]},
+            "columns": {
+                "assets": {"type": "float"},
+                "rate": {"type": "float", "decimal": "."},
+                "source": {"type": "category", "categories": ["web"], "missing_values": ["?"]},
+                "day": {"type": "date"},
+            },
+        }
+    )
+    columns = schema.columns
+    assert (columns["assets"].decimal, columns["assets"].thousands) == (",", " ")
+    assert (columns["rate"].decimal, columns["rate"].thousands) == (".", " ")
+    assert set(columns["source"].missing_values) == {"?", "Select"}
+    assert columns["day"].decimal == "."  # numbers' formats leave a date column alone
+    assert Schema.model_validate(schema.model_dump()) == schema  # a bundle reads it back

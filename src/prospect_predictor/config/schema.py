@@ -123,6 +123,29 @@ class ColumnSpec(BaseModel):
         return kind
 
 
+class Formats(BaseModel):
+    """How the whole file writes its values: a default for every column it applies to
+    (a column's own setting wins; placeholders add up)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    decimal: Literal[".", ","] | None = None
+    thousands: Literal[" ", ".", ",", "'"] | None = None
+    symbols: tuple[str, ...] = ()
+    date_format: str | None = None
+    missing_values: tuple[str, ...] = ()
+    normalise: bool = False
+
+
+_APPLIES = {
+    "decimal": ("int", "float"),
+    "thousands": ("int", "float"),
+    "symbols": ("int", "float"),
+    "date_format": ("date",),
+    "normalise": ("category",),
+}
+
+
 class Schema(BaseModel):
     """All columns of a history, in the order an export has them."""
 
@@ -130,7 +153,30 @@ class Schema(BaseModel):
 
     name: str
     description: str = ""
+    formats: Formats = Field(default_factory=Formats)
     columns: dict[str, ColumnSpec]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _file_formats(cls, data):
+        """Each column takes the file's formats it has not set itself."""
+        if not isinstance(data, dict) or not isinstance(data.get("formats"), dict):
+            return data
+        formats = data["formats"]
+        columns = {}
+        for name, spec in (data.get("columns") or {}).items():
+            if isinstance(spec, dict):
+                spec = dict(spec)
+                kind = spec.get("type")
+                for key, types in _APPLIES.items():
+                    if formats.get(key) not in (None, (), [], False) and kind in types:
+                        spec.setdefault(key, formats[key])
+                if formats.get("missing_values"):
+                    spec["missing_values"] = tuple(
+                        dict.fromkeys([*spec.get("missing_values", ()), *formats["missing_values"]])
+                    )
+            columns[name] = spec
+        return {**data, "columns": columns}
 
     @model_validator(mode="after")
     def _one_of_each_role(self) -> Schema:

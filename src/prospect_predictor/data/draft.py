@@ -126,6 +126,7 @@ class _Column:
     date_format: str | None = None  # a date written otherwise than ISO (day first...)
     placeholders: tuple[str, ...] = ()  # values that mean blank ("Select")
     normalise: bool = False  # categories written in several cases, spacings or accents
+    aliases: dict[str, str] = field(default_factory=dict)  # "GTXPro" -> "GTX Pro"
     consecutive: bool = False  # integers 0..n-1 or 1..n: a row number
     notes: list[str] = field(default_factory=list)
 
@@ -312,16 +313,28 @@ def _date_format(distinct: pd.Series) -> str | None:
 
 def _merge_spellings(column: _Column) -> None:
     """Categories written in several ways ("Website", "website ", "wébsite") become one,
-    spelt as most often; the schema then declares normalise = true."""
+    spelt as most often, and the schema declares normalise = true; spellings that differ
+    only without any separator ("GTXPro", "GTX Pro") become aliases of the most frequent."""
     keys = pd.Series([fold(v) for v in column.counts.index], index=column.counts.index)
-    if keys.nunique() == len(keys):
-        return
-    merged = column.counts.groupby(keys.to_numpy(), sort=False).sum()
-    spelling = {k: column.counts.index[keys.to_numpy() == k][0] for k in merged.index}
-    column.counts = pd.Series(
-        merged.to_numpy(), index=pd.Index([spelling[k] for k in merged.index], dtype=object)
-    ).sort_values(ascending=False, kind="stable")
-    column.normalise = True
+    if keys.nunique() < len(keys):
+        merged = column.counts.groupby(keys.to_numpy(), sort=False).sum()
+        spelling = {k: column.counts.index[keys.to_numpy() == k][0] for k in merged.index}
+        column.counts = pd.Series(
+            merged.to_numpy(), index=pd.Index([spelling[k] for k in merged.index], dtype=object)
+        ).sort_values(ascending=False, kind="stable")
+        column.normalise = True
+    bare = [re.sub(r"[\W_]+", "", fold(v)) for v in column.counts.index]
+    first: dict[str, str] = {}
+    for value, key in zip(column.counts.index, bare, strict=True):
+        if key and key in first:
+            column.aliases[str(value)] = first[key]
+        else:
+            first.setdefault(key, str(value))
+    if column.aliases:
+        counts = column.counts.copy()
+        for alias, target in column.aliases.items():
+            counts[target] += counts[alias]
+        column.counts = counts[~counts.index.isin(list(column.aliases))]
 
 
 def _number_format(distinct: pd.Series) -> tuple[str, str | None]:
@@ -813,6 +826,9 @@ def _render_schema(name: str, path: Path, columns: list[_Column], n_rows: int) -
             )
         if column.normalise:
             out.append(_line("normalise = true", "the file writes some categories in several ways"))
+        if column.aliases:
+            pairs = ", ".join(f"{_key(a)} = {_string(c)}" for a, c in column.aliases.items())
+            out.append(_line(f"aliases = {{ {pairs} }}", "other spellings in the file"))
         if column.decimal != ".":
             out.append(_line(f"decimal = {_string(column.decimal)}", "as written in the file"))
         if column.thousands:
