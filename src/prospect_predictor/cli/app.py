@@ -3,7 +3,7 @@
 Heavy libraries (pandas, scikit-learn, shap, mlflow) are imported inside the commands
 that use them, so that `prospect --help` starts fast.
 
-Its length (about 690 lines) is one cohesive thing: the commands, each a parameter list,
+Its length (about 810 lines) is one cohesive thing: the commands, each a parameter list,
 its --help and a few lines of calling a job and rendering.
 """
 

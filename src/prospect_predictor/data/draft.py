@@ -7,7 +7,7 @@ feature's reason is left ``"TODO"``: only the analyst knows which of the four re
 column speaks to, and :func:`prospect_predictor.config.pipeline.load_pipeline` refuses the draft
 until each one is decided. What the analyst must check is also returned as ``notes``.
 
-Its length (about 910 lines) is one cohesive thing: one pass from a file to a commented
+Its length (about 960 lines) is one cohesive thing: one pass from a file to a commented
 TOML over one private record per column (``_Column``): inferring each column, then writing
 every key with the comment that tells the analyst what was seen. Splitting the writing
 off would make that record public for no other user.
