@@ -12,6 +12,18 @@ from prospect_predictor.scoring.score import advice_for, column_units, describe_
 from prospect_predictor.scoring.writers import reason_cell
 
 
+def said(scores, metadata: dict, name: str, lang: str) -> str:
+    """The one prospect's feature ``name`` and its value in words, as the pipeline says it."""
+    return texts.describe_feature(
+        name,
+        scores.feature_values.iloc[0][name],
+        lang,
+        kind=metadata["feature_types"][name],
+        unit=column_units(metadata).get(name),
+        phrases=scores.phrases,
+    )
+
+
 def main_bad_outcome(report) -> str:
     """The outcome the chart explains: the one the lead's decision is about, else (a model
     with nothing unwanted to explain) its second class."""
@@ -68,18 +80,10 @@ def render_explanation(report, console) -> None:
     features.add_column(ui("value", lang))
     for outcome in outcomes:
         features.add_column(texts.outcome_label(outcome, lang), justify="right")
-    units = column_units(metadata)
     order = np.argsort(-np.abs(scores.values[0]).max(axis=1))
     for j in order:
         name = scores.features[j]
-        value = texts.describe_feature(
-            name,
-            scores.feature_values.iloc[0][name],
-            lang,
-            kind=metadata["feature_types"][name],
-            unit=units.get(name),
-            phrases=scores.phrases,
-        )
+        value = said(scores, metadata, name, lang)
         reason = metadata["feature_reasons"].get(name, CONTEXT)
         features.add_row(
             texts.column_label(name, lang, scores.phrases),
@@ -90,7 +94,8 @@ def render_explanation(report, console) -> None:
     console.print(features)
     if scores.top_reason_outcome[0]:
         drivers = texts.listed(
-            describe_drivers(scores, 0, metadata["feature_types"], units, lang), lang
+            describe_drivers(scores, 0, metadata["feature_types"], column_units(metadata), lang),
+            lang,
         )
         cell = reason_cell(report.frame.iloc[0].to_dict(), lang).replace("\n", " ")
         console.print(
@@ -109,17 +114,9 @@ def waterfall(report, path: Path) -> Path:
     scores, lang, metadata = report.scores[0], report.lang, report.metadata
     outcome = main_bad_outcome(report)
     k = scores.classes.index(outcome)
-    units = column_units(metadata)
     parts = [
         (
-            texts.describe_feature(
-                name,
-                scores.feature_values.iloc[0][name],
-                lang,
-                kind=metadata["feature_types"][name],
-                unit=units.get(name),
-                phrases=scores.phrases,
-            ),
+            said(scores, metadata, name, lang),
             metadata["feature_reasons"].get(name, CONTEXT),
             float(scores.values[0, j, k]),
         )
