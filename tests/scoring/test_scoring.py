@@ -76,6 +76,13 @@ def test_id_row_order_and_batch_size_change_nothing(scored):
     pd.testing.assert_frame_equal(one_by_one, reference.head(25))
 
 
+def _without(total, part, k):
+    """The log-odds with ``part``'s contribution to outcome k's own odds taken out."""
+    changed = total.copy()
+    changed[k] -= part[k]
+    return changed
+
+
 def _softmax(z):
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
@@ -84,7 +91,8 @@ def _softmax(z):
 def test_the_top_reason_adds_the_most_points_to_the_outcome_explained(scored):
     """A reason is named only from min_reason_points, it is the reason that adds the most
     probability to the outcome the decision is about, and its points are what that
-    outcome would lose without it (recomputed here from the reason columns)."""
+    outcome would lose without the reason's contribution to its own odds (recomputed here
+    from the reason columns); every driver raises those odds."""
     bundle, frame = scored
     scores = _score(bundle, frame)
     out = to_frame(scores, bundle.metadata, "en")
@@ -95,8 +103,10 @@ def test_the_top_reason_adds_the_most_points_to_the_outcome_explained(scored):
         outcome = row["top_reason_outcome"]
         assert outcome in ("win_lose", "stalled", "declined")
         k = scores.classes.index(outcome)
+
         points = {
-            r: 100 * (_softmax(total[i])[k] - _softmax(total[i] - scores.reasons[r][i])[k])
+            r: 100
+            * (_softmax(total[i])[k] - _softmax(_without(total[i], scores.reasons[r][i], k))[k])
             for r in REASONS
         }
         best = max(points, key=points.get)

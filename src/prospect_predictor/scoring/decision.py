@@ -15,8 +15,8 @@ The rule (docs/scoring.md states it for advisors):
    (relative tiers) or the likeliest one (absolute tiers).
 3. **The top reason** is the reason that adds the most probability to that outcome —
    measured as the percentage points the outcome would lose without the reason's
-   contribution — and is named only from ``min_reason_points``; below, no single reason
-   stands out.
+   contribution to its own odds against win_win — and is named only from
+   ``min_reason_points``; below, no single reason stands out.
 4. **Drivers** are the top reason's features that each add at least
    ``min_driver_points`` to that outcome, largest first, at most ``max_drivers``.
 5. **Blanks** that together add at least ``min_reason_points`` to that outcome, and at
@@ -143,11 +143,20 @@ def recommend(
 
 
 def points_without(total: np.ndarray, part: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Percentage points that outcome ``k`` (per row) loses when ``part``'s contribution is
-    taken out of the log-odds ``total`` (both ``(..., classes)`` against the reference)."""
-    with_part = softmax(total.reshape(-1, total.shape[-1])).reshape(total.shape)
-    without = softmax((total - part).reshape(-1, total.shape[-1])).reshape(total.shape)
+    """Percentage points that outcome ``k`` (per row) loses when ``part``'s contribution to
+    *its own* log-odds is taken out of ``total`` (both ``(..., classes)`` against the
+    reference). Only k's own odds: a good fit that makes a refusal unlikely also leaves
+    more room for a stall, but it is no reason for the stall."""
     index = np.expand_dims(k, axis=-1)
+    without_part = total.copy()
+    np.put_along_axis(
+        without_part,
+        index,
+        np.take_along_axis(total, index, -1) - np.take_along_axis(part, index, -1),
+        -1,
+    )
+    with_part = softmax(total.reshape(-1, total.shape[-1])).reshape(total.shape)
+    without = softmax(without_part.reshape(-1, total.shape[-1])).reshape(total.shape)
     gained = np.take_along_axis(with_part, index, -1) - np.take_along_axis(without, index, -1)
     return 100.0 * gained[..., 0]
 
