@@ -16,6 +16,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from prospect_predictor.config.defaults import (
+    ABSOLUTE_TIERS,
+    EXPLANATION,
+    RELATIVE_TIERS,
+    tier_mode,
+)
 from prospect_predictor.config.derived import DERIVED_TYPES, DerivedSpec, check_specs
 from prospect_predictor.config.schema import BUILTIN_SCHEMAS, Schema, load_schema
 from prospect_predictor.config.toml import load_toml_model
@@ -106,14 +112,6 @@ class ModelConfig(_Strict):
         return value
 
 
-ABSOLUTE_TIERS = {
-    "pursue_min_win_win": 0.40,
-    "walk_away_min_bad": 0.55,
-    "walk_away_min_declined": 0.75,
-}
-RELATIVE_TIERS = {"pursue_min_win_win_lift": 1.5, "walk_away_min_lift": 2.0}
-
-
 class RecommendationConfig(_Strict):
     """The tiers ``pursue`` / ``qualify`` / ``walk_away`` (docs/scoring.md).
 
@@ -132,10 +130,7 @@ class RecommendationConfig(_Strict):
     @property
     def resolved_mode(self) -> str:
         """``mode``, else absolute when any absolute threshold is given, else relative."""
-        if self.mode:
-            return self.mode
-        absolute = any(getattr(self, k) is not None for k in ABSOLUTE_TIERS)
-        return "absolute" if absolute else "relative"
+        return tier_mode(self.model_dump())
 
     @model_validator(mode="after")
     def _one_mode(self):
@@ -170,16 +165,19 @@ class ExplanationConfig(_Strict):
     """When a reason and a driver are worth naming (docs/scoring.md)."""
 
     min_reason_points: float = Field(
-        5.0,
+        EXPLANATION["min_reason_points"],
         ge=0,
         le=100,
         description="a reason is named only when it adds at least this many percentage points "
         "to the probability of the outcome explained",
     )
     min_driver_points: float = Field(
-        1.0, ge=0, le=100, description="a driver is listed only from this many points"
+        EXPLANATION["min_driver_points"],
+        ge=0,
+        le=100,
+        description="a driver is listed only from this many points",
     )
-    max_drivers: int = Field(3, ge=1, le=10)
+    max_drivers: int = Field(EXPLANATION["max_drivers"], ge=1, le=10)
 
 
 class PromotionConfig(_Strict):

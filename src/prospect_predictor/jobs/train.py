@@ -72,8 +72,9 @@ def record_model(
 ):
     """Charts and files, then one MLflow run with the model registered (alias untouched).
     Returns the tracked version, the training data profile and the holdout's tier table."""
+    from prospect_predictor.config.defaults import outcome_rates
     from prospect_predictor.registry import tracking
-    from prospect_predictor.registry.records import outcome_rates, run_metrics, run_params
+    from prospect_predictor.registry.records import run_metrics, run_params
     from prospect_predictor.reporting.artifacts import write_json, write_training_artifacts
     from prospect_predictor.scoring.decision import tier_table
 

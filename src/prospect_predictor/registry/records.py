@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from prospect_predictor.config.defaults import outcome_rates
+
 if TYPE_CHECKING:
     from prospect_predictor.config.pipeline import Pipeline
     from prospect_predictor.modeling.train import History, TrainingResult
@@ -86,9 +88,3 @@ def bundle_metadata(pipeline: Pipeline, result: TrainingResult, history: History
             "rows_per_class": result.rows_per_class,
         },
     }
-
-
-def outcome_rates(rows_per_class: dict[str, int]) -> dict[str, float]:
-    """Each outcome's share of the training rows: what relative tiers compare with."""
-    total = sum(rows_per_class.values())
-    return {c: n / total for c, n in rows_per_class.items()} if total else {}

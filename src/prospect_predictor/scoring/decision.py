@@ -34,6 +34,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from prospect_predictor.config.defaults import (
+    ABSOLUTE_TIERS,
+    EXPLANATION,
+    RELATIVE_TIERS,
+    outcome_rates,
+    tier_mode,
+)
 from prospect_predictor.domain import BAD_OUTCOMES, REASONS
 from prospect_predictor.language import texts
 from prospect_predictor.modeling.calibration import softmax
@@ -41,14 +48,6 @@ from prospect_predictor.modeling.calibration import softmax
 NONE = ""  # top_reason when no reason stands out; explained outcome when there is none
 TIERS = ("pursue", "qualify", "walk_away")
 ONE_TIER_SHARE = 0.95  # tiers that put this share of the holdout in one tier are warned about
-DEFAULT_EXPLANATION = {"min_reason_points": 5.0, "min_driver_points": 1.0, "max_drivers": 3}
-# What bundles written before the tiers had modes carry: fixed probabilities.
-DEFAULT_ABSOLUTE = {
-    "pursue_min_win_win": 0.40,
-    "walk_away_min_bad": 0.55,
-    "walk_away_min_declined": 0.75,
-}
-DEFAULT_RELATIVE = {"pursue_min_win_win_lift": 1.5, "walk_away_min_lift": 2.0}
 RATE_FLOOR = 1e-6  # an outcome rate of 0 or 1 has no finite odds
 
 
@@ -68,23 +67,19 @@ def tier_rules(metadata: dict) -> dict:
     """The bundle's tiers with defaults filled in; relative tiers get the history's outcome
     rates (from the bundle's training rows when it predates ``base_rates``)."""
     given = dict(metadata.get("recommendation") or {})
-    mode = given.get("mode") or (
-        "absolute" if any(k in given for k in DEFAULT_ABSOLUTE) else "relative"
-    )
-    rules = {"mode": mode, **(DEFAULT_ABSOLUTE if mode == "absolute" else DEFAULT_RELATIVE)}
+    mode = tier_mode(given)
+    rules = {"mode": mode, **(ABSOLUTE_TIERS if mode == "absolute" else RELATIVE_TIERS)}
     rules.update({k: v for k, v in given.items() if k in rules and v is not None})
     if mode == "relative":
-        rates = given.get("base_rates")
-        if not rates:
-            rows = (metadata.get("data") or {}).get("rows_per_class") or {}
-            total = sum(rows.values())
-            rates = {c: n / total for c, n in rows.items()} if total else {}
+        rates = given.get("base_rates") or outcome_rates(
+            (metadata.get("data") or {}).get("rows_per_class") or {}
+        )
         rules["base_rates"] = rates
     return rules
 
 
 def explanation_rules(metadata: dict) -> dict:
-    return {**DEFAULT_EXPLANATION, **(metadata.get("explanation") or {})}
+    return {**EXPLANATION, **(metadata.get("explanation") or {})}
 
 
 def unwanted_outcomes(classes: list[str], reference: str) -> list[str]:
