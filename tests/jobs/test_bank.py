@@ -77,7 +77,7 @@ def test_trains_with_a_time_holdout_and_scores_with_reasons(
 
 def test_scoring_form_equals_the_model_on_the_bank_columns(trained_bank, sample):
     """A yes/no model on real columns: the bundle's plain-array form (what scoring loads)
-    gives the unpickled model's probabilities and SHAP values, also for missing values,
+    gives the trained model's probabilities and SHAP values, also for missing values,
     levels the model never saw and pooled rare levels."""
     import numpy as np
 
@@ -85,9 +85,9 @@ def test_scoring_form_equals_the_model_on_the_bank_columns(trained_bank, sample)
     from prospect_predictor.explaining.scoring_form import ScoringForm
     from prospect_predictor.registry.bundle import load_bundle
 
-    folder, _ = trained_bank
-    model = load_bundle(folder / "models" / "bank_marketing").model
-    form = load_bundle(folder / "models" / "bank_marketing", for_scoring=True).model
+    folder, report = trained_bank
+    model = report.result.model  # the fitted scikit-learn Pipeline, as training left it
+    form = load_bundle(folder / "models" / "bank_marketing").model
     assert isinstance(form, ScoringForm)
     features = load_history(load_pipeline(PIPELINE), sample).features.reset_index(drop=True)
     edited = features.copy()

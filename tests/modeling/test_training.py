@@ -146,9 +146,9 @@ def test_tampered_bundle_is_refused(trained, tmp_path):
     folder, _ = trained
     copy = tmp_path / "prospects"
     shutil.copytree(folder / "models" / "prospects", copy)
-    with open(copy / "model.joblib", "ab") as handle:
+    with open(copy / "scoring.npz", "ab") as handle:
         handle.write(b"\0")
-    with pytest.raises(BundleError, match="model.joblib"):
+    with pytest.raises(BundleError, match=r"scoring\.npz was modified after export"):
         load_bundle(copy)
     assert read_metadata(folder / "models" / "prospects")["name"] == "prospects"
 

@@ -81,7 +81,9 @@ def test_2_failed_retrain_leaves_champion_and_bundle_untouched(here, run_cli, mo
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("joblib.dump", crash)  # the bundle export fails half-way
+    # the bundle export fails half-way, after the alias moved: the promotion is left
+    # half done, and the next command that uses the registry finishes it
+    monkeypatch.setattr("prospect_predictor.registry.bundle._fsync_folder", crash)
     with pytest.raises(OSError):
         run_retrain(here / "more.csv", here / "pipeline.toml", force=True, reason="test crash")
     assert _champion(here) == "1"

@@ -369,6 +369,7 @@ def score(
     if file is not None and out is not None:  # file to file: streamed, in bounded memory
 
         def before_output(report) -> None:
+            render.print_notices(report.notices)
             render.print_drift(report.drift_warnings, "these leads")
             render.print_rejects(
                 console, report.rejected, report.rejects_path, report.first_rejects
@@ -395,6 +396,7 @@ def score(
         progress=render.count_progress("scoring"),
         rejects_next_to=out or (None if from_stdin else file),
     )
+    render.print_notices(report.notices)
     render.print_drift(report.drift_warnings, "these leads")
     leads = report.leads
     if from_stdin and out is None and len(leads.rejects):
@@ -472,6 +474,7 @@ def explain(
     report = run_scoring(
         model, input_file, lead, lang, only_id=None if lead is not None else prospect_id
     )
+    render.print_notices(report.notices)
     render_explanation(report, render.console(stderr=False))
     if report.leads.unknown_fields:
         from prospect_predictor.language import texts
@@ -583,6 +586,12 @@ def retrain(
 
     report = run_retrain(data, pipeline, force, reason, progress=render.progress_printer())
     render.print_drift(report.drift_warnings, "the new history")
+    if report.champion_source not in (None, "registry"):
+        render.console().print(
+            f"note: the registry has no champion; compared with the bundle in "
+            f"{report.champion_source}",
+            markup=False,
+        )
     render.print_training_summary(report.training)
     console = render.console(stderr=False)
     if report.gate is not None:
@@ -668,7 +677,7 @@ def runs(
             row["run_id"],
             str(row.get("experiment") or ""),
             str(row["start_time"])[:19],
-            str(row.get("tags.kind") or ""),
+            str(row.get("tags.kind") or "") + _status(row),
             str(row.get("tags.model_version") or ""),
             str(row.get("tags.family") or ""),
         ]
@@ -678,6 +687,13 @@ def runs(
         cells.append(str(row.get("params.data.rows") or ""))
         grid.add_row(*cells)
     console.print(grid)
+
+
+def _status(row) -> str:
+    """A run that did not finish, as the store has it: " (killed)", " (failed)",
+    " (running)"; nothing for a finished run."""
+    status = str(row.get("status") or "FINISHED")
+    return "" if status == "FINISHED" else f" ({status.lower()})"
 
 
 @runs_app.command("compare")
@@ -705,6 +721,60 @@ def runs_compare(
         for name, (a, b) in rows.items():
             grid.add_row(name, render.cell(a), render.cell(b))
         console.print(grid)
+
+
+@app.command()
+def export(
+    pipeline: Annotated[
+        Path | None, typer.Option("--pipeline", help="Pipeline TOML (default as for train).")
+    ] = None,
+    version: Annotated[
+        str | None,
+        typer.Option(
+            "--version",
+            help="The registered version to export (must be the champion unless --out is "
+            "given). Default: the champion.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Bundle folder to write (replaced if it holds a bundle). Default: "
+            "models/NAME/, the champion's bundle.",
+        ),
+    ] = None,
+    trust_pickle: Annotated[
+        bool,
+        typer.Option(
+            "--trust-pickle",
+            help="For a version registered before 0.2, whose model is only a pickle: load it "
+            "once to write its scoring form. Unpickling runs code: only for a model your firm "
+            "trained.",
+        ),
+    ] = False,
+) -> None:
+    """Export a registered version from the MLflow registry as a bundle, and repair.
+
+    The registry's champion alias is the source of truth; models/NAME/ is its copy. This
+    first finishes what an interrupted train or retrain left (a promotion half done, a
+    bundle moved aside, temporary folders), then writes the bundle from the registry's
+    files (the scoring form: JSON and arrays, no pickle).
+
+    \b
+    Examples:
+      prospect export                      # models/NAME/ = the champion
+      prospect export --version 3 --out models/v3
+    """
+    from prospect_predictor.jobs.export import run_export
+
+    report = run_export(pipeline, version, out, trust_pickle)
+    render.print_repairs(report.repairs)
+    render.console(stderr=False).print(
+        f"{report.target}/ holds version {report.version} of {report.model_name}"
+        + (" (the champion)" if report.is_champion else ""),
+        markup=False,
+    )
 
 
 @app.command("init-pipeline")

@@ -92,11 +92,14 @@ def print_training_summary(report) -> None:
         f"{report.model_version}",
         markup=False,
     )
+    print_repairs(report.repairs)
     if report.is_champion:
         out.print(
             f"Champion: version {report.model_version}, exported to {report.bundle_dir}/",
             markup=False,
         )
+    elif report.not_promoted_because:
+        out.print(f"Not promoted: {report.not_promoted_because}.", markup=False)
     else:
         out.print(
             f"The champion stays version {report.champion_version}; this version is "
@@ -141,6 +144,17 @@ def print_rejects(console, count: int, path, first: list) -> None:
     console.print(f"{count:,} row(s) rejected, {where}:", markup=False)
     for row, problems in first:
         console.print(f"  row {row}: {problems}", markup=False)
+
+
+def print_repairs(repairs: list[str] | None) -> None:
+    """What an interrupted command had left and this one repaired, on stderr."""
+    for line in repairs or ():
+        console().print(f"repaired: {line}", markup=False)
+
+
+def print_notices(notices: list[str] | None) -> None:
+    for line in notices or ():
+        console().print(f"warning: {line}", markup=False)
 
 
 def print_drift(warnings: list[str], what: str) -> None:

@@ -21,11 +21,15 @@ class EvaluationReport:
 
 
 def resolve_model(reference: str | None, pipeline_path: str | Path | None):
-    """``--model``: a bundle folder, ``champion`` (the exported bundle, the default) or a
-    registered VERSION number. Returns (model, metadata, profile or None, label)."""
+    """``--model``: a bundle folder, ``champion`` (the registry's champion, as exported to
+    its bundle, the default) or a registered VERSION number; every one read as its scoring
+    form, nothing unpickled. Returns (model, metadata, profile or None, label)."""
+    import json
+
     from prospect_predictor.config.pipeline import load_pipeline
-    from prospect_predictor.registry import tracking
-    from prospect_predictor.registry.bundle import bundle_dir, load_bundle, read_profile
+    from prospect_predictor.registry import promotion, tracking
+    from prospect_predictor.registry.bundle import FORM_FILES, bundle_dir, load_bundle, read_profile
+    from prospect_predictor.registry.store import store_lock
 
     reference = reference or "champion"
     if Path(reference).is_dir():
@@ -33,11 +37,17 @@ def resolve_model(reference: str | None, pipeline_path: str | Path | None):
         return bundle.model, bundle.metadata, read_profile(bundle.path), str(reference)
     pipeline = load_pipeline(pipeline_path)
     if reference == "champion":
-        bundle = load_bundle(bundle_dir(pipeline))
+        with store_lock():  # the bundle and the registry's champion agree first
+            promotion.reconcile(pipeline.name, bundle_dir(pipeline))
+            bundle = load_bundle(bundle_dir(pipeline))
         return bundle.model, bundle.metadata, read_profile(bundle.path), "champion"
     if reference.isdigit():
-        model, metadata = tracking.load_registered(pipeline.name, reference)
-        return model, metadata, None, f"version {reference}"
+        from prospect_predictor.explaining.scoring_form import ScoringForm
+
+        found = tracking.download_version(pipeline.name, reference)
+        form = ScoringForm.from_bytes(*(found.files[n] for n in FORM_FILES))
+        profile = json.loads(found.files["profile.json"])
+        return form, found.metadata, profile, f"version {reference}"
     from prospect_predictor.errors import ProspectError
 
     raise ProspectError(

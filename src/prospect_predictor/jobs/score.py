@@ -23,6 +23,7 @@ class ScoringReport:
     lang: str
     drift_warnings: list[str]
     rejects_path: Path | None = None  # where the rejected rows were written, if any
+    notices: list[str] | None = None  # about the bundle itself (an interrupted promotion)
 
 
 def run_scoring(
@@ -52,7 +53,7 @@ def run_scoring(
     from prospect_predictor.registry.bundle import read_profile
     from prospect_predictor.scoring.writers import to_records
 
-    bundle, metadata, lang = _scoring_bundle(model_dir, lang)
+    bundle, metadata, lang, notices = _scoring_bundle(model_dir, lang)
     leads = (
         lead_from_json(lead_json, metadata)
         if lead_json is not None
@@ -88,7 +89,9 @@ def run_scoring(
         rejects_path = rejects_file(Path(rejects_next_to))
         write_table(leads.rejects, rejects_path, overwrite=True)
     drift = unseen_lines(leads.report.problems) + drift  # new categories: drift, once
-    return ScoringReport(frame, records, all_scores, leads, metadata, lang, drift, rejects_path)
+    return ScoringReport(
+        frame, records, all_scores, leads, metadata, lang, drift, rejects_path, notices
+    )
 
 
 DRIFT_SAMPLE_ROWS = 100_000
@@ -110,6 +113,7 @@ class FileScoringReport:
     metadata: dict
     lang: str
     drift_warnings: list[str]
+    notices: list[str] | None = None  # about the bundle itself (an interrupted promotion)
 
 
 def run_file_scoring(
@@ -140,7 +144,7 @@ def run_file_scoring(
     from prospect_predictor.registry.bundle import read_profile
     from prospect_predictor.scoring.writers import ScoresWriter, to_records
 
-    bundle, metadata, lang = _scoring_bundle(model_dir, lang)
+    bundle, metadata, lang, notices = _scoring_bundle(model_dir, lang)
     stream = LeadStream(input_path, metadata, chunk_rows)
     rejects_path = rejects_file(out)
     writer = ScoresWriter(out, fmt, stream.chunk_rows)
@@ -177,6 +181,7 @@ def run_file_scoring(
             metadata,
             lang,
             drift,
+            notices,
         )
         progress(stream.rows_read, stream.rows_read)
         rejects.finish(overwrite=True)
@@ -192,14 +197,24 @@ FIRST_REJECTS = 5
 
 
 def _scoring_bundle(model_dir, lang):
-    """The bundle (``model_dir`` or the default), its metadata and the language to use."""
+    """The bundle (``model_dir`` or the default), its metadata, the language to use and
+    notices about the bundle (a promotion that was interrupted: this command does not load
+    MLflow to finish it, so it says which command does)."""
     from prospect_predictor.language import texts
-    from prospect_predictor.registry.bundle import default_bundle, load_bundle
+    from prospect_predictor.registry.bundle import default_bundle, load_bundle, pending_promotion
 
-    # The scoring form when the bundle has one: scikit-learn is then never imported.
-    bundle = load_bundle(Path(model_dir) if model_dir else default_bundle(), for_scoring=True)
+    # The scoring form: JSON and arrays; scikit-learn is never imported, nothing unpickled.
+    bundle = load_bundle(Path(model_dir) if model_dir else default_bundle())
     metadata = bundle.metadata
-    return bundle, metadata, texts.check_language(lang or metadata.get("language", "en"))
+    notices = []
+    pending = pending_promotion(bundle.path)
+    if pending is not None:
+        notices.append(
+            f"the promotion of version {pending.get('version', '?')} to {bundle.path} was "
+            f"interrupted; these scores use the bundle in place (version "
+            f"{bundle.version or '?'}). Finish it with: prospect export"
+        )
+    return bundle, metadata, texts.check_language(lang or metadata.get("language", "en")), notices
 
 
 def _score_batch(bundle, metadata, frame, rows, lang, unknown_fields=None):

@@ -1,6 +1,9 @@
 """`prospect train`: train on a history, record the run in MLflow, export the first champion.
 
-:func:`record_model` and :func:`export_champion` are shared with ``prospect retrain``.
+:func:`record_model` is shared with ``prospect retrain``. The store is checked before any
+work; training and logging run outside the store lock; registering the version and the
+promotion (:mod:`prospect_predictor.registry.promotion`) inside it, so that of several
+trains started together on a registry without a champion exactly one becomes champion.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ class TrainingReport:
     bundle_dir: Path | None
     ui_command: str
     tiers: TierTable | None = None  # the holdout in the recommendation tiers
+    repairs: list[str] | None = None  # what an interrupted command had left, now repaired
+    not_promoted_because: str | None = None
 
 
 def run_training(
@@ -47,18 +52,36 @@ def run_training(
 
     progress("checking the pipeline and the history")
     pipeline = load_pipeline(pipeline_path)
+    tracking.prepare()  # a damaged store is reported before any work
     history = load_history(pipeline, data)
     result = train(pipeline, history, family=family, progress=progress)
 
     tracked, profile, tiers = record_model(
         pipeline, history, result, {"kind": "training"}, progress=progress
     )
-    exported = None
-    if not tracked.champion_version:  # the first version becomes champion
-        progress("exporting the champion bundle")
-        exported = export_champion(pipeline, result, history, tracked, profile)
-        tracking.set_champion(tracked, {"promoted": "true", "promotion": "first version"})
-    return _training_report(pipeline, history, result, tracked, exported, tiers)
+    from prospect_predictor.registry import promotion
+    from prospect_predictor.registry.bundle import bundle_dir
+    from prospect_predictor.registry.store import store_lock
+
+    exported, why_not = None, None
+    target = bundle_dir(pipeline)
+    with store_lock():
+        repairs = promotion.reconcile(pipeline.name, target)
+        champion = promotion.current_champion(pipeline.name, target)
+        tracking.register_version(tracked)
+        if champion is None:  # the first version becomes champion
+            progress("exporting the champion bundle")
+            exported = promotion.promote(tracked, target, {"promotion": "first version"})
+        else:
+            tracking.tag_run(tracked.run_id, {"promoted": "false"})
+            if champion.source != "registry":
+                why_not = (
+                    f"{target} holds a model this registry does not know (a bundle of "
+                    "another store); `prospect retrain` compares with it"
+                )
+    report = _training_report(pipeline, history, result, tracked, exported, tiers)
+    report.repairs, report.not_promoted_because = repairs, why_not
+    return report
 
 
 def record_model(
@@ -74,7 +97,7 @@ def record_model(
     Returns the tracked version, the training data profile and the holdout's tier table."""
     from prospect_predictor.config.defaults import outcome_rates
     from prospect_predictor.registry import tracking
-    from prospect_predictor.registry.records import run_metrics, run_params
+    from prospect_predictor.registry.records import bundle_metadata, run_metrics, run_params
     from prospect_predictor.reporting.artifacts import write_json, write_training_artifacts
     from prospect_predictor.scoring.decision import tier_table
 
@@ -95,10 +118,13 @@ def record_model(
             params=run_params(pipeline, history, result),
             metrics={**run_metrics(result), **(extra_metrics or {})},
             artifacts_dir=artifacts,
-            model=result.model,
+            model_files=model_files(
+                result.model, bundle_metadata(pipeline, result, history), profile
+            ),
             input_example=tracking.typical_input_example(
                 history.features, pipeline.feature_types()
             ),
+            classes=result.classes,
             tags={"family": result.family, **tags},
         )
     return tracked, profile, tiers
@@ -121,18 +147,20 @@ def _training_report(pipeline, history, result, tracked, exported, tiers) -> Tra
     )
 
 
-def export_champion(
-    pipeline: Pipeline, result: TrainingResult, history: History, tracked, profile: dict
-) -> Path:
-    from prospect_predictor.registry.bundle import bundle_dir, export_bundle
-    from prospect_predictor.registry.records import bundle_metadata
+def model_files(model, metadata: dict, profile: dict) -> dict[str, bytes]:
+    """What the registry keeps of a trained model, and a bundle is exported from: its
+    scoring form (no pickle), the bundle metadata and the training data profile."""
+    from prospect_predictor.errors import ProspectError
+    from prospect_predictor.explaining.compile_form import compile_files
 
-    metadata = bundle_metadata(pipeline, result, history)
-    metadata["mlflow"] = {
-        "run_id": tracked.run_id,
-        "model_name": tracked.model_name,
-        "model_version": tracked.version,
-        "tracking_uri": tracked.tracking_uri,
+    try:
+        form = compile_files(model)
+    except Exception as exc:  # noqa: BLE001 - whatever keeps the form from being exact
+        raise ProspectError(f"the trained model cannot be stored without a pickle: {exc}") from None
+    if not form:
+        raise ProspectError("the trained model cannot be stored without a pickle")
+    return {
+        **form,
+        "metadata.json": json.dumps(metadata, indent=2, sort_keys=True, default=float).encode(),
+        "profile.json": json.dumps(profile, indent=1, sort_keys=True).encode(),
     }
-    extra = {"profile.json": json.dumps(profile, indent=1, sort_keys=True).encode()}
-    return export_bundle(bundle_dir(pipeline), result.model, metadata, extra_files=extra)

@@ -1,27 +1,31 @@
 """The model bundle: the folder ``models/<name>/`` that advisors' machines read to score
 prospects without MLflow.
 
-A bundle holds ``model.joblib`` (the fitted object), ``metadata.json`` (what training
-recorded, plus the bundle format, when it was written and the library versions it was
-written with), any extra files, and ``manifest.json`` with the SHA-256 of every other file.
-A model that :mod:`prospect_predictor.explaining.scoring_form` can compile exactly (the default
-depth-2 trees) also gets its scoring form, ``scoring.json`` + ``scoring.npz``: plain
-arrays, no pickle, from which scoring computes the same probabilities and SHAP values
-without importing scikit-learn (``load_bundle(..., for_scoring=True)``).
+A bundle holds the model's *scoring form* (``scoring.json`` + ``scoring.npz``: JSON and
+NumPy arrays read with ``allow_pickle=False``, see
+:mod:`prospect_predictor.explaining.scoring_form`), ``metadata.json`` (what training
+recorded, which registered version the bundle is, the bundle format, when it was written
+and the library versions it was written with), ``profile.json`` and any other extra files,
+and ``manifest.json`` with the SHA-256 of every other file.
 
-Loading verifies everything it can *before* unpickling, because unpickling runs code: the
-manifest must list exactly the files in the folder with matching hashes, and the recorded
-scikit-learn and numpy versions must match the installed ones (pickled scikit-learn models
-are not portable across versions). Exporting builds the bundle in a hidden sibling folder
-and swaps it into place, so a failed export never leaves a half-written bundle and never
-loses the previous one.
+**Nothing in a bundle is code, and nothing is unpickled.** Bundles of format 1 also held
+``model.joblib``, a pickle; it is never read any more (a bundle received from someone else
+could run any code when unpickled). A format-1 bundle with a scoring form loads from its
+form; one without is refused with the command that re-exports it. Loading still checks the
+manifest first (exactly the listed files, matching hashes), so a bundle altered after
+export is refused rather than silently scoring with other numbers.
+
+Exporting builds the bundle in a hidden sibling folder (``.<name>.tmp-*``) and swaps it into
+place with two renames, so a failed export never leaves a half-written bundle. A crash
+between the two renames leaves the previous bundle in a hidden ``….previous`` folder:
+:func:`clean_leftovers` (run before each export) puts it back and removes stale temporary
+folders, and :func:`load_bundle` names the command that does so.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-import io
 import json
 import os
 import platform
@@ -33,17 +37,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from prospect_predictor import faults
 from prospect_predictor.errors import ProspectError
 
 if TYPE_CHECKING:
     from prospect_predictor.config.pipeline import Pipeline
 
-BUNDLE_FORMAT = 1
-MODEL_FILE = "model.joblib"
+BUNDLE_FORMAT = 2  # 2: no model.joblib; 1: with model.joblib (read for its form only)
+OLD_MODEL_FILE = "model.joblib"  # format 1's pickle: hashed, never loaded
 METADATA_FILE = "metadata.json"
 MANIFEST_FILE = "manifest.json"
+PROFILE_FILE = "profile.json"
 FORM_FILES = ("scoring.json", "scoring.npz")  # = scoring_form.FILES (not imported: numpy)
-RESERVED_FILES = (MODEL_FILE, METADATA_FILE, MANIFEST_FILE, *FORM_FILES)
+RESERVED_FILES = (OLD_MODEL_FILE, METADATA_FILE, MANIFEST_FILE, *FORM_FILES)
 # Keys export_bundle adds to the metadata; values given for them are replaced, because
 # they describe this export (e.g. re-exporting a loaded bundle records the new write).
 RECORDED_KEYS = ("format", "created_at", "library_versions")
@@ -51,10 +57,12 @@ VERSIONED_PACKAGES = ("numpy", "pandas", "scikit-learn", "joblib", "prospect-pre
 MODELS_DIR = Path("models")
 DEFAULT_BUNDLE = MODELS_DIR / "prospects"
 HOW_TO_TRAIN = "Train one with: prospect train --data HISTORY.csv (or run prospect demo)."
+TEMP_MARK = ".tmp-"
+BACKUP_SUFFIX = ".previous"
 
 
 class BundleError(ProspectError):
-    """A model bundle that is missing, altered, or written for other library versions."""
+    """A model bundle that is missing, altered, or of a format this version cannot read."""
 
 
 @dataclass
@@ -62,13 +70,23 @@ class Bundle:
     """A verified, loaded bundle."""
 
     path: Path
-    model: object  # the unpickled model, or its ScoringForm when loaded for scoring
+    model: object  # its ScoringForm: scores and explains like the trained model
     metadata: dict
+
+    @property
+    def version(self) -> str | None:
+        """The registered model version this bundle was exported from, if recorded."""
+        return registered_version(self.metadata)
+
+
+def registered_version(metadata: dict) -> str | None:
+    version = (metadata.get("mlflow") or {}).get("model_version")
+    return str(version) if version not in (None, "") else None
 
 
 def library_versions(packages: tuple[str, ...] = VERSIONED_PACKAGES) -> dict[str, str]:
     """The running Python and the installed versions of ``packages`` (by default the
-    libraries a pickle depends on); a missing one is reported as "not installed"."""
+    libraries training used); a missing one is reported as "not installed"."""
     versions = {"python": platform.python_version()}
     for package in packages:
         try:
@@ -84,21 +102,42 @@ def export_bundle(
     metadata: dict,
     extra_files: dict[str, bytes] | None = None,
 ) -> Path:
-    """Write ``model`` and ``metadata`` as a bundle at ``target``, replacing any bundle there.
+    """Compile ``model`` (a fitted ProspectModel) into its scoring form and write it with
+    ``metadata`` as a bundle at ``target``, replacing any bundle there.
 
-    Raises ``TypeError`` naming the key if ``metadata`` is not JSON-serialisable, and
-    ``ValueError`` for an extra file name that is not a plain, unreserved file name; both
-    before anything is written. The model's scoring form is written with it when it can be
-    compiled exactly.
-    """
-    import joblib  # imports numpy; only needed here and when loading
-
+    A model that cannot be compiled exactly raises :class:`BundleError` before anything
+    is written: a bundle without a form could only be scored by unpickling."""
     from prospect_predictor.explaining.compile_form import compile_files
 
+    _check_extra_files(dict(extra_files or {}))
+    try:
+        form = compile_files(model)
+    except Exception as exc:  # noqa: BLE001 - any reason the form cannot be made
+        raise BundleError(f"{target}: the model cannot be exported ({exc})") from None
+    if not form:
+        raise BundleError(f"{target}: the model cannot be written as a scoring form")
+    return write_bundle(target, metadata, {**(extra_files or {}), **form}, _form_ok=True)
+
+
+def write_bundle(
+    target: Path, metadata: dict, files: dict[str, bytes], _form_ok: bool = False
+) -> Path:
+    """Write a bundle from its files (the scoring form's two files and any extra ones, e.g.
+    ``profile.json``) and ``metadata``, replacing any bundle at ``target``.
+
+    Raises ``TypeError`` naming the key if ``metadata`` is not JSON-serialisable, and
+    ``ValueError`` for a file name that is not a plain, unreserved file name; both before
+    anything is written. Without ``_form_ok`` the form is read back first, so that a
+    bundle that could not be loaded is never written."""
     target = Path(target)
-    extra_files = dict(extra_files or {})
-    _check_extra_files(extra_files)
-    extra_files.update(compile_files(model))
+    files = dict(files)
+    missing = [name for name in FORM_FILES if name not in files]
+    if missing:
+        raise ValueError(f"a bundle needs its scoring form; {', '.join(missing)} not given")
+    form = {name: files.pop(name) for name in FORM_FILES}
+    _check_extra_files(files)
+    if not _form_ok:
+        _read_form(target, form)
     full_metadata = {
         **{k: v for k, v in metadata.items() if k not in RECORDED_KEYS},
         "format": BUNDLE_FORMAT,
@@ -110,18 +149,20 @@ def export_bundle(
 
     parent = target.parent
     parent.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(target)
     # Hidden (leading dot) so that anything listing bundles skips a crashed export's leftovers.
-    temp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
-    backup = parent / f"{temp.name}.previous"
+    temp = Path(tempfile.mkdtemp(prefix=f".{target.name}{TEMP_MARK}", dir=parent))
+    backup = parent / f"{temp.name}{BACKUP_SUFFIX}"
     try:
         temp.chmod(0o777 & ~_umask())  # mkdtemp makes an owner-only folder; keep the usual mode
-        joblib.dump(model, temp / MODEL_FILE)
         (temp / METADATA_FILE).write_bytes(metadata_bytes)
-        for name, content in extra_files.items():
+        for name, content in {**files, **form}.items():
             (temp / name).write_bytes(content)
-        files = sorted(p.name for p in temp.iterdir())
-        manifest = {"format": BUNDLE_FORMAT, "files": {n: _sha256(temp / n) for n in files}}
+        names = sorted(p.name for p in temp.iterdir())
+        manifest = {"format": BUNDLE_FORMAT, "files": {n: _sha256(temp / n) for n in names}}
         (temp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        _fsync_folder(temp)
+        faults.point("export_before_swap")
         _swap_into_place(temp, target, backup)
     finally:
         shutil.rmtree(temp, ignore_errors=True)  # gone already after a successful swap
@@ -131,48 +172,82 @@ def export_bundle(
     return target
 
 
+def clean_leftovers(target: Path) -> list[str]:
+    """Repair what a crashed export left next to ``target``: a previous bundle moved aside
+    and never replaced is put back; temporary folders are removed. Returns what was done.
+
+    Only call it when no export of ``target`` can be running (under the store lock)."""
+    target = Path(target)
+    done: list[str] = []
+    if not target.parent.is_dir():
+        return done
+    leftovers = sorted(target.parent.glob(f".{target.name}{TEMP_MARK}*"))
+    if not (target.exists() or target.is_symlink()):
+        backups = [p for p in leftovers if p.name.endswith(BACKUP_SUFFIX)]
+        complete = [p for p in backups if (p / MANIFEST_FILE).is_file()]
+        if complete:
+            os.rename(complete[-1], target)
+            leftovers.remove(complete[-1])
+            done.append(f"put back {target} (an export was interrupted after moving it aside)")
+    for path in leftovers:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        done.append(f"removed {path.name}, left by an interrupted export")
+    return done
+
+
 def read_metadata(target: Path) -> dict:
-    """The bundle's metadata, after verifying the manifest; nothing is unpickled."""
+    """The bundle's metadata, after verifying the manifest."""
     target = Path(target)
     contents = _verified_contents(target, keep=(METADATA_FILE,))
     return _parse_metadata(target, contents[METADATA_FILE])
 
 
-def load_bundle(target: Path, for_scoring: bool = False) -> Bundle:
-    """Verify the bundle (manifest, hashes, library versions), then unpickle its model.
-
-    ``for_scoring``: if the bundle has a scoring form, load that instead (NumPy arrays and
-    JSON, nothing unpickled, scikit-learn not imported, so the library versions need not
-    match); it scores and explains exactly like the model. Bundles without one (older, or
-    other model families) are unpickled.
-    """
+def load_bundle(target: Path) -> Bundle:
+    """Verify the bundle (manifest, hashes) and read its scoring form: JSON and NumPy
+    arrays only, nothing unpickled, scikit-learn not imported; it scores and explains
+    exactly like the trained model, whatever scikit-learn is installed."""
     target = Path(target)
-    forms = FORM_FILES if for_scoring else ()
-    contents = _verified_contents(target, keep=(METADATA_FILE, MODEL_FILE, *forms))
-    with_form = all(name in contents for name in forms) if forms else False
+    contents = _verified_contents(target, keep=(METADATA_FILE, *FORM_FILES))
     metadata = _parse_metadata(target, contents[METADATA_FILE])
-    if with_form:
-        # No version check: the form is not a pickle; its NumPy arrays and JSON read the
-        # same with any scikit-learn and NumPy, and scoring imports no scikit-learn.
-        from prospect_predictor.explaining.scoring_form import FormError, ScoringForm, UnknownForm
+    if not all(name in contents for name in FORM_FILES):
+        raise BundleError(f"{target}: {_no_form(metadata)}")
+    return Bundle(path=target, model=_read_form(target, contents), metadata=metadata)
 
-        try:
-            form = ScoringForm.from_bytes(*(contents[name] for name in FORM_FILES))
-        except UnknownForm:
-            form = None  # written by another version: the pickle is still the model
-        except FormError as exc:
-            raise BundleError(
-                f"{target}: its scoring form cannot be read ({exc}); re-export the bundle "
-                "or train again"
-            ) from None
-        if form is not None:
-            return Bundle(path=target, model=form, metadata=metadata)
-    _check_versions(target, metadata)
-    import joblib
 
-    # Unpickle the very bytes that were hashed, so the file cannot change in between.
-    model = joblib.load(io.BytesIO(contents[MODEL_FILE]))
-    return Bundle(path=target, model=model, metadata=metadata)
+def _read_form(target: Path, contents: dict[str, bytes]):
+    from prospect_predictor.explaining.scoring_form import FormError, ScoringForm, UnknownForm
+
+    try:
+        return ScoringForm.from_bytes(*(contents[name] for name in FORM_FILES))
+    except UnknownForm as exc:
+        raise BundleError(
+            f"{target}: its scoring form is of a kind this version cannot read ({exc}); "
+            "upgrade prospect-predictor, or export it again with this version"
+        ) from None
+    except FormError as exc:
+        raise BundleError(
+            f"{target}: its scoring form cannot be read ({exc}); re-export the bundle "
+            "(prospect export) or train again"
+        ) from None
+
+
+def _no_form(metadata: dict) -> str:
+    version = registered_version(metadata)
+    reexport = (
+        f"prospect export --version {version} --trust-pickle (run it where that model was "
+        "trained; it unpickles the registered model once, so only for a model your firm "
+        "trained)"
+        if version
+        else "prospect train --data HISTORY.csv"
+    )
+    return (
+        "this bundle has no scoring form (it was written before version 0.2 and holds its "
+        "model only as a pickle, which is never loaded: unpickling a file runs its code). "
+        f"Re-export it: {reexport}"
+    )
 
 
 # --- exporting ---------------------------------------------------------------------------
@@ -242,12 +317,29 @@ def _swap_into_place(temp: Path, target: Path, backup: Path) -> None:
     had_previous = target.exists() or target.is_symlink()
     if had_previous:
         os.rename(target, backup)
+        faults.point("export_between_renames")
     try:
         os.rename(temp, target)
     except BaseException:
         if had_previous:
             os.rename(backup, target)
         raise
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Flush the new bundle's files to disk before it replaces the old one (POSIX; a
+    no-op where folders cannot be opened, e.g. Windows)."""
+    for path in [*folder.iterdir(), folder]:
+        try:
+            handle = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            os.fsync(handle)
+        except OSError:
+            pass
+        finally:
+            os.close(handle)
 
 
 def _umask() -> int:
@@ -271,15 +363,17 @@ def _verified_contents(target: Path, keep: tuple[str, ...]) -> dict[str, bytes]:
     """Check the manifest against the folder; return the bytes of the ``keep`` files.
 
     The kept files are hashed from the same bytes that are returned, so what the caller
-    parses or unpickles is exactly what was verified. A kept file the manifest does not
+    parses is exactly what was verified. A kept file the manifest does not
     list is simply not returned.
     """
     manifest_path = target / MANIFEST_FILE
     if not manifest_path.is_file():
-        raise BundleError(f"No model bundle at {target}. {HOW_TO_TRAIN}")
+        if target.exists() and not target.is_dir():
+            raise BundleError(f"{target} is a file; a model bundle is a folder")
+        raise BundleError(_missing(target))
     listed = _read_manifest(target, manifest_path)
 
-    for required in (MODEL_FILE, METADATA_FILE):
+    for required in (METADATA_FILE,):
         if required not in listed:
             raise BundleError(
                 f"{target}: {MANIFEST_FILE} does not list {required}; "
@@ -361,41 +455,49 @@ def _parse_metadata(target: Path, data: bytes) -> dict:
     return metadata
 
 
-def _check_versions(target: Path, metadata: dict) -> None:
-    """Refuse a pickle written with another scikit-learn major.minor or numpy major."""
-    recorded = metadata.get("library_versions")
-    recorded = recorded if isinstance(recorded, dict) else {}
-    checked = (("scikit-learn", 2), ("numpy", 1))
-    installed = library_versions(tuple(package for package, _ in checked))
-    for package, parts in checked:
-        ours = installed[package]
-        if not isinstance(recorded.get(package), str):
-            raise BundleError(
-                f"{target}: {METADATA_FILE} does not record the {package} version the model "
-                "was exported with, so it cannot be loaded safely; re-export the bundle or "
-                "train again"
-            )
-        theirs = recorded[package]
-        if theirs == ours:
-            continue
-        their_release, our_release = _release(theirs, parts), _release(ours, parts)
-        if their_release is not None and their_release == our_release:
-            continue
-        raise BundleError(
-            f"{target}: the model was exported with {package} {theirs}, but {package} "
-            f"{ours} is installed; pickled scikit-learn models are not portable across "
-            f"versions. Train again with this installation (prospect train --data "
-            f"HISTORY.csv), or install {package} {theirs} to use this bundle."
+def _missing(target: Path) -> str:
+    parent = target.parent
+    backups = sorted(parent.glob(f".{target.name}{TEMP_MARK}*{BACKUP_SUFFIX}"))
+    if parent.is_dir() and any((b / MANIFEST_FILE).is_file() for b in backups):
+        return (
+            f"No model bundle at {target}: an export was interrupted after moving the "
+            f"previous bundle aside; `prospect export` puts the champion back."
         )
+    return f"No model bundle at {target}. {HOW_TO_TRAIN}"
 
 
-def _release(version: str, parts: int) -> tuple[int, ...] | None:
-    """The first ``parts`` numbers of a version (``"1.5.2"``, 2 -> ``(1, 5)``), if present."""
-    match = re.match(r"\d+(?:\.\d+)*", version)
-    if not match:
+# --- the promotion journal ---------------------------------------------------------------
+
+
+def journal_path(target: Path) -> Path:
+    """Where a promotion under way records itself (``models/.<name>.promotion.json``)."""
+    target = Path(target)
+    return target.parent / f".{target.name}.promotion.json"
+
+
+def pending_promotion(target: Path) -> dict | None:
+    """The promotion of ``target`` that was started and not finished, if any (cheap: one
+    file's existence; scoring checks it to say so)."""
+    path = journal_path(target)
+    if not path.is_file():
         return None
-    numbers = tuple(int(n) for n in match.group().split("."))
-    return numbers[:parts] if len(numbers) >= parts else None
+    try:
+        entry = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        entry = None
+    return entry if isinstance(entry, dict) else {"version": "?"}
+
+
+def write_journal(target: Path, entry: dict) -> None:
+    path = journal_path(target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(path.name + ".tmp")
+    temp.write_text(json.dumps(entry, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(temp, path)
+
+
+def clear_journal(target: Path) -> None:
+    journal_path(target).unlink(missing_ok=True)
 
 
 def bundle_dir(pipeline: Pipeline) -> Path:
@@ -407,7 +509,9 @@ def default_bundle() -> Path:
     """models/prospects/; if it is absent but other bundles exist, say which to pick."""
     if (DEFAULT_BUNDLE / "manifest.json").exists() or not MODELS_DIR.is_dir():
         return DEFAULT_BUNDLE
-    others = sorted(p.parent for p in MODELS_DIR.glob("*/manifest.json"))
+    others = sorted(
+        p.parent for p in MODELS_DIR.glob("*/manifest.json") if not p.parent.name.startswith(".")
+    )
     if others:
         choices = ", ".join(f"--model {p}" for p in others)
         raise ProspectError(f"no model bundle at {DEFAULT_BUNDLE}; this folder has: {choices}")

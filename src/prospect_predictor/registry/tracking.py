@@ -1,8 +1,15 @@
-"""Everything that talks to MLflow lives here.
+"""Everything that talks to MLflow lives here (and the model file MLflow runs,
+:mod:`prospect_predictor.registry.pyfunc_model`).
 
 By default the tracking store and model registry are SQLite at ``experiments/mlflow.db``
 with artifacts under ``experiments/artifacts``, relative to the working directory: no
 server needed. ``MLFLOW_TRACKING_URI`` overrides both (a real MLflow server, PostgreSQL…).
+
+The first use in a process checks the embedded store (:func:`store.check_store`), creates
+it under the store lock if needed (concurrent creations race in MLflow's migrations), and
+marks runs of this machine whose process is gone as KILLED. Registered versions hold the
+scoring form as artifacts of a models-from-code pyfunc: they are read back as JSON and
+arrays (:func:`download_version`), never unpickled.
 """
 
 from __future__ import annotations
@@ -19,12 +26,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from prospect_predictor import faults
 from prospect_predictor.errors import ProspectError
+from prospect_predictor.registry.store import EXPERIMENTS_DIR, STORE_FILE, check_store, store_lock
 
-EXPERIMENTS_DIR = Path("experiments")
-STORE_FILE = EXPERIMENTS_DIR / "mlflow.db"
 ARTIFACTS_DIR = EXPERIMENTS_DIR / "artifacts"
 CHAMPION = "champion"
+PID_TAG, HOST_TAG = "prospect.pid", "prospect.host"
+FORM_FILES = ("scoring.json", "scoring.npz")
 
 
 @dataclass
@@ -36,6 +45,7 @@ class TrackedModel:
     champion_version: str
     is_champion: bool
     tracking_uri: str
+    model_uri: str = ""
 
 
 EMBEDDED_URI = f"sqlite:///{STORE_FILE.as_posix()}"  # as shown to users, relative
@@ -74,6 +84,7 @@ def _client():
     uri = tracking_uri()
     if uses_embedded_store():
         EXPERIMENTS_DIR.mkdir(exist_ok=True)
+        check_store()
     # set_tracking_uri() also exports the variables; keep the environment as the user set it
     saved = {name: os.environ.get(name) for name in URI_VARIABLES}
     mlflow.set_tracking_uri(uri)
@@ -83,16 +94,105 @@ def _client():
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
-    return mlflow, MlflowClient(tracking_uri=uri, registry_uri=uri)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    if uri not in _READY:
+        with store_lock():
+            _prepare(client)
+        _READY.add(uri)
+    return mlflow, client
+
+
+_READY: set[str] = set()  # stores this process has prepared
+
+
+def prepare() -> None:
+    """Check the store (a damaged one is reported before any work), create it if needed
+    and mark abandoned runs KILLED: what the first use does, done early on purpose."""
+    _client()
+
+
+def _prepare(client) -> None:
+    """Create the store's tables if needed (under the lock: MLflow's migrations are not
+    safe to run twice at once) and mark this machine's abandoned runs as KILLED."""
+    try:
+        client.search_experiments(max_results=1)
+        client.search_registered_models(max_results=1)
+        mark_killed_runs(client)
+    except ProspectError:
+        raise
+    except Exception as exc:
+        raise ProspectError(
+            f"MLflow at {tracking_uri()} cannot be used: {type(exc).__name__}: {_first_line(exc)}"
+        ) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else ""
+
+
+def run_tags() -> dict[str, str]:
+    """Tags that let the next start tell a run whose process died from one still going."""
+    return {PID_TAG: str(os.getpid()), HOST_TAG: _host()}
+
+
+def _host() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def mark_killed_runs(client) -> list[str]:
+    """Runs still RUNNING that were started on this machine by a process that is gone (a
+    crash, ``kill -9``, a closed laptop): set to KILLED, so that ``prospect runs`` shows
+    them as such. Runs of other machines are left alone (their processes cannot be seen)."""
+    import time
+
+    host = _host()
+    killed = []
+    for experiment in client.search_experiments():
+        runs = client.search_runs(
+            [experiment.experiment_id],
+            filter_string="attributes.status = 'RUNNING'",
+            max_results=1000,
+        )
+        for run in runs:
+            tags = run.data.tags
+            pid = tags.get(PID_TAG, "")
+            if tags.get(HOST_TAG) != host or not pid.isdigit() or _alive(int(pid)):
+                continue
+            client.set_tag(run.info.run_id, "prospect.ended", "killed: its process was gone")
+            client.set_terminated(run.info.run_id, "KILLED", end_time=int(time.time() * 1000))
+            killed.append(run.info.run_id)
+    return killed
 
 
 def experiment_id(client, name: str) -> str:
-    """The experiment's id, creating it (with artifacts under experiments/) if needed."""
+    """The experiment's id, creating it (with artifacts under experiments/) if needed;
+    under the store lock, so that two processes cannot both create it."""
     found = client.get_experiment_by_name(name)
     if found is not None:
         return found.experiment_id
-    location = ARTIFACTS_DIR.resolve().as_uri() if uses_embedded_store() else None
-    return client.create_experiment(name, artifact_location=location)
+    with store_lock():
+        found = client.get_experiment_by_name(name)
+        if found is not None:
+            return found.experiment_id
+        location = ARTIFACTS_DIR.resolve().as_uri() if uses_embedded_store() else None
+        return client.create_experiment(name, artifact_location=location)
 
 
 def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, str]:
@@ -124,11 +224,11 @@ def champion_version(client, model_name: str) -> str | None:
     return str(version) if version is not None else None
 
 
-def model_signature(example: pd.DataFrame, model):
+def model_signature(example: pd.DataFrame, classes: list[str]):
     """Every input optional (a CRM leaves fields blank). Booleans are declared as doubles
     (1 = true, 0 = false, NaN = unknown): MLflow's schema enforcement cannot carry a missing
-    boolean, and the model reads both forms."""
-    from mlflow.models import ModelSignature, infer_signature
+    boolean, and the model reads both forms. Outputs: one probability per outcome."""
+    from mlflow.models import ModelSignature
     from mlflow.types.schema import ColSpec, Schema
 
     inputs = Schema(
@@ -141,7 +241,7 @@ def model_signature(example: pd.DataFrame, model):
             for c in example.columns
         ]
     )
-    outputs = infer_signature(example, model.predict_proba(example)).outputs
+    outputs = Schema([ColSpec("double", c) for c in classes])
     return ModelSignature(inputs=inputs, outputs=outputs)
 
 
@@ -160,6 +260,13 @@ def typical_input_example(features: pd.DataFrame, feature_types: dict[str, str])
     return pd.DataFrame([row])
 
 
+def _requirements() -> list[str]:
+    from prospect_predictor.registry.bundle import library_versions
+
+    versions = library_versions(("prospect-predictor", "mlflow", "numpy", "pandas"))
+    return [f"{name}=={v}" for name, v in versions.items() if name != "python" and "not" not in v]
+
+
 def log_training_run(
     *,
     experiment: str,
@@ -167,51 +274,79 @@ def log_training_run(
     params: dict[str, str],
     metrics: dict[str, float],
     artifacts_dir: Path,
-    model,
+    model_files: dict[str, bytes],
     input_example: pd.DataFrame,
+    classes: list[str],
     tags: dict[str, str],
 ) -> TrackedModel:
-    """One training run: params, metrics, the files in ``artifacts_dir``, the model
-    (signature + input example) registered under ``model_name``. The ``champion`` alias is
-    not touched here: see :func:`set_champion`."""
+    """One training run: params, metrics, the files in ``artifacts_dir``, and the model as a
+    models-from-code pyfunc whose artifacts are ``model_files`` (the scoring form,
+    ``metadata.json``, ``profile.json``): no pickle. The version is registered later, under
+    the store lock (:func:`register_version`); the alias is moved by :func:`set_champion`."""
+    from prospect_predictor.registry import pyfunc_model
+
     mlflow, client = _client()
     try:
         exp_id = experiment_id(client, experiment)
-        with mlflow.start_run(experiment_id=exp_id, tags=tags) as run:
+        with (
+            tempfile.TemporaryDirectory(prefix="prospect-model-") as folder,
+            mlflow.start_run(experiment_id=exp_id, tags={**tags, **run_tags()}) as run,
+        ):
             for start in range(0, len(params), 100):  # the store takes params in batches
                 mlflow.log_params(dict(list(params.items())[start : start + 100]))
             mlflow.log_metrics({k: float(v) for k, v in metrics.items() if np.isfinite(v)})
+            faults.point("during_run")
             mlflow.log_artifacts(str(artifacts_dir))
-            signature = model_signature(input_example, model)
-            info = mlflow.sklearn.log_model(
-                model,
+            artifacts = {}
+            names = {**pyfunc_model.FORM_ARTIFACTS}
+            names.update([pyfunc_model.METADATA_ARTIFACT, pyfunc_model.PROFILE_ARTIFACT])
+            for key, name in names.items():
+                (Path(folder) / name).write_bytes(model_files[name])
+                artifacts[key] = str(Path(folder) / name)
+            info = mlflow.pyfunc.log_model(
                 name="model",
-                signature=signature,
+                python_model=pyfunc_model.__file__,
+                artifacts=artifacts,
+                signature=model_signature(input_example, classes),
                 input_example=input_example,
-                registered_model_name=model_name,
-                pyfunc_predict_fn="predict_proba",
-                # skops (MLflow's default) refuses our own classes; the bundle, not this
-                # copy, is what advisors load, and it is verified before unpickling
-                serialization_format="cloudpickle",
+                pip_requirements=_requirements(),
             )
-            version = str(info.registered_model_version)
-            champion = champion_version(client, model_name)
-            mlflow.set_tag("model_version", version)
             return TrackedModel(
                 run.info.run_id,
                 experiment,
                 model_name,
-                version,
-                champion or "",
+                "",
+                "",
                 False,
                 tracking_uri(),
+                info.model_uri,
             )
     except ProspectError:
         raise
     except Exception as exc:  # an unreachable server, a locked store…: say where and what
         raise ProspectError(
-            f"MLflow at {tracking_uri()} failed: {type(exc).__name__}: {exc}"
+            f"MLflow at {tracking_uri()} failed: {type(exc).__name__}: {_first_line(exc)}"
         ) from None
+
+
+def register_version(tracked: TrackedModel) -> TrackedModel:
+    """Register the run's model as the next version of ``tracked.model_name`` (call under
+    the store lock: the registry numbers versions by reading the last one)."""
+    mlflow, client = _client()
+    try:
+        found = mlflow.register_model(tracked.model_uri, tracked.model_name)
+        tracked.version = str(found.version)
+        client.set_tag(tracked.run_id, "model_version", tracked.version)
+        client.set_model_version_tag(
+            tracked.model_name, tracked.version, "scoring_form", "artifacts (no pickle)"
+        )
+    except Exception as exc:
+        raise ProspectError(
+            f"MLflow at {tracking_uri()} failed to register the model: "
+            f"{type(exc).__name__}: {_first_line(exc)}"
+        ) from None
+    tracked.champion_version = champion_version(client, tracked.model_name) or ""
+    return tracked
 
 
 def set_champion(tracked: TrackedModel, tags: dict[str, str] | None = None) -> TrackedModel:
@@ -224,16 +359,39 @@ def set_champion(tracked: TrackedModel, tags: dict[str, str] | None = None) -> T
     except Exception as exc:
         raise ProspectError(
             f"MLflow at {tracking_uri()} failed to move the champion alias to version "
-            f"{tracked.version}: {type(exc).__name__}: {exc}"
+            f"{tracked.version}: {type(exc).__name__}: {_first_line(exc)}"
         ) from None
     tracked.champion_version, tracked.is_champion = tracked.version, True
     return tracked
+
+
+def move_champion(model_name: str, version: str | None) -> None:
+    """Point the ``champion`` alias at ``version``, or remove it (None)."""
+    _, client = _client()
+    if version:
+        client.set_registered_model_alias(model_name, CHAMPION, version)
+    else:
+        client.delete_registered_model_alias(model_name, CHAMPION)
 
 
 def tag_run(run_id: str, tags: dict[str, str]) -> None:
     _, client = _client()
     for key, value in tags.items():
         client.set_tag(run_id, key, value)
+
+
+def add_to_run(run_id: str, metrics: dict[str, float], files: dict[str, object]) -> None:
+    """Metrics and JSON files added to a finished run (the gate's, measured under the lock
+    after the run was logged)."""
+    _, client = _client()
+    for key, value in metrics.items():
+        if np.isfinite(value):
+            client.log_metric(run_id, key, float(value))
+    with tempfile.TemporaryDirectory(prefix="prospect-gate-") as folder:
+        for name, content in files.items():
+            path = Path(folder) / name
+            path.write_text(json.dumps(content, indent=2, sort_keys=True, default=float) + "\n")
+            client.log_artifact(run_id, str(path))
 
 
 def log_plain_run(
@@ -279,8 +437,23 @@ def log_evaluation_run(
         ) from None
 
 
-def load_registered(model_name: str, version: str):
-    """A registered version's model and the bundle metadata logged with its run."""
+@dataclass
+class RegisteredVersion:
+    """A registered version's files as the bundle holds them, read without unpickling."""
+
+    model_name: str
+    version: str
+    run_id: str
+    files: dict[str, bytes]  # scoring.json, scoring.npz, profile.json
+    metadata: dict  # the bundle metadata, with its "mlflow" block
+
+
+def download_version(model_name: str, version: str, trust_pickle: bool = False):
+    """Version ``version``'s scoring form, metadata and profile, from the registry.
+
+    Versions logged before the form was registered hold only a pickled scikit-learn model:
+    they are refused unless ``trust_pickle`` (then the pickle is loaded once and compiled
+    into its form; only for a model your own firm trained)."""
     mlflow, client = _client()
     from mlflow.exceptions import MlflowException
 
@@ -291,19 +464,58 @@ def load_registered(model_name: str, version: str):
             f"no version {version} of model {model_name!r} in {tracking_uri()}; "
             "`prospect runs` lists the runs and their versions"
         ) from None
-    model = mlflow.sklearn.load_model(f"models:/{model_name}/{version}")
-    with tempfile.TemporaryDirectory() as folder:
-        path = mlflow.artifacts.download_artifacts(
-            run_id=found.run_id, artifact_path="bundle_metadata.json", dst_path=folder
-        )
-        metadata = json.loads(Path(path).read_text())
+    with tempfile.TemporaryDirectory(prefix="prospect-version-") as folder:
+        try:
+            root = Path(
+                mlflow.artifacts.download_artifacts(
+                    artifact_uri=f"models:/{model_name}/{version}", dst_path=folder
+                )
+            )
+        except Exception as exc:
+            raise ProspectError(
+                f"the files of version {version} of {model_name!r} cannot be read from "
+                f"{tracking_uri()}: {type(exc).__name__}: {_first_line(exc)}"
+            ) from None
+        stored = root / "artifacts"
+        names = (*FORM_FILES, "metadata.json", "profile.json")
+        if all((stored / n).is_file() for n in names):
+            files = {n: (stored / n).read_bytes() for n in names}
+            metadata = json.loads(files.pop("metadata.json"))
+        elif trust_pickle:
+            files, metadata = _from_pickle(mlflow, model_name, version, found.run_id, folder)
+        else:
+            raise ProspectError(
+                f"version {version} of {model_name!r} was registered before models were "
+                "stored without pickles; it is not loaded (unpickling runs the file's code). "
+                f"Re-export it once with: prospect export --version {version} --trust-pickle "
+                "(only for a model your firm trained), or train again"
+            )
     metadata["mlflow"] = {
         "run_id": found.run_id,
         "model_name": model_name,
         "model_version": str(version),
         "tracking_uri": tracking_uri(),
     }
-    return model, metadata
+    return RegisteredVersion(model_name, str(version), found.run_id, files, metadata)
+
+
+def _from_pickle(mlflow, model_name: str, version: str, run_id: str, folder: str):
+    """An old version's pickled model, compiled into its form (``--trust-pickle`` only)."""
+    from prospect_predictor.explaining.compile_form import compile_files
+
+    model = mlflow.sklearn.load_model(f"models:/{model_name}/{version}")
+    path = mlflow.artifacts.download_artifacts(
+        run_id=run_id, artifact_path="bundle_metadata.json", dst_path=folder
+    )
+    metadata = json.loads(Path(path).read_text())
+    try:
+        profile = mlflow.artifacts.download_artifacts(
+            run_id=run_id, artifact_path="data_profile.json", dst_path=folder
+        )
+        profile_bytes = Path(profile).read_bytes()
+    except Exception:  # noqa: BLE001 - older runs: no profile, drift is not measured
+        profile_bytes = b"null\n"
+    return {**compile_files(model), "profile.json": profile_bytes}, metadata
 
 
 def recent_runs(experiments: list[str] | None, limit: int) -> pd.DataFrame:
