@@ -192,6 +192,7 @@ def test_an_old_bundle_without_a_form_is_refused_with_the_command_that_reexports
     message = str(caught.value)
     assert "has no scoring form" in message and "never loaded" in message
     assert "prospect export --version 4 --trust-pickle" in message
+    assert "Re-export it where it was trained: prospect export" in message
     assert UNPICKLED == []
 
 

@@ -236,17 +236,16 @@ def _read_form(target: Path, contents: dict[str, bytes]):
 
 def _no_form(metadata: dict) -> str:
     version = registered_version(metadata)
-    reexport = (
-        f"prospect export --version {version} --trust-pickle (run it where that model was "
-        "trained; it unpickles the registered model once, so only for a model your firm "
-        "trained)"
+    old = (
+        f"; a version registered before 0.2: prospect export --version {version} "
+        "--trust-pickle, which unpickles it once: only for a model your firm trained"
         if version
-        else "prospect train --data HISTORY.csv"
+        else ""
     )
     return (
-        "this bundle has no scoring form (it was written before version 0.2 and holds its "
-        "model only as a pickle, which is never loaded: unpickling a file runs its code). "
-        f"Re-export it: {reexport}"
+        "this bundle has no scoring form (written before 0.2, or altered: its model is "
+        "only a pickle, which is never loaded, since unpickling a file runs its code). "
+        f"Re-export it where it was trained: prospect export{old}; or train again"
     )
 
 

@@ -14,8 +14,9 @@ A crash leaves either no journal (nothing was decided, or everything is done) or
 naming the version to finish; :func:`reconcile`, run under the lock by every command that
 uses the registry before anything else, finishes it (alias, export, tags), puts back a
 bundle an export moved aside, removes stale temporary folders, and re-exports the champion
-when the bundle is missing or holds another version of this registry. ``prospect score``,
-which does not load MLflow, reports a journal it finds in one line with the fix.
+when the bundle is missing, fails its checks, or holds another version of this registry.
+``prospect score``, which does not load MLflow, reports a journal it finds in one line with
+the fix.
 ``tests/faults`` kills the process at every step and checks the repair.
 """
 
@@ -77,7 +78,17 @@ def reconcile(model_name: str, target: Path) -> list[str]:
         return done
     if champion is None:
         return done
-    held = _bundle_version(target)
+    try:
+        held = _bundle_version(target)
+        if held is not None:
+            bundles.load_bundle(target)
+    except bundles.BundleError as exc:
+        export_version(model_name, champion, target)
+        done.append(
+            f"{target} failed its checks ({exc}); re-exported the champion, version "
+            f"{champion}, from the registry"
+        )
+        return done
     if held is None:
         export_version(model_name, champion, target)
         done.append(f"exported the champion, version {champion}, to {target} (it was missing)")
@@ -92,7 +103,7 @@ def reconcile(model_name: str, target: Path) -> list[str]:
 
 def _bundle_version(target: Path) -> str | None:
     """The version the bundle at ``target`` holds; None when there is no bundle. A bundle
-    that fails its checks raises: it is reported, never silently replaced."""
+    that fails its checks raises BundleError."""
     if not (target / bundles.MANIFEST_FILE).is_file():
         return None
     return bundles.registered_version(bundles.read_metadata(target)) or ""
