@@ -183,9 +183,9 @@ def task_train(args: dict) -> dict:
 
 def task_score(args: dict) -> dict:
     """Explained scoring (``score.score``: probabilities, exact TreeSHAP per feature, per
-    reason, top reason and drivers) with the model as scoring loads it (its scoring form,
-    when the bundle has one) next to plain ``ProspectModel.predict_proba`` (the unpickled
-    model) on the same frame, repeated and interleaved; the output frame (``to_frame``:
+    reason, top reason and drivers) with the model as scoring loads it (its scoring form)
+    next to plain probabilities from the same form (``predict_proba``) on the same frame,
+    repeated and interleaved; the output frame (``to_frame``:
     plain-word drivers and advice) is timed separately. Optionally a cProfile of ``score`` +
     ``to_frame``."""
     from prospect_predictor.data.leads import read_leads
@@ -194,7 +194,7 @@ def task_score(args: dict) -> dict:
 
     bundle = load_bundle(Path(args["bundle"]))
     model, metadata = bundle.model, bundle.metadata
-    scorer = load_bundle(Path(args["bundle"]), for_scoring=True).model
+    scorer = model
     lang = metadata.get("language", "en")
     frame = read_leads(args["csv"], metadata).frame
     features = list(metadata["features"])

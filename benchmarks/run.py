@@ -1210,9 +1210,8 @@ def summary(raw, training, scoring, cli, scale, scale_result, quality, profile) 
         heavy = sorted(packages & {"sklearn", "scipy", "shap", "mlflow", "matplotlib"})
         if heavy:
             text += (
-                f" The one-lead path imports {', '.join(heavy)}: the bundle has no scoring form "
-                "(an older export, or a model fastshap cannot compile), so the scikit-learn "
-                "Pipeline is unpickled. What would remove it: export the bundle again."
+                f" The one-lead path imports {', '.join(heavy)}, which scoring a bundle's "
+                "scoring form should never need: a regression to find in the profile above."
             )
         text += (
             " The libraries the one-lead path needs (pandas, typer, rich, pydantic) take "
