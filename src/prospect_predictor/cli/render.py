@@ -143,6 +143,14 @@ def print_rejects(console, count: int, path, first: list) -> None:
         console.print(f"  row {row}: {problems}", markup=False)
 
 
+def print_notices(lines: list[str]) -> None:
+    """What a command says once about its input, such as columns left out (on stderr)."""
+    if lines:
+        stderr = console()
+        for line in lines:
+            stderr.print(f"note: {line}", markup=False)
+
+
 def print_drift(warnings: list[str], what: str) -> None:
     if not warnings:
         return
