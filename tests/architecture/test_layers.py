@@ -189,10 +189,11 @@ def test_a_long_module_says_why_it_is_one_piece():
 
 
 def test_the_tests_of_a_stage_sit_under_its_name():
-    """tests/<stage>/ for each stage's tests (tests/architecture for these; tests/faults
-    for the fault suite, which crosses every stage: kill points, concurrent processes,
-    tampered bundles, overwrite attempts, corrupted stores)."""
+    """tests/<stage>/ for each stage's tests (tests/architecture for these, tests/faults for
+    faults that cross stages)."""
     stages = set(declared()) - {"base"}
     folders = {p.name for p in Path(__file__).parents[1].iterdir() if p.is_dir()}
+    # faults: the cross-stage fault suite (overwrites, input edges, kill points,
+    # concurrency, tampered bundles), whose tests go through several stages at once
     folders -= {"architecture", "faults", "__pycache__"}
     assert folders <= stages, f"test folders that are no stage: {sorted(folders - stages)}"

@@ -255,8 +255,9 @@ def test_the_waterfall_speaks_the_advisors_language(run_cli, in_trained, monkeyp
         return path
 
     monkeypatch.setattr(charts, "save_png", keep)
+    # not l7.png, drawn above: an existing chart is never replaced without --overwrite
     result = run_cli(
-        "explain", "L000007", "--input", "leads.csv", "--plot", "l7.png", "--lang", "fr"
+        "explain", "L000007", "--input", "leads.csv", "--plot", "l7_fr.png", "--lang", "fr"
     )
     assert result.exit_code == 0, result.output
     assert drawn["texts"][0] == "prospect moyen" and drawn["texts"][-1] == "ce prospect"

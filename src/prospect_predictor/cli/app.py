@@ -75,7 +75,11 @@ def generate(
         ),
     ] = False,
     overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace an existing file with other contents.")
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Replace an existing --out or --truth-out file with other contents.",
+        ),
     ] = False,
     french_crm: Annotated[
         bool,
@@ -156,7 +160,13 @@ def validate(
         checked = pipeline_schema(pipeline)
     else:
         checked = load_schema(schema or "prospects")
-    report = validate_file(file, checked, require_outcome=not leads)
+    optional = frozenset()
+    if leads:  # what leads may leave out, as scoring says (docs/scoring.md)
+        from prospect_predictor.data.leads import optional_when_scoring, pipeline_inputs
+
+        inputs = pipeline_inputs(pipeline) if pipeline is not None else None
+        optional = optional_when_scoring(checked, inputs)
+    report = validate_file(file, checked, require_outcome=not leads, optional=optional)
     console = render.console(stderr=False)
     for line in report.lines():
         console.print(line, markup=False)
@@ -289,7 +299,9 @@ LeadOption = Annotated[
     typer.Option(
         "--lead",
         help='One prospect as JSON, e.g. \'{"postponements": 3, '
-        '"expected_return_pct": 15}\'. Fields left out are unknown.',
+        '"expected_return_pct": 15}\'; @FILE reads the JSON from a file, - from standard '
+        "input. Fields left out, null or NaN are unknown (and listed); a field given twice "
+        "is refused.",
     ),
 ]
 
@@ -316,7 +328,12 @@ def score(
     out: Annotated[Path | None, typer.Option("--out", help="Write here instead of stdout.")] = None,
     lang: LangOption = None,
     overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace an existing --out file.")
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Replace an existing --out file, and the rejects file, with other contents "
+            "(never the input).",
+        ),
     ] = False,
 ) -> None:
     """Score leads: each outcome's probability, a recommendation, the top reason and advice.
@@ -362,8 +379,11 @@ def score(
         raise ProspectError("--out needs --format csv, json, jsonl or parquet")
     if fmt == "parquet" and out is None:
         raise ProspectError("--format parquet needs --out FILE (Parquet is not for a terminal)")
-    if file is not None and out is not None and out.resolve() == file.resolve():
-        raise ProspectError(f"--out {out} is the input file; it would be overwritten")
+    if out is not None:  # before any work: not a folder, not a file this command reads
+        from prospect_predictor.data.leads import lead_file
+        from prospect_predictor.data.tableio import check_output
+
+        check_output(out, [file, lead_file(lead)])
 
     console = render.console()
     if file is not None and out is not None:  # file to file: streamed, in bounded memory
@@ -395,6 +415,7 @@ def score(
         lang,
         progress=render.count_progress("scoring"),
         rejects_next_to=out or (None if from_stdin else file),
+        overwrite=overwrite,
     )
     render.print_notices(report.notices)
     render.print_drift(report.drift_warnings, "these leads")
@@ -452,6 +473,10 @@ def explain(
             "outcome, features grouped by reason.",
         ),
     ] = None,
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="Replace an existing --plot file with other contents."),
+    ] = False,
 ) -> None:
     """The full picture for one prospect: every reason's signed contribution to every
     outcome, every feature's value and contribution, the top reason and the advice.
@@ -471,6 +496,11 @@ def explain(
         raise ProspectError("give PROSPECT_ID with --input FILE, or --lead JSON")
     if lead is not None and input_file is not None:
         raise ProspectError("give either --input FILE (with PROSPECT_ID) or --lead, not both")
+    if plot is not None:  # before any work: not a folder, not a file this command reads
+        from prospect_predictor.data.leads import lead_file
+        from prospect_predictor.data.tableio import check_output
+
+        check_output(plot, [input_file, lead_file(lead)], "--plot")
     report = run_scoring(
         model, input_file, lead, lang, only_id=None if lead is not None else prospect_id
     )
@@ -484,8 +514,8 @@ def explain(
             markup=False,
         )
     if plot is not None:
-        waterfall(report, plot)
-        render.console().print(f"chart written to {plot}", markup=False)
+        state = waterfall(report, plot, overwrite)
+        render.console().print(f"chart {plot}: {state}", markup=False)
 
 
 @app.command()
@@ -802,8 +832,9 @@ def init_pipeline(
       prospect init-pipeline --data export.csv --out pipelines/firm.toml
     """
     from prospect_predictor.data.draft import draft_pipeline
-    from prospect_predictor.data.tableio import write_file_atomically
+    from prospect_predictor.data.tableio import check_output, write_file_atomically
 
+    check_output(out, [data])
     draft = draft_pipeline(data, name or out.stem)
     state = write_file_atomically(
         out, lambda target: target.write_text(draft.text, encoding="utf-8"), overwrite

@@ -152,9 +152,13 @@ def print_repairs(repairs: list[str] | None) -> None:
         console().print(f"repaired: {line}", markup=False)
 
 
-def print_notices(notices: list[str] | None) -> None:
-    for line in notices or ():
-        console().print(f"warning: {line}", markup=False)
+def print_notices(lines: list[str]) -> None:
+    """What a command says once about its model or input (an interrupted promotion,
+    columns left out), on stderr."""
+    if lines:
+        stderr = console()
+        for line in lines:
+            stderr.print(f"note: {line}", markup=False)
 
 
 def print_drift(warnings: list[str], what: str) -> None:

@@ -334,12 +334,19 @@ def resolve_pipeline_path(path: str | Path | None) -> Path:
     return Path(str(shipped))
 
 
-def load_pipeline(path: str | Path | None = None) -> Pipeline:
-    """Load and check a pipeline; every problem is named in one :class:`ConfigError`."""
+def load_pipeline(path: str | Path | None = None, check_model: bool = True) -> Pipeline:
+    """Load and check a pipeline; every problem is named in one :class:`ConfigError`, the
+    ``[model.params]`` included (``check_model``; it imports scikit-learn: config/estimators)."""
     path = resolve_pipeline_path(path)
     config = load_toml_model(path, PipelineConfig)
     schema = _resolve_schema(config.schema_, path)
     problems = _check_against_schema(config, schema)
+    if check_model:
+        from prospect_predictor.config.estimators import param_problems
+
+        problems += [
+            f"model.params.{p}" for p in param_problems(config.model.family, config.model.params)
+        ]
     if problems:
         raise ConfigError(
             f"{path}: {len(problems)} problem(s) in the pipeline:\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from prospect_predictor.config.schema import Schema
 from prospect_predictor.data.derived import add_derived
 from prospect_predictor.data.tableio import iter_table, parquet_rows
 from prospect_predictor.data.validate import (
+    MISSING_TOKENS,
     Problem,
     ValidationReport,
     find_duplicate_ids,
@@ -23,7 +25,7 @@ from prospect_predictor.data.validate import (
     rejects_frame,
     validate_frame,
 )
-from prospect_predictor.errors import InputFileError, ProspectError
+from prospect_predictor.errors import ConfigError, InputFileError, ProspectError, shown
 
 DEFAULT_LEAD_ID = "lead"
 
@@ -95,6 +97,7 @@ class LeadStream:
         self.rejected = 0
         self.problems: list[Problem] = []
         self.unseen: list[Problem] = []  # categories never seen in training, every chunk
+        self.absent: list[Problem] = []  # columns the model does not read, not in the file
 
     def __iter__(self) -> Iterator[LeadChunk]:
         duplicates = self._duplicate_ids()
@@ -114,6 +117,8 @@ class LeadStream:
                 unseen="unknown",
             )
             self.unseen.extend(p for p in report.warnings if p.kind == "unseen_category")
+            if first_row == 1:  # once per file
+                self.absent = [p for p in report.warnings if p.kind == "absent_column"]
             fatal = [p for p in report.errors if p.kind not in ROW_KINDS]
             if fatal:
                 raise InputFileError(
@@ -198,11 +203,38 @@ def read_leads(path: str | Path, metadata: dict, chunk_rows: int | None = None) 
     )
 
 
+def optional_when_scoring(
+    schema: Schema, model_inputs: list[str] | None = None, id_column: str | None = None
+) -> frozenset[str]:
+    """The columns a file of leads may leave out, one rule for ``prospect score`` and
+    ``prospect validate --leads``: with ``model_inputs`` (the columns a model reads, known
+    from its bundle or its pipeline), every other column but the id; without (a schema
+    alone), the protected attributes and the date, which a model does not read unless its
+    pipeline says so. The outcome is never asked of leads."""
+    if model_inputs is not None:
+        needed = set(model_inputs) | {id_column or schema.id_column}
+        return frozenset(c for c in schema.columns if c not in needed)
+    return frozenset(schema.columns_with_role("protected") + schema.columns_with_role("date"))
+
+
+def pipeline_inputs(path: str | Path) -> list[str] | None:
+    """The columns of the export a pipeline's model reads (its features that are columns
+    and the inputs of its derived features), or None for a pipeline that does not load
+    yet (a draft whose reasons are still TODO)."""
+    from prospect_predictor.config.derived import input_columns
+    from prospect_predictor.config.pipeline import load_pipeline
+
+    try:
+        pipeline = load_pipeline(path, check_model=False)
+    except ConfigError:
+        return None
+    return input_columns(pipeline.features, pipeline.derived_metadata())
+
+
 def unused_columns(schema: Schema, metadata: dict) -> frozenset[str]:
-    """Columns the model does not need to score: all but the id and the columns its
-    features are, or are computed from."""
-    needed = set(model_columns(metadata)) | {metadata.get("id_column")}
-    return frozenset(c for c in schema.columns if c not in needed)
+    """Columns the model does not need to score, which a file of leads may leave out: all
+    but the id and the columns its features are, or are computed from."""
+    return optional_when_scoring(schema, model_columns(metadata), metadata.get("id_column"))
 
 
 def model_columns(metadata: dict) -> list[str]:
@@ -216,17 +248,81 @@ def with_derived(frame: pd.DataFrame, metadata: dict) -> pd.DataFrame:
     return add_derived(frame, metadata.get("derived", {}), schema_of(metadata))
 
 
-def lead_from_json(text: str, metadata: dict) -> Leads:
-    """One lead given as a JSON object of column -> value; omitted features are unknown."""
+def lead_text(argument: str, stdin=None) -> tuple[str, str]:
+    """``--lead``'s JSON and the name messages give it: the argument itself (``--lead``),
+    ``@FILE`` read from that file (named by its path), or ``-`` read from standard input."""
+    if argument == "-":
+        import sys
+
+        return (stdin or sys.stdin).read(), "--lead - (standard input)"
+    if not argument.startswith("@"):
+        return argument, "--lead"
+    path = Path(argument[1:])
     try:
-        given = json.loads(text)
+        return path.read_text(encoding="utf-8-sig"), str(path)
+    except FileNotFoundError:
+        raise ProspectError(f"--lead {argument}: file {path} not found") from None
+    except IsADirectoryError:
+        raise ProspectError(f"--lead {argument}: {path} is a folder, not a JSON file") from None
+    except UnicodeDecodeError:
+        raise ProspectError(f"--lead {argument}: {path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise ProspectError(f"--lead {argument}: cannot read {path} ({exc.strerror})") from None
+
+
+def lead_file(argument: str | None) -> Path | None:
+    """The file ``--lead @FILE`` reads (None for JSON text, ``-`` or no ``--lead``): an
+    input that no output of the command may replace."""
+    return Path(argument[1:]) if argument and argument.startswith("@") else None
+
+
+class _Infinite(float):
+    """JSON's Infinity / -Infinity, kept apart to be refused with the field's name."""
+
+
+def _parse_constant(name: str) -> float:
+    return math.nan if name == "NaN" else _Infinite(name.replace("Infinity", "inf"))
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object whose keys are each given once (the standard library keeps the last)."""
+    seen: dict = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(key)
+        seen[key] = value
+    return seen
+
+
+def _is_blank(value, spec) -> bool:
+    """A value that means unknown, as a missing key does: null, NaN, or text such as "",
+    "None", "n/a" or the column's own placeholders."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return True
+    if isinstance(value, str):
+        placeholders = {p.strip().lower() for p in spec.missing_values} if spec else set()
+        return value.strip().lower() in MISSING_TOKENS | placeholders
+    return False
+
+
+def lead_from_json(text: str, metadata: dict, source: str = "--lead") -> Leads:
+    """One lead given as a JSON object of column -> value; omitted features are unknown, and
+    so are features given as null, NaN or a blank such as "None" (listed alike in
+    ``unknown_fields``). A key given twice is refused, naming it. ``source`` names the JSON
+    in messages (``--lead``, or the file it was read from)."""
+    try:
+        given = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_parse_constant)
     except json.JSONDecodeError as exc:
         raise ProspectError(
-            f"--lead: not valid JSON ({exc.msg} at character {exc.pos}); "
+            f"{source}: not valid JSON ({exc.msg} at character {exc.pos}); "
             'expected an object like {"postponements": 3}'
         ) from None
+    except ValueError as exc:  # from _unique_keys
+        raise ProspectError(
+            f"{source}: field {shown(str(exc))} is given more than once; give each field once"
+        ) from None
     if not isinstance(given, dict):
-        raise ProspectError('--lead: expected a JSON object like {"postponements": 3}')
+        raise ProspectError(f'{source}: expected a JSON object like {{"postponements": 3}}')
     schema = schema_of(metadata)
     features = model_columns(metadata)
     id_column = metadata.get("id_column")
@@ -236,11 +332,19 @@ def lead_from_json(text: str, metadata: dict) -> Leads:
         hints = []
         for key in unknown_keys:
             close = difflib.get_close_matches(key, sorted(c for c in known if c), n=1)
-            hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            hints.append(shown(key) + (f" (did you mean {close[0]!r}?)" if close else ""))
         raise ProspectError(
-            f"--lead: unknown field(s) {', '.join(hints)}; the model's fields are: "
+            f"{source}: unknown field(s) {', '.join(hints)}; the model's fields are: "
             + ", ".join(features)
         )
+    infinite = [k for k, v in given.items() if isinstance(v, _Infinite)]
+    if infinite:
+        raise ProspectError(
+            f"{source}: field {infinite[0]!r}: expected "
+            f"{schema.columns[infinite[0]].expected()}, found "
+            + ("-Infinity" if given[infinite[0]] < 0 else "Infinity")
+        )
+    given = {k: v for k, v in given.items() if not _is_blank(v, schema.columns.get(k))}
     row = {name: given[name] for name in given}
     row.update({name: given.get(name) for name in features})
     if id_column:
@@ -249,7 +353,7 @@ def lead_from_json(text: str, metadata: dict) -> Leads:
     report = validate_frame(
         frame,
         schema,
-        "--lead",
+        source,
         require_outcome=False,
         optional=unused_columns(schema, metadata),
         unseen="unknown",
@@ -257,9 +361,9 @@ def lead_from_json(text: str, metadata: dict) -> Leads:
     errors = [p for p in report.errors if p.kind != "unknown_column"]
     if errors:
         raise ProspectError(
-            "--lead is not valid:\n" + "\n".join(f"error: --lead: {p.message}" for p in errors)
+            f"{source} is not valid:\n" + "\n".join(f"error: {source}: {p.message}" for p in errors)
         )
-    unknown = [name for name in features if given.get(name) is None]
+    unknown = [name for name in features if name not in given]
     return Leads(
         with_derived(report.frame, metadata), np.array([1]), pd.DataFrame(), report, unknown
     )
@@ -335,6 +439,19 @@ def rejects_file(path: Path) -> Path:
     return path.with_name(path.stem + ".rejects.csv")
 
 
+def absent_lines(problems: list[Problem], path) -> list[str]:
+    """Once per file, the columns it leaves out that the model does not read, scored
+    without (one line; none when every column is there)."""
+    names = [p.column for p in problems if p.kind == "absent_column"]
+    if not names:
+        return []
+    them = "it" if len(names) == 1 else "them"
+    return [
+        f"{path}: column(s) {', '.join(map(repr, names))} not in the file; the model does not "
+        f"read {them}, so the leads are scored without {them} (docs/scoring.md)"
+    ]
+
+
 def unseen_lines(problems: list[Problem]) -> list[str]:
     """``referral_source: 3 values never seen in training, in 41 leads, scored as unknown:
     'tv_advert', 'Webinar', 'TikTok'`` for each column with such values."""
@@ -343,9 +460,9 @@ def unseen_lines(problems: list[Problem]) -> list[str]:
         if problem.kind != "unseen_category":
             continue
         found = [str(v) for v in (problem.found if problem.found is not None else [])]
-        shown = ", ".join(repr(v) for v in found[:3]) + (" …" if len(found) > 3 else "")
+        quoted = ", ".join(shown(v) for v in found[:3]) + (" …" if len(found) > 3 else "")
         lines.append(
             f"{problem.column}: {len(found)} value(s) never seen in training, in "
-            f"{problem.rows.size:,} lead(s), scored as unknown: {shown}"
+            f"{problem.rows.size:,} lead(s), scored as unknown: {quoted}"
         )
     return lines

@@ -4,7 +4,9 @@ and Parquet, chosen by the file's extension.
 Reading never guesses types: CSV cells come back as text and
 :mod:`prospect_predictor.data.validate` converts them against the schema, so that a bad cell
 is reported with its row instead of silently turning a column into text.
-Writing is atomic and never replaces a different existing file unless asked to.
+Writing is atomic and never replaces a different existing file unless asked to, never
+writes over a file the command reads (compared as files, links included: :func:`check_output`)
+and escapes cells a spreadsheet would run as formulas (:func:`escape_formulas`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import csv
 import filecmp
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -231,6 +234,69 @@ def _delimiter_name(delimiter: str) -> str:
     return {",": "comma", ";": "semicolon", "\t": "tab"}[delimiter]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A cell that is only a number (signed, with separators, an exponent or a percent sign) is
+# data, not a formula, even when it starts with a sign: "-3", "+1,5", "-2 237 000".
+PLAIN_NUMBER = r"[+-]?(?:\d[\d .,\u00a0\u202f]*|[.,]\d+)(?:[eE][+-]?\d+)?%?"
+
+
+def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell that a spreadsheet would run as a formula prefixed by
+    a quote (OWASP "CSV injection": a cell starting with =, +, -, @, a tab or a carriage
+    return), in every text column and in the header: a lead's fields come from outside the
+    firm. Numbers stay numbers: numeric columns, and text cells that are only a number such
+    as "-3", are left alone. Every CSV the product writes goes through this."""
+    names = [_escaped(str(c)) if isinstance(c, str) else c for c in frame.columns]
+    out = frame if names == list(frame.columns) else frame.set_axis(names, axis=1)
+    escaped = {}
+    for index in range(len(out.columns)):
+        column = out.iloc[:, index]
+        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            continue
+        if pd.api.types.is_datetime64_any_dtype(column):
+            continue
+        text = column.astype("string")
+        starts = text.str.startswith(FORMULA_STARTS).fillna(False).to_numpy(dtype=bool)
+        if not starts.any():
+            continue
+        risky = starts & ~text.str.fullmatch(PLAIN_NUMBER).fillna(False).to_numpy(dtype=bool)
+        if risky.any():
+            escaped[index] = column.astype(object).where(~risky, ("'" + text).astype(object))
+    if not escaped:
+        return out
+    out = out.copy()
+    for index, values in escaped.items():
+        out.isetitem(index, values)
+    return out
+
+
+def to_csv(frame: pd.DataFrame, target, header: bool = True, **options) -> None:
+    """Write ``frame`` as CSV to ``target`` (a path or an open text file) as every CSV of
+    the product is written: formulas escaped (:func:`escape_formulas`), lines ending in
+    ``\n``, no index. A text cell holding a carriage return is quoted: Python's csv module
+    quotes only the line terminator's characters, and an unquoted ``\r`` ends a row for
+    every reader (the frame's text cells are then all quoted, which any reader reads back
+    as the same values)."""
+    frame = escape_formulas(frame)
+    carriage = any(
+        text.astype("string").str.contains("\r", regex=False).fillna(False).any()
+        for _, text in frame.select_dtypes(include=["object", "string"]).items()
+    )
+    frame.to_csv(
+        target,
+        index=False,
+        header=header,
+        lineterminator="\n",
+        quoting=csv.QUOTE_NONNUMERIC if carriage else csv.QUOTE_MINIMAL,
+        **options,
+    )
+
+
+def _escaped(cell: str) -> str:
+    risky = cell.startswith(FORMULA_STARTS) and not re.fullmatch(PLAIN_NUMBER, cell)
+    return "'" + cell if risky else cell
+
+
 def write_table(
     frame: pd.DataFrame,
     path: str | Path,
@@ -238,67 +304,133 @@ def write_table(
     float_format: str | None = None,
     sep: str = ",",
 ) -> str:
-    """Write ``frame`` as CSV or Parquet (by extension), byte-for-byte reproducibly.
+    """Write ``frame`` as CSV or Parquet (by extension), byte-for-byte reproducibly; CSV
+    cells that would run as formulas are escaped (:func:`escape_formulas`).
 
     Returns ``"written"``, ``"replaced"`` or ``"unchanged"`` (the file already held
     exactly these bytes). An existing file with other contents is kept and an error
     raised, unless ``overwrite``.
     """
     path = Path(path)
-    file_format = table_format(path)
+    return write_file_atomically(path, table_writer(frame, path, float_format, sep), overwrite)
+
+
+def table_writer(
+    frame: pd.DataFrame, path: Path, float_format: str | None = None, sep: str = ","
+) -> Callable[[Path], None]:
+    """What writes ``frame`` to a file of ``path``'s format (given the file to write)."""
+    file_format = table_format(Path(path))
 
     def write(target: Path) -> None:
         if file_format == "csv":
-            frame.to_csv(
-                target,
-                index=False,
-                sep=sep,
-                lineterminator="\n",
-                encoding="utf-8",
-                float_format=float_format,
-            )
+            to_csv(frame, target, sep=sep, encoding="utf-8", float_format=float_format)
         else:
             frame.to_parquet(target, index=False, engine="pyarrow", compression="zstd")
 
-    return write_file_atomically(path, write, overwrite)
+    return write
 
 
 def write_file_atomically(path: Path, write: Callable[[Path], None], overwrite: bool) -> str:
     """Write through a temporary file in the same folder, then rename it into place."""
-    temp = temp_file_for(path)
+    return write_files_atomically([(Path(path), write)], overwrite)[0]
+
+
+def write_files_atomically(
+    files: list[tuple[Path, Callable[[Path], None]]], overwrite: bool
+) -> list[str]:
+    """Several files written as :func:`write_file_atomically` writes one, each checked
+    (:func:`check_replaceable`) before any is moved into place: a refusal leaves them all
+    as they were."""
+    temps: list[Path] = []
     try:
-        write(temp)
-        return move_into_place(temp, path, overwrite)
+        for path, write in files:
+            temps.append(temp_file_for(path))
+            write(temps[-1])
+        states = [
+            check_replaceable(temp, path, overwrite)
+            for temp, (path, _) in zip(temps, files, strict=True)
+        ]
+        for temp, (path, _), state in zip(temps, files, states, strict=True):
+            if state != "unchanged":
+                os.replace(temp, path)
+        return states
     finally:
-        temp.unlink(missing_ok=True)
+        for temp in temps:
+            temp.unlink(missing_ok=True)
 
 
 def temp_file_for(path: Path) -> Path:
     """A new empty temporary file in ``path``'s folder (hidden, ``.tmp``), for writing
     ``path`` atomically with :func:`move_into_place`; the caller deletes it on failure."""
+    check_output(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
     return Path(temp_name)
 
 
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name one file: the same inode when both exist (a symlink, a hard
+    link, another spelling of the path), else the same resolved path."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return Path(a).resolve() == Path(b).resolve()
+
+
+def check_output(path: str | Path, reads=(), what: str | None = None) -> Path:
+    """The one guard of every file the product writes, called before any work: refuse a
+    folder, a path below a file, and a file the command reads (``reads``: its input paths,
+    None ignored; compared with :func:`same_file`, so no link or spelling gets past it, and
+    ``--overwrite`` never allows it). ``what`` names the output in the message (default:
+    ``--out``). Whether an existing file may be replaced is decided when the finished file
+    is moved into place (:func:`move_into_place`)."""
+    path = Path(path)
+    what = what or "--out"
+    if path.is_dir():
+        raise ProspectError(
+            f"{what} {path}: is a folder; expected a file name (a file inside it, say)"
+        )
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ProspectError(f"{what} {path}: {parent} is a file, not a folder")
+            break
+    for source in reads:
+        if source is not None and str(source) != "-" and same_file(path, source):
+            raise ProspectError(
+                f"{what} {path}: is the input file {source}; writing there would destroy "
+                "what is being read (--overwrite never allows it). Choose another path."
+            )
+    return path
+
+
 def move_into_place(temp: Path, path: Path, overwrite: bool) -> str:
     """Rename the finished ``temp`` to ``path`` (one atomic step): ``"written"``,
     ``"replaced"`` or ``"unchanged"`` (same bytes). An existing file with other contents
     is left untouched and an error raised, unless ``overwrite``."""
-    temp.chmod(0o666 & ~_umask())  # mkstemp makes owner-only files; keep the usual mode
-    if path.exists():
-        if filecmp.cmp(temp, path, shallow=False):
-            return "unchanged"
-        if not overwrite:
-            raise ProspectError(
-                f"{path}: already exists with other contents; it was left untouched. "
-                "Choose another output path, or pass --overwrite to replace it."
-            )
+    state = check_replaceable(temp, path, overwrite)
+    if state != "unchanged":
         os.replace(temp, path)
-        return "replaced"
-    os.replace(temp, path)
-    return "written"
+    return state
+
+
+def check_replaceable(temp: Path, path: Path, overwrite: bool) -> str:
+    """What :func:`move_into_place` would do, without doing it: ``"written"``,
+    ``"replaced"`` or ``"unchanged"``, or the error it would raise. A command writing
+    several files checks each before moving any, so that a refusal leaves all as they were."""
+    temp.chmod(0o666 & ~_umask())  # mkstemp makes owner-only files; keep the usual mode
+    check_output(path)
+    if not path.exists():
+        return "written"
+    if filecmp.cmp(temp, path, shallow=False):
+        return "unchanged"
+    if not overwrite:
+        raise ProspectError(
+            f"{path}: already exists with other contents; it was left untouched. "
+            "Choose another output path, or pass --overwrite to replace it."
+        )
+    return "replaced"
 
 
 class CsvAppender:
@@ -318,15 +450,22 @@ class CsvAppender:
         if self.temp is None:
             self.temp = temp_file_for(self.path)
             self._handle = self.temp.open("w", encoding="utf-8", newline="")
-        frame.to_csv(self._handle, index=False, header=self.rows == 0, lineterminator="\n")
+        to_csv(frame, self._handle, header=self.rows == 0)
         self.rows += len(frame)
+
+    def close(self) -> Path | None:
+        """Complete the temporary file (None when no row was appended): ready to check with
+        :func:`check_replaceable` before :meth:`finish`."""
+        if self._handle is not None:
+            self._handle.close()
+        return self.temp
 
     def finish(self, overwrite: bool) -> str | None:
         """Move the file into place (None when no row was appended)."""
         if self.temp is None:
             return None
         try:
-            self._handle.close()
+            self.close()
             return move_into_place(self.temp, self.path, overwrite)
         finally:
             self.abort()

@@ -8,6 +8,9 @@ rows as bad, so that scoring can reject them and still score the rest.
 A large file can be validated one chunk at a time (``first_row`` keeps the file's row
 numbers, :func:`find_duplicate_ids` finds duplicated ids across the whole file first, and
 :func:`merge_problems` joins the chunks' problems into one per column and kind).
+
+Its length (about 570 lines) is one cohesive thing: the checks of a table against its
+schema, per column type, and the wording of each problem, which merging words again.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import pandas as pd
 
 from prospect_predictor.config.schema import ColumnSpec, Schema
 from prospect_predictor.data.tableio import read_table
+from prospect_predictor.errors import shown
 
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "#n/a"})
 TRUE_TOKENS = frozenset({"true", "yes", "y", "t", "1", "oui", "vrai"})
@@ -70,11 +74,15 @@ class ValidationReport:
 
 
 def validate_file(
-    path: str | Path, schema: Schema, require_outcome: bool = True
+    path: str | Path,
+    schema: Schema,
+    require_outcome: bool = True,
+    optional: frozenset[str] = frozenset(),
 ) -> ValidationReport:
-    """Read ``path`` (CSV or Parquet) and validate it against ``schema``."""
+    """Read ``path`` (CSV or Parquet) and validate it against ``schema`` (``optional``: as
+    for :func:`validate_frame`)."""
     table = read_table(path)
-    return validate_frame(table.frame, schema, str(path), require_outcome)
+    return validate_frame(table.frame, schema, str(path), require_outcome, optional)
 
 
 def validate_frame(
@@ -94,7 +102,8 @@ def validate_frame(
     in a warning of kind ``unseen_category``.
 
     Columns in ``optional`` may be absent (e.g. columns a model does not use, when
-    scoring); when present they are checked like the others.
+    scoring: :func:`optional_when_scoring`), each absent one named in a warning of kind
+    ``absent_column``; when present they are checked like the others.
 
     To validate one chunk of a larger file: ``first_row`` is the file's row number of the
     frame's first row (problems and messages name the file's rows), and ``duplicates``
@@ -115,15 +124,18 @@ def validate_frame(
     present = [c for c in expected if c in raw.columns]
     extra = [c for c in raw.columns if c not in schema.columns]
     for name in expected:
-        if name not in raw.columns and name not in optional:
-            problems.append(_missing_column(name, schema, extra, require_outcome))
+        if name not in raw.columns:
+            if name in optional:
+                problems.append(_absent_column(name, schema))
+            else:
+                problems.append(_missing_column(name, schema, extra, require_outcome))
     for name in extra:
         problems.append(
             Problem(
                 "warning",
                 "unknown_column",
                 name,
-                f"column {name!r} is not in schema {schema.name!r} and is ignored",
+                f"column {shown(name)} is not in schema {schema.name!r} and is ignored",
             )
         )
     outcome = schema.outcome_column
@@ -158,6 +170,17 @@ def _expected_columns(schema: Schema, require_outcome: bool) -> list[str]:
     ]
 
 
+def _absent_column(name: str, schema: Schema) -> Problem:
+    why = {"protected": "a protected attribute", "date": "the date"}
+    return Problem(
+        "warning",
+        "absent_column",
+        name,
+        f"column {name!r} is absent: {why.get(schema.columns[name].role, 'a column')} the "
+        "model does not read, not needed to score leads, which are scored without it",
+    )
+
+
 def _missing_column(name: str, schema: Schema, extra: list[str], require_outcome: bool) -> Problem:
     spec = schema.columns[name]
     message = f"column {name!r} is missing (expected {spec.expected()})"
@@ -165,7 +188,7 @@ def _missing_column(name: str, schema: Schema, extra: list[str], require_outcome
         c for c in extra if c.lower() == name.lower()
     ]
     if close:
-        message += f"; found a column {close[0]!r}: is it this one, misspelt?"
+        message += f"; found a column {shown(close[0])}: is it this one, misspelt?"
     if spec.role == "outcome" and require_outcome:
         message += "; if this file holds new leads to score, validate it with --leads"
     return Problem("error", "missing_column", name, message)
@@ -327,7 +350,8 @@ def rejects_frame(raw: pd.DataFrame, report: ValidationReport, first_row: int = 
         for row in problem.rows:
             value = raw.iloc[row - first_row][problem.column]
             problems.setdefault(int(row), []).append(
-                f"{problem.column}: {ROW_WORDS.get(problem.kind, problem.kind)} (found {value!r})"
+                f"{problem.column}: {ROW_WORDS.get(problem.kind, problem.kind)} "
+                f"(found {shown(value)})"
             )
     numbers = np.flatnonzero(bad) + first_row
     rejects = raw[bad].copy()
@@ -482,7 +506,7 @@ def _category_problems(
     by_lower = {c.lower(): c for c in allowed}
     for found in pd.unique(values[unknown])[:SHOW_VALUES]:
         if str(found).lower() in by_lower:
-            hints.append(f"{found!r} should be written {by_lower[str(found).lower()]!r}")
+            hints.append(f"{shown(found)} should be written {by_lower[str(found).lower()]!r}")
     expected = "one of " + ", ".join(spec.categories or ())
     folded = {fold(c) for c in allowed}
     if any(fold(v) in folded for v in pd.unique(values[unknown])):
@@ -504,7 +528,7 @@ def _duplicate_problems(values: pd.Series, missing: np.ndarray, name: str) -> li
     examples = []
     for value in pd.unique(values[duplicated])[:SHOW_VALUES]:
         where = np.flatnonzero((values == value).to_numpy()) + 1
-        examples.append(f"{value!r} in rows {_list_rows(where)}")
+        examples.append(f"{shown(value)} in rows {_list_rows(where)}")
     count = pd.unique(values[duplicated]).size
     message = (
         f"column {name!r}: ids must be unique, found {count} id(s) used more than once: "
@@ -533,9 +557,9 @@ def _row_message(name: str, expected: str, found, rows: np.ndarray) -> str:
     noun = "row" if rows.size == 1 else "rows"
     message = f"column {name!r}: {expected}"
     if found is not None:
-        shown = ", ".join(repr(str(v)) for v in found[:SHOW_VALUES])
+        quoted = ", ".join(shown(str(v)) for v in found[:SHOW_VALUES])
         more = f" and {found.size - SHOW_VALUES} other value(s)" if found.size > SHOW_VALUES else ""
-        message += f"; found {shown}{more}"
+        message += f"; found {quoted}{more}"
     else:
         message += "; missing"
     return message + f" in {rows.size:,} {noun} ({noun} {_list_rows(rows)})"

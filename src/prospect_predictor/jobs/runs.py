@@ -16,7 +16,7 @@ def list_runs(pipeline_path: str | Path | None = None, limit: int = 20):
         return tracking.recent_runs(None, limit)
     from prospect_predictor.config.pipeline import load_pipeline
 
-    pipeline = load_pipeline(pipeline_path)
+    pipeline = load_pipeline(pipeline_path, check_model=False)  # its name only
     return tracking.recent_runs([pipeline.name, f"{pipeline.name}-comparison"], limit)
 
 

@@ -4,7 +4,7 @@ a bundle; a file scored to a file streams in bounded memory."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +23,8 @@ class ScoringReport:
     lang: str
     drift_warnings: list[str]
     rejects_path: Path | None = None  # where the rejected rows were written, if any
-    notices: list[str] | None = None  # about the bundle itself (an interrupted promotion)
+    # said once: about the bundle (an interrupted promotion), the file (absent columns)
+    notices: list[str] = field(default_factory=list)
 
 
 def run_scoring(
@@ -34,28 +35,37 @@ def run_scoring(
     progress: Counter = lambda done, total: None,
     only_id: str | None = None,
     rejects_next_to: Path | None = None,
+    overwrite: bool = False,
 ) -> ScoringReport:
     """Score a file of leads (bad rows set aside) or one JSON lead with a bundle, keeping
     every row's output in memory (for a table, stdout or one prospect); a file scored to a
     file streams instead (:func:`run_file_scoring`). With ``rejects_next_to``, the rejected
-    rows are written to ``<that file>.rejects.csv`` once every row is scored."""
+    rows are written to ``<that file>.rejects.csv`` once every row is scored (an existing
+    different file only with ``overwrite``, the input never). ``lead_json``: the JSON text,
+    ``@FILE`` or ``-`` (:func:`leads.lead_text`)."""
     import pandas as pd
 
     from prospect_predictor.data.leads import (
+        absent_lines,
         lead_from_json,
+        lead_text,
         one_prospect,
         read_leads,
         rejects_file,
         unseen_lines,
     )
-    from prospect_predictor.data.tableio import write_table
+    from prospect_predictor.data.tableio import check_output, write_table
     from prospect_predictor.monitoring.drift import RowSample, drift_warnings
     from prospect_predictor.registry.bundle import read_profile
     from prospect_predictor.scoring.writers import to_records
 
+    rejects_path = rejects_file(Path(rejects_next_to)) if rejects_next_to is not None else None
+    if rejects_path is not None:
+        check_output(rejects_path, [input_path], "the rejects file")
+    lead_json, source = lead_text(lead_json) if lead_json is not None else (None, None)
     bundle, metadata, lang, notices = _scoring_bundle(model_dir, lang)
     leads = (
-        lead_from_json(lead_json, metadata)
+        lead_from_json(lead_json, metadata, source)
         if lead_json is not None
         else read_leads(input_path, metadata)
     )
@@ -84,11 +94,13 @@ def run_scoring(
     frame = pd.concat(frames, ignore_index=True)
     first = all_scores[0]
     records = to_records(frame, *_record_context(first, lang))
-    rejects_path = None
-    if rejects_next_to is not None and len(leads.rejects):
-        rejects_path = rejects_file(Path(rejects_next_to))
-        write_table(leads.rejects, rejects_path, overwrite=True)
+    if rejects_path is not None and len(leads.rejects):
+        write_table(leads.rejects, rejects_path, overwrite)
+    else:
+        rejects_path = None
     drift = unseen_lines(leads.report.problems) + drift  # new categories: drift, once
+    if lead_json is None:
+        notices += absent_lines(leads.report.problems, input_path)
     return ScoringReport(
         frame, records, all_scores, leads, metadata, lang, drift, rejects_path, notices
     )
@@ -113,7 +125,8 @@ class FileScoringReport:
     metadata: dict
     lang: str
     drift_warnings: list[str]
-    notices: list[str] | None = None  # about the bundle itself (an interrupted promotion)
+    # said once: about the bundle (an interrupted promotion), the file (absent columns)
+    notices: list[str] = field(default_factory=list)
 
 
 def run_file_scoring(
@@ -132,21 +145,24 @@ def run_file_scoring(
     The file is read, validated and scored one chunk at a time (:class:`leads.LeadStream`,
     ``chunk_rows`` defaults to ``leads.CHUNK_ROWS``); each chunk's scores are appended to a
     temporary file next to ``out`` and its rejected rows to one next to
-    ``<out>.rejects.csv``. Only when every row is done are they moved into place: the
-    rejects (replaced on each run, as before), then ``before_output(report)`` (the CLI
-    prints drift and rejects), then ``out`` (refused if it exists with other contents and
-    not ``overwrite``). Any error before leaves both files as they were. Drift is measured
+    ``<out>.rejects.csv``. Neither may be the input (refused before any work, whatever
+    ``overwrite``). Only when every row is done are they moved into place, after checking
+    that both can be (an existing file with other contents is refused unless
+    ``overwrite``): the rejects, then ``before_output(report)`` (the CLI prints drift and
+    rejects), then ``out``. Any error before leaves both files as they were. Drift is measured
     on a uniform sample of :data:`DRIFT_SAMPLE_ROWS` valid rows. Output bytes are those of
     :func:`run_scoring` + ``output.write_scores`` on the whole file."""
-    from prospect_predictor.data.leads import LeadStream, batches, rejects_file
-    from prospect_predictor.data.tableio import CsvAppender
+    from prospect_predictor.data.leads import LeadStream, absent_lines, batches, rejects_file
+    from prospect_predictor.data.tableio import CsvAppender, check_output, check_replaceable
     from prospect_predictor.monitoring.drift import RowSample, drift_warnings
     from prospect_predictor.registry.bundle import read_profile
     from prospect_predictor.scoring.writers import ScoresWriter, to_records
 
+    rejects_path = rejects_file(out)
+    check_output(out, [input_path])
+    check_output(rejects_path, [input_path], "the rejects file")
     bundle, metadata, lang, notices = _scoring_bundle(model_dir, lang)
     stream = LeadStream(input_path, metadata, chunk_rows)
-    rejects_path = rejects_file(out)
     writer = ScoresWriter(out, fmt, stream.chunk_rows)
     rejects = CsvAppender(rejects_path)
     sample = RowSample(DRIFT_SAMPLE_ROWS)
@@ -181,10 +197,13 @@ def run_file_scoring(
             metadata,
             lang,
             drift,
-            notices,
+            notices + absent_lines(stream.absent, input_path),
         )
         progress(stream.rows_read, stream.rows_read)
-        rejects.finish(overwrite=True)
+        check_replaceable(writer.close(), out, overwrite)  # both, before moving either
+        if rejects.close() is not None:
+            check_replaceable(rejects.temp, rejects_path, overwrite)
+        rejects.finish(overwrite)
         before_output(report)
         report.status = writer.finish(overwrite)
         return report

@@ -12,16 +12,14 @@ from typing import Any
 
 import numpy as np
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from prospect_predictor.errors import ConfigError
+from prospect_predictor.config.estimators import DEFAULT_PARAMS, FAMILIES, estimator
 from prospect_predictor.model import as_float, as_object
 
-FAMILIES = ("hgb", "hgb_default", "logistic")
+__all__ = ["DEFAULT_PARAMS", "FAMILIES", "build_pipeline", "linear_encoder", "tree_encoder"]
 
 
 def _split_types(feature_types: Mapping[str, str]) -> tuple[list[str], list[str]]:
@@ -94,21 +92,6 @@ def linear_encoder(
     return ColumnTransformer(parts, verbose_feature_names_out=False)
 
 
-DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
-    "hgb": {
-        "max_depth": 2,
-        "learning_rate": 0.1,
-        "max_iter": 500,
-        "early_stopping": True,
-        "validation_fraction": 0.1,
-        "n_iter_no_change": 20,
-        "l2_regularization": 1.0,
-    },
-    "hgb_default": {},
-    "logistic": {"C": 1.0, "max_iter": 2000},
-}
-
-
 def build_pipeline(
     family: str,
     params: Mapping[str, Any],
@@ -117,25 +100,8 @@ def build_pipeline(
     rare_share: float,
     seed: int,
 ) -> Pipeline:
-    """The unfitted scikit-learn Pipeline for a model family; unknown params are errors."""
-    if family in ("hgb", "hgb_default"):
-        estimator = HistGradientBoostingClassifier(random_state=seed)
-        encoder = tree_encoder(feature_types, categories, rare_share)
-    elif family == "logistic":
-        estimator = LogisticRegression()
-        encoder = linear_encoder(feature_types, categories, rare_share)
-    else:
-        raise ConfigError(f"model.family: unknown family {family!r}; expected one of {FAMILIES}")
-    merged = {**DEFAULT_PARAMS[family], **params}
-    known = estimator.get_params()
-    unknown = sorted(set(merged) - set(known))
-    if unknown:
-        raise ConfigError(
-            f"model.params: unknown parameter(s) {', '.join(unknown)} "
-            f"for {type(estimator).__name__}"
-        )
-    try:
-        estimator.set_params(**merged)
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"model.params: {exc}") from None
-    return Pipeline([("encode", encoder), ("model", estimator)])
+    """The unfitted scikit-learn Pipeline for a model family; unknown params are errors
+    (the estimator and its params: :mod:`prospect_predictor.config.estimators`)."""
+    model = estimator(family, params, seed)
+    encode = tree_encoder if family in ("hgb", "hgb_default") else linear_encoder
+    return Pipeline([("encode", encode(feature_types, categories, rare_share)), ("model", model)])

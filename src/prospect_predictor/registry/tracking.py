@@ -94,11 +94,11 @@ def _client():
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    if uri not in _READY:
-        with store_lock():
-            _prepare(client)
-        _READY.add(uri)
+    if uri in _READY:
+        return mlflow, MlflowClient(tracking_uri=uri, registry_uri=uri)
+    with store_lock():  # creating the client creates the store: MLflow's migrations
+        client = _prepare(lambda: MlflowClient(tracking_uri=uri, registry_uri=uri))
+    _READY.add(uri)
     return mlflow, client
 
 
@@ -111,13 +111,15 @@ def prepare() -> None:
     _client()
 
 
-def _prepare(client) -> None:
+def _prepare(make_client):
     """Create the store's tables if needed (under the lock: MLflow's migrations are not
     safe to run twice at once) and mark this machine's abandoned runs as KILLED."""
     try:
+        client = make_client()
         client.search_experiments(max_results=1)
         client.search_registered_models(max_results=1)
         mark_killed_runs(client)
+        return client
     except ProspectError:
         raise
     except Exception as exc:

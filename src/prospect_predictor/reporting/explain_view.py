@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -108,7 +109,11 @@ def render_explanation(report, console) -> None:
     )
 
 
-def waterfall(report, path: Path) -> Path:
+def waterfall(report, path: Path, overwrite: bool = False) -> str:
+    """The waterfall chart of ``report``'s one prospect, written to ``path`` (PNG) through a
+    temporary file: ``written``, ``replaced`` or ``unchanged``; an existing file with other
+    contents is kept unless ``overwrite``."""
+    from prospect_predictor.data.tableio import write_file_atomically
     from prospect_predictor.reporting.waterfall import waterfall_png
 
     scores, lang, metadata = report.scores[0], report.lang, report.metadata
@@ -135,11 +140,11 @@ def waterfall(report, path: Path) -> Path:
         texts.format_percent(float(average[k]), lang),
         texts.format_percent(float(scores.proba[0, k]), lang),
     )
-    return waterfall_png(
+    draw = partial(
+        waterfall_png,
         base,
         parts,
         total,
-        Path(path),
         title=title,
         unit=texts.ui("unit", lang),
         reason_labels=labels,
@@ -158,3 +163,4 @@ def waterfall(report, path: Path) -> Path:
         },
         probabilities=chances,
     )
+    return write_file_atomically(Path(path), draw, overwrite)

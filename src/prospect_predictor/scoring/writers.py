@@ -1,4 +1,6 @@
-"""Writing scores: CSV, JSON or Parquet to a file or stdout, and the terminal table."""
+"""Writing scores: CSV, JSON or Parquet to a file or stdout, and the terminal table. CSV
+cells a spreadsheet would run as formulas are escaped (``data.tableio.to_csv``, the way
+every CSV the product writes is written)."""
 
 from __future__ import annotations
 
@@ -10,30 +12,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from prospect_predictor.data.tableio import move_into_place, temp_file_for, write_file_atomically
+from prospect_predictor.data.tableio import (
+    move_into_place,
+    temp_file_for,
+    to_csv,
+    write_file_atomically,
+)
 from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
 from prospect_predictor.language import texts
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = ("table", "csv", "json", "jsonl", "parquet")
-
-
-def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as a formula with a quote (OWASP
-    "CSV injection"): a lead's fields come from outside the firm. Numbers are left alone."""
-    out = frame.copy()
-    for name in out.columns:
-        if pd.api.types.is_numeric_dtype(out[name]) or pd.api.types.is_bool_dtype(out[name]):
-            continue
-        text = out[name].astype(object)
-        risky = text.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS))
-        out[name] = text.where(~risky, "'" + text.astype(str))
-    return out
 
 
 def to_csv_text(frame: pd.DataFrame) -> str:
     buffer = io.StringIO()
-    escape_formulas(frame).to_csv(buffer, index=False, lineterminator="\n")
+    to_csv(frame, buffer)
     return buffer.getvalue()
 
 
@@ -124,9 +117,7 @@ class ScoresWriter:
     def write(self, frame: pd.DataFrame, records: list[dict] | None = None) -> None:
         """Append one batch: the output frame, and for JSON its records (:func:`to_records`)."""
         if self.fmt == "csv":
-            escape_formulas(frame).to_csv(
-                self._handle, index=False, header=self.rows == 0, lineterminator="\n"
-            )
+            to_csv(frame, self._handle, header=self.rows == 0)
         elif self.fmt == "jsonl":
             self._handle.writelines(json_line(record) for record in records or [])
         elif self.fmt == "json":
@@ -156,19 +147,25 @@ class ScoresWriter:
             table = pa.Table.from_pandas(frame, schema=self._parquet.schema, preserve_index=False)
         self._parquet.write_table(table)
 
+    def close(self) -> Path:
+        """Complete the temporary file (once): ready to check with
+        ``tableio.check_replaceable`` before :meth:`finish`."""
+        if self._handle is not None and not self._handle.closed:
+            if self.fmt == "json":
+                self._handle.write("\n]\n" if self.rows else "[]\n")
+            self._handle.close()
+        elif self._handle is None:
+            self._flush_parquet()
+            if self._parquet is not None:
+                self._parquet.close()
+                self._parquet = None
+        return self.temp
+
     def finish(self, overwrite: bool) -> str:
         """Complete the file and move it into place: ``written``, ``replaced`` or
         ``unchanged``; an existing different file without ``overwrite`` is an error."""
         try:
-            if self.fmt == "json":
-                self._handle.write("\n]\n" if self.rows else "[]\n")
-            if self._handle is not None:
-                self._handle.close()
-            else:
-                self._flush_parquet()
-                if self._parquet is not None:
-                    self._parquet.close()
-                    self._parquet = None
+            self.close()
             return move_into_place(self.temp, self.out, overwrite)
         finally:
             self.abort()

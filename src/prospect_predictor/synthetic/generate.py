@@ -509,13 +509,21 @@ def write_history(
     """Generate and write the export (and the truth, separately); return each file's status.
     ``french_crm``: the same prospects written as a French CRM exports them
     (:mod:`prospect_predictor.synthetic.crm_export`), semicolon-separated CSV."""
-    from prospect_predictor.data.tableio import table_format, write_table
+    from prospect_predictor.data.tableio import (
+        check_output,
+        same_file,
+        table_format,
+        table_writer,
+        write_files_atomically,
+    )
 
     out, truth_out = Path(out), Path(truth_out) if truth_out is not None else None
     table_format(out)  # refuse an unsupported extension before spending time generating
+    check_output(out)
     if truth_out is not None:
         table_format(truth_out)
-        if truth_out.resolve() == out.resolve():
+        check_output(truth_out, what="--truth-out")
+        if same_file(truth_out, out):
             raise ProspectError(
                 "--truth-out must differ from --out: the truth never goes into the export"
             )
@@ -524,8 +532,9 @@ def write_history(
         from prospect_predictor.synthetic.crm_export import as_french_crm_export
 
         export = as_french_crm_export(export, seed)
-    status = {str(out): write_table(export, out, overwrite, sep=";" if french_crm else ",")}
+    files = [(out, table_writer(export, out, sep=";" if french_crm else ","))]
     if truth_out is not None:
         # 12 significant digits: exact enough for any metric, and the same bytes on any CPU
-        status[str(truth_out)] = write_table(truth, truth_out, overwrite, float_format="%.12g")
-    return status
+        files.append((truth_out, table_writer(truth, truth_out, float_format="%.12g")))
+    states = write_files_atomically(files, overwrite)  # both checked before either moves
+    return {str(path): state for (path, _), state in zip(files, states, strict=True)}
