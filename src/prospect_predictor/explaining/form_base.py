@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from typing import ClassVar
 
 import numpy as np
@@ -108,7 +109,14 @@ class ScoringForm:
             spec = json.loads(spec_bytes.decode("utf-8"))
             with np.load(io.BytesIO(arrays_bytes), allow_pickle=False) as npz:
                 arrays = {name: npz[name] for name in npz.files}
-        except (UnicodeDecodeError, json.JSONDecodeError, OSError, ValueError) as exc:
+        except (
+            UnicodeDecodeError,
+            json.JSONDecodeError,
+            OSError,
+            ValueError,
+            EOFError,
+            zipfile.BadZipFile,  # e.g. a truncated scoring.npz
+        ) as exc:
             raise FormError(f"unreadable scoring form ({exc})") from None
         if not isinstance(spec, dict):
             raise FormError("unreadable scoring form")
