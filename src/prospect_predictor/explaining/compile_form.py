@@ -8,18 +8,21 @@ unknown and a missing value of each column, every split threshold of a number an
 neighbours (trees), and numbers from 0 to ±2**40 (linear). Otherwise it raises
 :class:`Unsupported` with the reason; it never returns nothing.
 
-Exactness, measured as the largest gap on the probe rows relative to the row's largest
-logit or contribution (at least 1), and required to be at most ``EXACT`` = 1e-12:
+Exactness: the gap is measured against both the Pipeline's explanation
+(``feature_contributions``) and its own ``decision_function``, relative to the row's
+largest logit or contribution (at least 1), and must be at most ``EXACT`` = 1e-12. 1e-12 is
+reachable for every kind; measured on generated histories of 1,500 and 10,000 rows (probe
+rows and 2,000 new prospects):
 
-- ``depth2-hgb-ordinal``: the same lookup tables on both paths: 0.
-- ``trees-hgb-ordinal``: SHAP values from the same shap code over the same arrays: 0;
-  logits from our traversal equal ``decision_function`` (0), while the Pipeline's
-  explanation sums them as shap's base plus values: ~1e-14 apart.
+- ``depth2-hgb-ordinal``: the same lookup tables on both paths, so SHAP values, base values
+  and logits are equal to the last bit; the tables' sums against ``decision_function``
+  differ by summation order, at most 2e-15.
+- ``trees-hgb-ordinal``: SHAP and base values from the same shap code over the same arrays,
+  equal to the last bit; our traversal's logits equal ``decision_function`` to the last
+  bit; the Pipeline's explanation sums its logits as shap's base plus values, at most
+  8.5e-15 apart (1.6e-14 absolute, hgb_default).
 - ``linear-logistic``: ``slope * x + term`` against scikit-learn's ``(x - mean) / scale``
-  times the weights: a few 1e-16 times the terms involved, ~1e-15.
-
-The module is one piece (about 400 lines): each kind's compiler reads the fitted
-Pipeline's parts and writes its probe rows, and all share the check.
+  times the weights: at most 1.4e-15 (5e-15 absolute), extreme numbers included.
 """
 
 from __future__ import annotations
