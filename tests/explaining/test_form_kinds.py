@@ -302,3 +302,28 @@ def test_the_depth2_form_keeps_the_format_of_existing_bundles(fitted):
             "scale",
             "bias",
         ]
+
+
+def test_every_family_exports_a_bundle_that_scores_from_its_form(fitted, tmp_path, monkeypatch):
+    import joblib
+
+    from prospect_predictor.registry.bundle import export_bundle, load_bundle
+
+    _, kind, model, _, _ = fitted
+    export_bundle(tmp_path / "b", model, {"name": "b"})
+    monkeypatch.setattr(joblib, "load", lambda *a, **k: pytest.fail("unpickled the model"))
+    loaded = load_bundle(tmp_path / "b", for_scoring=True).model
+    assert type(loaded) is kind
+    frame, _ = typed(50, 37, load_pipeline(None))
+    assert np.abs(loaded.predict_proba(frame) - model.predict_proba(frame)).max() <= EXACT
+
+
+def test_a_form_is_made_as_its_kind_from_its_parts(fitted):
+    _, kind, _, files, _ = fitted
+    spec = json.loads(files[JSON_FILE])
+    with np.load(io.BytesIO(files[ARRAYS_FILE]), allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    assert type(ScoringForm(spec, arrays)) is kind
+    other = next(k for k in (Depth2Form, TreeForm, LinearForm) if k is not kind)
+    with pytest.raises(UnknownForm):
+        other.from_bytes(files[JSON_FILE], files[ARRAYS_FILE])

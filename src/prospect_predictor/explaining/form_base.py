@@ -83,7 +83,8 @@ class ScoringForm:
 
     Every kind has ``classes``, ``feature_names``, ``feature_contributions``, ``logits``
     and ``predict_proba``; its constructor takes the parsed JSON and the arrays and raises
-    :class:`FormError` when they do not hold together.
+    :class:`FormError` when they do not hold together. ``ScoringForm(spec, arrays)`` makes
+    the spec's kind (:class:`UnknownForm` for another format or kind).
     """
 
     KIND: ClassVar[str] = ""
@@ -97,8 +98,16 @@ class ScoringForm:
         if cls.KIND:
             ScoringForm.KINDS[cls.KIND] = cls
 
-    def __init__(self, spec: dict, arrays) -> None:  # pragma: no cover - the kinds override
-        raise UnknownForm("a scoring form needs a kind")
+    def __new__(cls, spec: dict | None = None, arrays=None):
+        if spec is None:  # copy.copy makes an empty instance first
+            return super().__new__(cls)
+        if not isinstance(spec, dict):
+            raise FormError("unreadable scoring form")
+        name = spec.get("kind")
+        kind = ScoringForm.KINDS.get(name) if isinstance(name, str) else None
+        if spec.get("format") != FORM_FORMAT or kind is None or not issubclass(kind, cls):
+            raise UnknownForm(f"unknown scoring form {name!r} {spec.get('format')!r}")
+        return super().__new__(kind)  # then Python runs the kind's __init__
 
     @classmethod
     def from_bytes(cls, spec_bytes: bytes, arrays_bytes: bytes) -> ScoringForm:
@@ -120,11 +129,7 @@ class ScoringForm:
             raise FormError(f"unreadable scoring form ({exc})") from None
         if not isinstance(spec, dict):
             raise FormError("unreadable scoring form")
-        name = spec.get("kind")
-        kind = ScoringForm.KINDS.get(name) if isinstance(name, str) else None
-        if spec.get("format") != FORM_FORMAT or kind is None or not issubclass(kind, cls):
-            raise UnknownForm(f"unknown scoring form {name!r} {spec.get('format')!r}")
-        return kind(spec, arrays)
+        return cls(spec, arrays)
 
     def feature_contributions(self, frame: pd.DataFrame, with_logits: bool = False):
         """As :func:`~prospect_predictor.explaining.contributions.feature_contributions`."""
