@@ -228,7 +228,8 @@ def task_score(args: dict) -> dict:
         "peak_before_mb": peak_before,
         "peak_mb": peak_after,
         "shap_imported": "shap" in sys.modules,
-        "scoring_form": type(scorer).__name__ == "ScoringForm",
+        # every kind of form is a ScoringForm subclass (Depth2Form for the default model)
+        "scoring_form": any(c.__name__ == "ScoringForm" for c in type(scorer).__mro__),
     }
     if args.get("profile"):
         profiler = cProfile.Profile()

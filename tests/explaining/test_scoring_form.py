@@ -17,11 +17,12 @@ import pytest
 from prospect_predictor.data.leads import read_leads, schema_of, with_derived
 from prospect_predictor.data.validate import validate_frame
 from prospect_predictor.explaining import scoring_form
-from prospect_predictor.explaining.compile_form import compile_files
+from prospect_predictor.explaining.compile_form import Unsupported, compile_files
 from prospect_predictor.explaining.contributions import feature_contributions
 from prospect_predictor.explaining.scoring_form import (
     ARRAYS_FILE,
     JSON_FILE,
+    Depth2Form,
     ScoringForm,
 )
 from prospect_predictor.registry.bundle import (
@@ -192,20 +193,23 @@ def test_a_form_of_another_format_falls_back_to_the_model(both, tmp_path):
     assert not isinstance(load_bundle(copy, for_scoring=True).model, ScoringForm)
 
 
-def test_no_form_is_written_when_it_would_not_agree(both, monkeypatch, tmp_path):
+def test_no_bundle_is_written_when_its_form_would_not_agree(both, monkeypatch, tmp_path):
     _, reference, _ = both
-    real = ScoringForm.encode
-    monkeypatch.setattr(ScoringForm, "encode", lambda self, frame: real(self, frame) + 1.0)
-    assert compile_files(reference.model) == {}
-    export_bundle(tmp_path / "b", reference.model, {"name": "b"})
-    assert not (tmp_path / "b" / JSON_FILE).exists()
+    real = Depth2Form.encode
+    monkeypatch.setattr(Depth2Form, "encode", lambda self, frame: real(self, frame) + 1.0)
+    with pytest.raises(Unsupported, match=r"disagrees with the model by \S+ on probe rows"):
+        compile_files(reference.model)
+    with pytest.raises(Unsupported):
+        export_bundle(tmp_path / "b", reference.model, {"name": "b"})
+    assert not (tmp_path / "b").exists()
 
 
-def test_other_models_get_no_form():
+def test_compile_files_refuses_a_model_it_cannot_write():
     from sklearn.linear_model import LogisticRegression
 
     model = LogisticRegression().fit(np.eye(4), [0, 1, 0, 1])
-    assert compile_files(model) == {}
+    with pytest.raises(Unsupported, match="not a fitted model of ours"):
+        compile_files(model)
 
 
 LEAD = json.dumps({"investable_assets_eur": 250000, "postponements": 3})

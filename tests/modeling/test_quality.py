@@ -15,7 +15,7 @@ from prospect_predictor.explaining.contributions import (
     reason_contributions,
     relative_to_reference,
 )
-from prospect_predictor.explaining.scoring_form import ScoringForm
+from prospect_predictor.explaining.scoring_form import ScoringForm, TreeForm
 from prospect_predictor.modeling.families import FAMILIES
 from prospect_predictor.modeling.guards import LeakageError, check_leakage, single_feature_auc
 from prospect_predictor.modeling.train import History, train
@@ -210,7 +210,8 @@ def test_deeper_trees_fall_back_to_shap(model_on_20k):
     deep = train(pipeline, history, family="hgb_default")
     with pytest.raises(Unsupported):
         CompiledTrees(deep.model.pipeline[-1])
-    assert compile_files(deep.model) == {}  # no scoring form: its bundle is scored unpickled
+    files = compile_files(deep.model)  # its scoring form keeps the node arrays for shap
+    assert isinstance(ScoringForm.from_bytes(files["scoring.json"], files["scoring.npz"]), TreeForm)
     values, base = feature_contributions(deep.model, history.features.head(200))
     assert np.allclose(
         base + values.sum(axis=1), deep.model.logits(history.features.head(200)), atol=1e-6

@@ -52,9 +52,9 @@ def feature_contributions(
 
     Depth-2 tree models are explained by lookup tables
     (:mod:`prospect_predictor.explaining.fastshap`, equal to shap's TreeExplainer to ~1e-15);
-    others by shap's TreeExplainer. A bundle's
-    :class:`~prospect_predictor.explaining.scoring_form.ScoringForm` (the same tables as plain
-    arrays) gives the same values without scikit-learn.
+    deeper trees by shap's TreeExplainer; the linear family by :func:`linear_shap`. A
+    bundle's :class:`~prospect_predictor.explaining.scoring_form.ScoringForm`, of whichever
+    kind, gives the same values from plain arrays, without scikit-learn.
     """
     if isinstance(model, ScoringForm):
         return model.feature_contributions(frame, with_logits=with_logits)
