@@ -4,6 +4,7 @@ new prospects and on blanks, unseen and rare categories, split thresholds and ex
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 
@@ -55,21 +56,31 @@ def pipeline():
     return load_pipeline(None)
 
 
-@pytest.fixture(scope="module", params=list(CASES))
-def fitted(request, pipeline):
+@functools.cache
+def fit_case(name: str):
     """A model of the case's family on 1,500 generated prospects, calibrated by hand (a
     scale and per-class biases, as training's temperature gives), and its form read back
-    from the bytes export writes."""
-    family, params, kind = CASES[request.param]
+    from the bytes export writes; fitted once per test session."""
+    pipeline = load_pipeline(None)
+    family, params, kind = CASES[name]
     features, outcomes = typed(1_500, 31, pipeline)
-    if request.param.endswith("binary"):
+    if name.endswith("binary"):
         outcomes = np.where(outcomes == "win_win", "win_win", "declined").astype(object)
     classes = [c for c in ("win_win", "win_lose", "stalled", "declined") if c in set(outcomes)]
     model = fit_uncalibrated(pipeline, family, params, features, outcomes, classes)
     model.scale, model.bias = 0.93, np.linspace(-0.3, 0.2, len(classes))
     files = compile_files(model)
     form = ScoringForm.from_bytes(files[JSON_FILE], files[ARRAYS_FILE])
-    return request.param, kind, model, files, form
+    return name, kind, model, files, form
+
+
+def cases_of(*kinds) -> list[str]:
+    return [name for name, (_, _, kind) in CASES.items() if kind in kinds]
+
+
+@pytest.fixture(params=list(CASES))
+def fitted(request):
+    return fit_case(request.param)
 
 
 def assert_same(model, form, frame: pd.DataFrame, exact_logits: bool = False) -> None:
@@ -144,10 +155,9 @@ def test_the_form_equals_the_pipeline_on_blanks_unseen_and_rare_values(fitted, p
     assert_same(model, form, edited, exact_logits=kind is TreeForm)
 
 
-def test_the_tree_forms_route_split_thresholds_like_the_pipeline(fitted, pipeline):
-    _, kind, model, _, form = fitted
-    if kind is LinearForm:
-        pytest.skip("no splits")
+@pytest.mark.parametrize("name", cases_of(Depth2Form, TreeForm))
+def test_the_tree_forms_route_split_thresholds_like_the_pipeline(name, pipeline):
+    _, kind, model, _, form = fit_case(name)
     frame, _ = typed(1, 34, pipeline)
     numeric = form.numeric
     if kind is Depth2Form:
@@ -221,10 +231,9 @@ def test_an_incomplete_or_tampered_form_is_refused(fitted):
             ScoringForm.from_bytes(*without(files, change))
 
 
-def test_a_tree_form_that_is_not_trees_is_refused(fitted):
-    _, kind, _, files, _ = fitted
-    if kind is not TreeForm:
-        pytest.skip("node arrays only")
+@pytest.mark.parametrize("name", cases_of(TreeForm))
+def test_a_tree_form_that_is_not_trees_is_refused(name):
+    _, kind, _, files, _ = fit_case(name)
 
     def loop(spec, arrays):  # a split whose child is its own parent: a walk that never ends
         arrays["nodes_left"][0, 0, 0] = 0
@@ -242,24 +251,21 @@ def test_a_tree_form_that_is_not_trees_is_refused(fitted):
             ScoringForm.from_bytes(*without(files, change))
 
 
-def test_a_linear_form_with_a_non_finite_term_is_refused(fitted):
-    _, kind, _, files, _ = fitted
-    if kind is not LinearForm:
-        pytest.skip("terms only")
+@pytest.mark.parametrize("name", cases_of(LinearForm))
+def test_a_linear_form_with_a_non_finite_term_is_refused(name):
+    _, kind, _, files, _ = fit_case(name)
     change = lambda spec, arrays: arrays["numeric_slope"].__setitem__((0, 0), np.nan)  # noqa: E731
     with pytest.raises(FormError, match="not finite"):
         ScoringForm.from_bytes(*without(files, change))
 
 
-def test_compile_files_raises_for_models_it_cannot_write(fitted, pipeline):
+def test_compile_files_raises_for_models_it_cannot_write(pipeline):
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.pipeline import Pipeline
 
     from prospect_predictor.model import ProspectModel
 
-    name, kind, model, _, _ = fitted
-    if name != "logistic":
-        pytest.skip("one model is enough")
+    _, _, model, _, _ = fit_case("logistic")
     features, outcomes = typed(300, 36, pipeline)
     other = Pipeline(
         [("encode", model.pipeline[0]), ("model", RandomForestClassifier(n_estimators=3))]
@@ -271,12 +277,10 @@ def test_compile_files_raises_for_models_it_cannot_write(fitted, pipeline):
         compile_files(old)
 
 
-def test_the_depth2_form_keeps_the_format_of_existing_bundles(fitted):
+def test_the_depth2_form_keeps_the_format_of_existing_bundles():
     """Bundles exported before the other kinds existed must still load: the default kind
     writes exactly the entries it always wrote."""
-    _, kind, _, files, _ = fitted
-    if kind is not Depth2Form:
-        pytest.skip("the default kind only")
+    _, _, _, files, _ = fit_case("hgb-depth2")
     spec = json.loads(files[JSON_FILE])
     assert sorted(spec) == [
         "categorical",
@@ -312,7 +316,7 @@ def test_every_family_exports_a_bundle_that_scores_from_its_form(fitted, tmp_pat
     _, kind, model, _, _ = fitted
     export_bundle(tmp_path / "b", model, {"name": "b"})
     monkeypatch.setattr(joblib, "load", lambda *a, **k: pytest.fail("unpickled the model"))
-    loaded = load_bundle(tmp_path / "b", for_scoring=True).model
+    loaded = load_bundle(tmp_path / "b").model
     assert type(loaded) is kind
     frame, _ = typed(50, 37, load_pipeline(None))
     assert np.abs(loaded.predict_proba(frame) - model.predict_proba(frame)).max() <= EXACT

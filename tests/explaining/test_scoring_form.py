@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import shutil
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -40,11 +40,11 @@ HEAVY = ("sklearn", "scipy", "shap", "mlflow", "matplotlib", "joblib")
 
 @pytest.fixture(scope="module")
 def both(trained_folder):
-    """The trained bundle loaded twice: unpickled (the reference) and as its scoring form."""
-    folder, _ = trained_folder
-    path = folder / "models" / "prospects"
-    reference = load_bundle(path)
-    form = load_bundle(path, for_scoring=True)
+    """The trained model as training left it (the reference: the scikit-learn Pipeline)
+    and the bundle exported from it, as scoring loads it (its scoring form)."""
+    folder, report = trained_folder
+    form = load_bundle(folder / "models" / "prospects")
+    reference = SimpleNamespace(model=report.result.model, metadata=form.metadata)
     return folder, reference, form
 
 
@@ -140,7 +140,7 @@ def test_scoring_loads_the_form_without_unpickling(both, monkeypatch):
         pytest.fail("the scoring path unpickled the model although the bundle has a form")
 
     monkeypatch.setattr(joblib, "load", forbidden)
-    loaded = load_bundle(folder / "models" / "prospects", for_scoring=True)
+    loaded = load_bundle(folder / "models" / "prospects")
     assert isinstance(loaded.model, ScoringForm)
     assert loaded.metadata == reference.metadata
 
@@ -156,18 +156,16 @@ def without_form(source, target):
     return target
 
 
-def test_a_bundle_without_a_form_still_scores_the_same(both, tmp_path):
+def test_a_bundle_without_a_form_is_refused_not_unpickled(both, tmp_path, monkeypatch):
+    import joblib
+
     from prospect_predictor.jobs.score import run_scoring
 
-    folder, reference, _ = both
+    folder, _, _ = both
     old = without_form(folder / "models" / "prospects", tmp_path / "old")
-    assert not isinstance(load_bundle(old, for_scoring=True).model, ScoringForm)
-    leads = folder / "leads.csv"
-    new_report = run_scoring(folder / "models" / "prospects", leads)
-    old_report = run_scoring(old, leads)
-    pd.testing.assert_frame_equal(
-        new_report.frame, old_report.frame, check_exact=False, rtol=0, atol=EXACT
-    )
+    monkeypatch.setattr(joblib, "load", lambda *a, **k: pytest.fail("unpickled"))
+    with pytest.raises(BundleError, match="has no scoring form"):
+        run_scoring(old, folder / "leads.csv")
 
 
 def test_a_tampered_form_is_refused(both, tmp_path):
@@ -177,10 +175,10 @@ def test_a_tampered_form_is_refused(both, tmp_path):
     with open(copy / ARRAYS_FILE, "ab") as handle:
         handle.write(b"\0")
     with pytest.raises(BundleError, match="scoring.npz was modified"):
-        load_bundle(copy, for_scoring=True)
+        load_bundle(copy)
 
 
-def test_a_form_of_another_format_falls_back_to_the_model(both, tmp_path):
+def test_a_form_of_another_format_is_refused_with_what_to_do(both, tmp_path):
     folder, _, _ = both
     copy = tmp_path / "newer"
     shutil.copytree(folder / "models" / "prospects", copy)
@@ -190,7 +188,8 @@ def test_a_form_of_another_format_falls_back_to_the_model(both, tmp_path):
     manifest = json.loads((copy / MANIFEST_FILE).read_text())
     manifest["files"][JSON_FILE] = hashlib.sha256((copy / JSON_FILE).read_bytes()).hexdigest()
     (copy / MANIFEST_FILE).write_text(json.dumps(manifest))
-    assert not isinstance(load_bundle(copy, for_scoring=True).model, ScoringForm)
+    with pytest.raises(BundleError, match="of a kind this version cannot read.*upgrade"):
+        load_bundle(copy)
 
 
 def test_no_bundle_is_written_when_its_form_would_not_agree(both, monkeypatch, tmp_path):
@@ -199,7 +198,7 @@ def test_no_bundle_is_written_when_its_form_would_not_agree(both, monkeypatch, t
     monkeypatch.setattr(Depth2Form, "encode", lambda self, frame: real(self, frame) + 1.0)
     with pytest.raises(Unsupported, match=r"disagrees with the model by \S+ on probe rows"):
         compile_files(reference.model)
-    with pytest.raises(Unsupported):
+    with pytest.raises(BundleError, match="disagrees with the model"):
         export_bundle(tmp_path / "b", reference.model, {"name": "b"})
     assert not (tmp_path / "b").exists()
 
@@ -247,8 +246,7 @@ def test_reading_leads_and_scoring_a_file_agree_with_the_model(both):
 
 
 def test_the_form_does_not_depend_on_the_scikit_learn_version(both, tmp_path):
-    """The form is not a pickle: scoring reads it whatever scikit-learn is installed, while
-    unpickling the model still refuses another scikit-learn release."""
+    """The form is not a pickle: scoring reads it whatever scikit-learn is installed."""
     folder, _, _ = both
     copy = tmp_path / "other-sklearn"
     shutil.copytree(folder / "models" / "prospects", copy)
@@ -260,16 +258,4 @@ def test_the_form_does_not_depend_on_the_scikit_learn_version(both, tmp_path):
         (copy / "metadata.json").read_bytes()
     ).hexdigest()
     (copy / MANIFEST_FILE).write_text(json.dumps(manifest))
-    assert isinstance(load_bundle(copy, for_scoring=True).model, ScoringForm)
-    with pytest.raises(BundleError, match="not portable across versions"):
-        load_bundle(copy)
-
-
-def test_the_pickle_still_names_only_the_model_module(both):
-    """The Pipeline pickles its encoding functions by module and name; they stay in
-    prospect_predictor.model so that older versions of the package unpickle new bundles."""
-    folder, _, _ = both
-    pickled = (folder / "models" / "prospects" / "model.joblib").read_bytes()
-    # exactly that module: not prospect_predictor.modeling.*, which older versions lack
-    assert set(re.findall(rb"prospect_predictor[\w.]*", pickled)) == {b"prospect_predictor.model"}
-    assert b"scoring_form" not in pickled
+    assert isinstance(load_bundle(copy).model, ScoringForm)
