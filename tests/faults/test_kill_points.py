@@ -54,7 +54,8 @@ def latest_version(folder: Path) -> str:
     from mlflow import MlflowClient
 
     uri = f"sqlite:///{(folder / 'experiments' / 'mlflow.db').as_posix()}"
-    versions = MlflowClient(tracking_uri=uri).search_model_versions("name = 'prospects'")
+    registry = MlflowClient(tracking_uri=uri, registry_uri=uri)  # not another test's registry
+    versions = registry.search_model_versions("name = 'prospects'")
     return str(max(int(v.version) for v in versions))
 
 
