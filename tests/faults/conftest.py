@@ -16,3 +16,18 @@ def work(trained_folder, tmp_path, monkeypatch):
     shutil.copy(folder / "leads.csv", tmp_path / "leads.csv")
     monkeypatch.chdir(tmp_path)
     return tmp_path, ["--model", str(folder / "models" / "prospects")]
+
+
+@pytest.fixture
+def copied(trained_folder, tmp_path, monkeypatch):
+    """A copy of the trained folder (store, bundle, history, leads), worked in. Its store's
+    artifact locations still point at the original: use it for what does not log runs."""
+    source, _ = trained_folder
+    folder = tmp_path / "work"
+    shutil.copytree(source, folder)
+    monkeypatch.chdir(folder)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    from prospect_predictor.registry import tracking
+
+    tracking._READY.clear()  # a new store for this process to check and prepare
+    return folder

@@ -4,7 +4,6 @@ with what is wrong and how to recover; the champion's bundle is never touched.""
 from __future__ import annotations
 
 import hashlib
-import shutil
 
 import pytest
 
@@ -14,20 +13,6 @@ def digest(folder) -> dict[str, str]:
         p.name: hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted((folder / "models" / "prospects").iterdir())
     }
-
-
-@pytest.fixture
-def copied(trained_folder, tmp_path, monkeypatch):
-    """A copy of a trained folder (store, bundle, history), worked in."""
-    source, _ = trained_folder
-    folder = tmp_path / "work"
-    shutil.copytree(source, folder)
-    monkeypatch.chdir(folder)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    from prospect_predictor.registry import tracking
-
-    tracking._READY.clear()  # a new store for this process to check and prepare
-    return folder
 
 
 def damage(store, how: str) -> None:

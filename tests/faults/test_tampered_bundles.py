@@ -8,7 +8,6 @@ import hashlib
 import io
 import json
 import pickle
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -32,19 +31,6 @@ def rehash(bundle: Path) -> None:
     manifest = json.loads((bundle / "manifest.json").read_text())
     manifest["files"] = {n: hashlib.sha256((bundle / n).read_bytes()).hexdigest() for n in names}
     (bundle / "manifest.json").write_text(json.dumps(manifest))
-
-
-@pytest.fixture
-def copied(trained_folder, tmp_path, monkeypatch):
-    source, _ = trained_folder
-    folder = tmp_path / "work"
-    shutil.copytree(source, folder)
-    monkeypatch.chdir(folder)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    from prospect_predictor.registry import tracking
-
-    tracking._READY.clear()
-    return folder
 
 
 @pytest.fixture

@@ -57,6 +57,23 @@ class OrdinalInputs:
         self.codes = np.split(codes, ends[:-1]) if len(ends) else []
         self.encoded_names = self.numeric + [c for c, _ in self.categorical]
 
+    def feature_contributions(self, frame: pd.DataFrame, with_logits: bool = False):
+        """As :func:`~prospect_predictor.explaining.contributions.feature_contributions`
+        (``explain``: the kind's raw SHAP values, base values and raw scores)."""
+        values, base, raw = self.explain(self.encode(frame))
+        values, base, logits = calibrated(
+            values,
+            base,
+            raw,
+            self.fitted_classes,
+            self.classes,
+            self.encoded_names,
+            self.feature_names,
+            self.scale,
+            self.bias,
+        )
+        return (values, base, logits) if with_logits else (values, base)
+
     def encode(self, frame: pd.DataFrame) -> np.ndarray:
         """The matrix the trees read, columns in ``encoded_names`` order (as the Pipeline's
         ColumnTransformer: numbers first, then categories)."""
@@ -88,21 +105,9 @@ class Depth2Form(OrdinalInputs, ScoringForm):
         ):
             raise FormError("inconsistent scoring form")
 
-    def feature_contributions(self, frame: pd.DataFrame, with_logits: bool = False):
-        """As :func:`~prospect_predictor.explaining.contributions.feature_contributions`."""
-        values, base, raw = self.trees.explain(self.encode(frame))
-        values, base, logits = calibrated(
-            values,
-            base,
-            raw,
-            self.fitted_classes,
-            self.classes,
-            self.encoded_names,
-            self.feature_names,
-            self.scale,
-            self.bias,
-        )
-        return (values, base, logits) if with_logits else (values, base)
+    def explain(self, encoded: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Raw SHAP values, base values and raw scores, from the lookup tables."""
+        return self.trees.explain(encoded)
 
 
 class TreeForm(OrdinalInputs, ScoringForm):
@@ -255,23 +260,6 @@ class TreeForm(OrdinalInputs, ScoringForm):
             values = values[:, :, None]
         base = np.atleast_1d(np.asarray(self._explainer.expected_value, dtype=float))
         return values, base, self.raw(encoded)
-
-    def feature_contributions(self, frame: pd.DataFrame, with_logits: bool = False):
-        """As :func:`~prospect_predictor.explaining.contributions.feature_contributions`;
-        the logits are the trees' own sums (no shap needed for :meth:`logits`)."""
-        values, base, raw = self.explain(self.encode(frame))
-        values, base, logits = calibrated(
-            values,
-            base,
-            raw,
-            self.fitted_classes,
-            self.classes,
-            self.encoded_names,
-            self.feature_names,
-            self.scale,
-            self.bias,
-        )
-        return (values, base, logits) if with_logits else (values, base)
 
     def logits(self, frame: pd.DataFrame) -> np.ndarray:
         raw = self.raw(self.encode(frame))
