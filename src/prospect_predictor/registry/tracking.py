@@ -81,6 +81,8 @@ def _client():
         logging.getLogger(name).setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module="mlflow")
 
+    # MLflow draws a progress bar on stderr for every download; ours say what happens
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     uri = tracking_uri()
     if uses_embedded_store():
         EXPERIMENTS_DIR.mkdir(exist_ok=True)
