@@ -239,8 +239,7 @@ def task_score(args: dict) -> dict:
         profiler.disable()
         rows = profile_rows(profiler)
         rows["keys"] = keyed(rows.pop("all"), SCORE_KEYS)
-        estimator = model.pipeline[-1]
-        rows["trees"] = int(estimator.n_iter_) * int(estimator.n_trees_per_iteration_)
+        rows["trees"] = sum(len(tables["positions"]) for tables in model.trees.outputs)
         rows["rows"] = len(frame)
         result["profile"] = rows
     return result
