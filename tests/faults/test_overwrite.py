@@ -200,7 +200,7 @@ def test_init_pipeline_never_writes_over_its_data(run_cli, tmp_path, monkeypatch
     assert (tmp_path / "firm.toml").read_text() == "# an analyst's finished pipeline\n"
 
 
-@pytest.mark.parametrize("command", ["score", "explain", "generate", "init-pipeline"])
+@pytest.mark.parametrize("command", ["score", "explain", "generate", "init-pipeline", "export"])
 def test_every_writer_offers_overwrite(run_cli, command):
     result = run_cli(command, "--help")
     assert "--overwrite" in result.stdout

@@ -80,3 +80,15 @@ def test_export_refuses_another_version_over_the_champions_bundle(isolated_store
     metadata = json.loads((folder / "v2" / "metadata.json").read_text())
     assert metadata["mlflow"]["model_version"] == "2"
     assert "Downloading artifacts" not in elsewhere.stderr  # MLflow's bars are kept off
+    again = run_cli("export", "--pipeline", "pipeline.toml", "--version", "1", "--out", "v2")
+    assert again.exit_code == 1 and "holds a bundle already" in again.stderr
+    assert (
+        json.loads((folder / "v2" / "metadata.json").read_text())["mlflow"]["model_version"] == "2"
+    )  # left untouched
+    replaced = run_cli(
+        "export", "--pipeline", "pipeline.toml", "--version", "1", "--out", "v2", "--overwrite"
+    )
+    assert replaced.exit_code == 0, replaced.output
+    assert (
+        json.loads((folder / "v2" / "metadata.json").read_text())["mlflow"]["model_version"] == "1"
+    )

@@ -770,10 +770,13 @@ def export(
         Path | None,
         typer.Option(
             "--out",
-            help="Bundle folder to write (replaced if it holds a bundle). Default: "
-            "models/NAME/, the champion's bundle.",
+            help="Bundle folder to write. Default: models/NAME/, the champion's bundle "
+            "(which export keeps in step with the registry).",
         ),
     ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace a bundle already in --out.")
+    ] = False,
     trust_pickle: Annotated[
         bool,
         typer.Option(
@@ -798,7 +801,7 @@ def export(
     """
     from prospect_predictor.jobs.export import run_export
 
-    report = run_export(pipeline, version, out, trust_pickle)
+    report = run_export(pipeline, version, out, trust_pickle, overwrite)
     render.print_repairs(report.repairs)
     render.console(stderr=False).print(
         f"{report.target}/ holds version {report.version} of {report.model_name}"

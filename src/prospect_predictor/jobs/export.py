@@ -20,10 +20,12 @@ def run_export(
     version: str | None = None,
     out: Path | None = None,
     trust_pickle: bool = False,
+    overwrite: bool = False,
 ) -> ExportReport:
     """Repair the champion's bundle (:func:`promotion.reconcile`), then export ``version``
     (default: the champion) to ``out`` (default: the champion's bundle folder, which only
-    the champion may be exported to: it is what scoring uses)."""
+    the champion may be exported to: it is what scoring uses). Another bundle already at
+    ``out`` is replaced only with ``overwrite``."""
     from prospect_predictor.config.pipeline import load_pipeline
     from prospect_predictor.errors import ProspectError
     from prospect_predictor.registry import promotion, tracking
@@ -34,6 +36,14 @@ def run_export(
     target = bundle_dir(pipeline)
     if version is not None and not version.isdigit():
         raise ProspectError(f"--version {version!r}: expected a version number, e.g. 3")
+    if out is not None and Path(out).resolve() != target.resolve():
+        if Path(out).exists() and not Path(out).is_dir():
+            raise ProspectError(f"--out {out}: is a file; a bundle is a folder")
+        if (Path(out) / "manifest.json").exists() and not overwrite:
+            raise ProspectError(
+                f"--out {out}: holds a bundle already; it was left untouched. Give "
+                "--overwrite to replace it, or choose another folder."
+            )
     with store_lock():
         _, client = tracking._client()
         champion = tracking.champion_version(client, pipeline.name)
