@@ -108,17 +108,15 @@ def test_mlflow_model_has_a_signature_and_agrees_with_the_bundle(trained):
     mlflow.set_registry_uri(store)  # other tests may have pointed the registry elsewhere
     logged = mlflow.pyfunc.load_model("models:/prospects@champion")
     inputs = logged.metadata.get_input_schema().input_names()
-    assert "prospect_id" not in inputs
+    assert inputs[0] == "prospect_id"  # to name each answer; never a feature
     assert not {"age_years", "marital_status"} & set(inputs)
     history = pd.read_csv(folder / "history.csv")
     pipeline = load_pipeline(folder / "pipeline.toml")
     features = load_history(pipeline, folder / "history.csv").features.head(20)
     bundle = load_bundle(folder / "models" / "prospects")
-    # MLflow's schema carries booleans as doubles (1, 0, NaN): see tracking.model_signature
-    as_logged = features.astype(
-        {c: "float64" for c in features.columns if str(features[c].dtype) == "boolean"}
-    )
-    assert np.allclose(np.asarray(logged.predict(as_logged)), bundle.model.predict_proba(features))
+    answer = logged.predict(history.head(20))  # raw export rows, as pandas reads them
+    proba = answer[[f"p_{c}" for c in bundle.metadata["classes"]]].to_numpy(float)
+    assert np.allclose(proba, bundle.model.predict_proba(features), rtol=0, atol=1e-12)
     assert len(history) == 3_000
 
 

@@ -248,6 +248,46 @@ def with_derived(frame: pd.DataFrame, metadata: dict) -> pd.DataFrame:
     return add_derived(frame, metadata.get("derived", {}), schema_of(metadata))
 
 
+MAX_PROBLEMS_SHOWN = 5
+
+
+def leads_from_frame(raw: pd.DataFrame, metadata: dict, source: str = "the request") -> Leads:
+    """Leads given as a frame of raw export rows — text, booleans and numbers as a CRM
+    export or a JSON request holds them — validated as a file of leads is: columns the
+    model does not read may be absent or extra (they are ignored), blanks and null are
+    unknown, an unseen category is scored as unknown, derived features are computed. An
+    absent id column numbers the rows ("1", "2", …). Any invalid row refuses the whole
+    frame (:class:`ProspectError` naming each row and field, at most five): a caller such
+    as a REST client gets no partial answer it could mistake for a whole one."""
+    schema = schema_of(metadata)
+    id_column = metadata.get("id_column")
+    known = [c for c in raw.columns if c in schema.columns and schema.columns[c].role != "outcome"]
+    frame = raw[known].astype(object)
+    frame = frame.where(frame.notna(), None).reset_index(drop=True)
+    if id_column and id_column not in frame:
+        frame.insert(0, id_column, [str(i) for i in range(1, len(frame) + 1)])
+    report = validate_frame(
+        frame,
+        schema,
+        source,
+        require_outcome=False,
+        optional=unused_columns(schema, metadata),
+        unseen="unknown",
+    )
+    errors = [p for p in report.errors if p.kind not in ("unknown_column",)]
+    if errors:
+        lines = [p.message for p in errors[:MAX_PROBLEMS_SHOWN]]
+        more = len(errors) - len(lines)
+        raise InputFileError(
+            f"{source} is not valid: "
+            + "; ".join(lines)
+            + (f"; and {more} more problem(s)" if more > 0 else "")
+        )
+    return Leads(
+        with_derived(report.frame, metadata), np.arange(1, len(frame) + 1), pd.DataFrame(), report
+    )
+
+
 def lead_text(argument: str, stdin=None) -> tuple[str, str]:
     """``--lead``'s JSON and the name messages give it: the argument itself (``--lead``),
     ``@FILE`` read from that file (named by its path), or ``-`` read from standard input."""

@@ -96,6 +96,7 @@ def record_model(
     """Charts and files, then one MLflow run with the model registered (alias untouched).
     Returns the tracked version, the training data profile and the holdout's tier table."""
     from prospect_predictor.config.defaults import outcome_rates
+    from prospect_predictor.data.leads import model_columns
     from prospect_predictor.registry import tracking
     from prospect_predictor.registry.records import bundle_metadata, run_metrics, run_params
     from prospect_predictor.reporting.artifacts import write_json, write_training_artifacts
@@ -121,10 +122,14 @@ def record_model(
             model_files=model_files(
                 result.model, bundle_metadata(pipeline, result, history), profile
             ),
-            input_example=tracking.typical_input_example(
-                history.features, pipeline.feature_types()
+            input_example=tracking.raw_input_example(
+                history.features,
+                pipeline.feature_types(),
+                model_columns(
+                    {"features": pipeline.features, "derived": pipeline.derived_metadata()}
+                ),
+                pipeline.id_column,
             ),
-            classes=result.classes,
             tags={"family": result.family, **tags},
         )
     return tracked, profile, tiers

@@ -1,11 +1,17 @@
-"""The model MLflow registers: a pyfunc logged as *code* (MLflow's models-from-code), whose
-artifacts are the scoring form and the bundle's metadata. Nothing in it is a pickle.
+"""The model MLflow registers: a pyfunc logged as *code* (MLflow's models-from-code) that
+explains its scores, with the scoring form and the bundle's metadata as artifacts and the
+package itself as code. Nothing in it is a pickle.
 
-MLflow copies this file beside the artifacts when the model is logged and runs it when
-``mlflow.pyfunc.load_model`` loads the model; :meth:`ProspectsModel.load_context` then reads
-the form's JSON and NumPy arrays (``allow_pickle=False``). ``predict`` takes the bundle's
-feature columns and returns one probability column per outcome. prospect-predictor itself
-reads registered versions without running this file (``tracking.download_version``).
+MLflow copies this file, the artifacts and the package (``code_paths``) into the model,
+and runs this file when ``mlflow.pyfunc.load_model`` loads it: the model therefore loads
+where MLflow and the declared requirements are installed, whether or not
+prospect-predictor is. :meth:`ProspectsModel.predict` takes raw export rows as ``prospect
+score`` reads them (text, booleans, numbers; columns it does not read are ignored; derived
+features are computed inside) and returns the columns of ``prospect score --format csv``
+in the pipeline's language. An invalid row is refused with an ``MlflowException`` naming
+the row and the field (``mlflow models serve`` answers it with HTTP 400, no stack trace).
+prospect-predictor itself reads registered versions without running this file
+(``tracking.download_version``).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ PROFILE_ARTIFACT = ("profile", "profile.json")
 
 
 class ProspectsModel(PythonModel):
-    """Probabilities of each outcome from the scoring form."""
+    """Explained scores of raw export rows, from the scoring form."""
 
     def load_context(self, context) -> None:
         from prospect_predictor.explaining.scoring_form import ScoringForm
@@ -35,19 +41,17 @@ class ProspectsModel(PythonModel):
 
     def predict(self, context, model_input, params=None):
         import pandas as pd
+        from mlflow.exceptions import MlflowException
+        from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
-        frame = pd.DataFrame(model_input)
-        missing = [f for f in self.form.feature_names if f not in frame.columns]
-        for name in missing:
-            frame[name] = None
-        types = self.metadata.get("feature_types", {})
-        for name in self.form.feature_names:
-            if types.get(name) in ("int", "float", "bool"):
-                frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
-            else:
-                frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
-        proba = self.form.predict_proba(frame[self.form.feature_names])
-        return pd.DataFrame(proba, columns=self.form.classes, index=frame.index)
+        from prospect_predictor.errors import ProspectError
+        from prospect_predictor.scoring.score import explain_rows
+
+        frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+        try:
+            return explain_rows(self.form, self.metadata, frame)
+        except ProspectError as exc:
+            raise MlflowException(str(exc), error_code=INVALID_PARAMETER_VALUE) from None
 
 
 mlflow.models.set_model(ProspectsModel())

@@ -228,46 +228,53 @@ def champion_version(client, model_name: str) -> str | None:
     return str(version) if version is not None else None
 
 
-def model_signature(example: pd.DataFrame, classes: list[str]):
-    """Every input optional (a CRM leaves fields blank). Booleans are declared as doubles
-    (1 = true, 0 = false, NaN = unknown): MLflow's schema enforcement cannot carry a missing
-    boolean, and the model reads both forms. Outputs: one probability per outcome."""
-    from mlflow.models import ModelSignature
-    from mlflow.types.schema import ColSpec, Schema
+def model_signature(example: pd.DataFrame, output: pd.DataFrame):
+    """Inputs: the raw export columns the model reads, every one optional (a CRM leaves
+    fields blank) and of any type (text, booleans, numbers as the export has them: the
+    model validates them itself, naming a wrong field, rather than MLflow refusing an
+    int where it expected a double). Outputs: the columns of ``prospect score``."""
+    from mlflow.models import ModelSignature, infer_signature
+    from mlflow.types.schema import AnyType, ColSpec, Schema
 
-    inputs = Schema(
-        [
-            ColSpec(
-                "double" if pd.api.types.is_numeric_dtype(example[c]) else "string",
-                c,
-                required=False,
-            )
-            for c in example.columns
-        ]
-    )
-    outputs = Schema([ColSpec("double", c) for c in classes])
-    return ModelSignature(inputs=inputs, outputs=outputs)
+    inputs = Schema([ColSpec(AnyType(), c, required=False) for c in example.columns])
+    return ModelSignature(inputs=inputs, outputs=infer_signature(example, output).outputs)
 
 
-def typical_input_example(features: pd.DataFrame, feature_types: dict[str, str]) -> pd.DataFrame:
-    """One made-up, typical prospect (medians and most frequent values): an input example
-    for MLflow that carries nobody's personal data."""
-    row: dict[str, Any] = {}
-    for name, kind in feature_types.items():
+def raw_input_example(
+    features: pd.DataFrame, feature_types: dict[str, str], columns: list[str], id_column: str
+) -> pd.DataFrame:
+    """One made-up, typical prospect as an export row (medians and most frequent values,
+    integers as integers, booleans as booleans): an input example for MLflow that carries
+    nobody's personal data. ``columns``: the export columns the model reads."""
+    row: dict[str, Any] = {id_column: "P-EXAMPLE"} if id_column else {}
+    for name in columns:
+        if name not in features:
+            continue  # a column only derived features read: left blank in the example
         column = features[name].dropna()
-        if kind in ("int", "float"):
-            row[name] = float(column.median()) if len(column) else float("nan")
-        elif kind == "bool":  # as a double: see model_signature
-            row[name] = float(column.astype(bool).mean() >= 0.5) if len(column) else 0.0
+        kind = feature_types.get(name)
+        if not len(column):
+            row[name] = None
+        elif kind == "int":
+            row[name] = int(round(float(column.median())))
+        elif kind == "float":
+            row[name] = float(column.median())
+        elif kind == "bool":
+            row[name] = bool(column.astype(bool).mean() >= 0.5)
         else:
-            row[name] = str(column.mode().iloc[0]) if len(column) else ""
+            row[name] = str(column.mode().iloc[0])
     return pd.DataFrame([row])
 
 
-def _requirements() -> list[str]:
+MODEL_PACKAGES = ("mlflow", "numpy", "pandas", "pyarrow", "pydantic")
+TREE_PACKAGES = ("shap", "scipy")  # deeper trees are explained by shap
+
+
+def _requirements(kind: str) -> list[str]:
+    """What the logged model needs besides its own code: the versions installed here."""
     from prospect_predictor.registry.bundle import library_versions
 
-    versions = library_versions(("prospect-predictor", "mlflow", "numpy", "pandas"))
+    packages = MODEL_PACKAGES + (TREE_PACKAGES if kind == "trees-hgb-ordinal" else ())
+    versions = library_versions(packages)
     return [f"{name}=={v}" for name, v in versions.items() if name != "python" and "not" not in v]
 
 
@@ -280,12 +287,13 @@ def log_training_run(
     artifacts_dir: Path,
     model_files: dict[str, bytes],
     input_example: pd.DataFrame,
-    classes: list[str],
     tags: dict[str, str],
 ) -> TrackedModel:
     """One training run: params, metrics, the files in ``artifacts_dir``, and the model as a
-    models-from-code pyfunc whose artifacts are ``model_files`` (the scoring form,
-    ``metadata.json``, ``profile.json``): no pickle. The version is registered later, under
+    models-from-code pyfunc (:mod:`~prospect_predictor.registry.pyfunc_model`) whose
+    artifacts are ``model_files`` (the scoring form, ``metadata.json``, ``profile.json``)
+    and whose code includes this package: no pickle, and it loads where the package is not
+    installed. The version is registered later, under
     the store lock (:func:`register_version`); the alias is moved by :func:`set_champion`."""
     from prospect_predictor.registry import pyfunc_model
 
@@ -307,13 +315,15 @@ def log_training_run(
             for key, name in names.items():
                 (Path(folder) / name).write_bytes(model_files[name])
                 artifacts[key] = str(Path(folder) / name)
+            output = _example_output(model_files, input_example)
             info = mlflow.pyfunc.log_model(
                 name="model",
                 python_model=pyfunc_model.__file__,
                 artifacts=artifacts,
-                signature=model_signature(input_example, classes),
+                code_paths=[str(Path(pyfunc_model.__file__).parents[1])],
+                signature=model_signature(input_example, output),
                 input_example=input_example,
-                pip_requirements=_requirements(),
+                pip_requirements=_requirements(json.loads(model_files["scoring.json"])["kind"]),
             )
             return TrackedModel(
                 run.info.run_id,
@@ -331,6 +341,15 @@ def log_training_run(
         raise ProspectError(
             f"MLflow at {tracking_uri()} failed: {type(exc).__name__}: {_first_line(exc)}"
         ) from None
+
+
+def _example_output(model_files: dict[str, bytes], example: pd.DataFrame) -> pd.DataFrame:
+    """What the logged model answers for ``example``: the output half of its signature."""
+    from prospect_predictor.explaining.scoring_form import ScoringForm
+    from prospect_predictor.scoring.score import explain_rows
+
+    form = ScoringForm.from_bytes(model_files["scoring.json"], model_files["scoring.npz"])
+    return explain_rows(form, json.loads(model_files["metadata.json"]), example)
 
 
 def register_version(tracked: TrackedModel) -> TrackedModel:

@@ -195,3 +195,15 @@ def to_frame(
     out["no_data_reasons"] = ", ".join(r for r in REASONS if r not in scores.reasons)
     out["unknown_fields"] = ", ".join(unknown_fields or [])
     return out
+
+
+def explain_rows(model, metadata: dict, raw: pd.DataFrame, lang: str | None = None):
+    """Raw export rows (text, booleans, numbers) to the output columns of ``prospect score``
+    (one row per lead, the pipeline's language unless ``lang``): what the registered MLflow
+    model's ``predict`` returns. Invalid rows raise, naming the row and field
+    (:func:`prospect_predictor.data.leads.leads_from_frame`)."""
+    from prospect_predictor.data.leads import leads_from_frame
+
+    leads = leads_from_frame(raw, metadata)
+    scores = score(model, metadata, leads.frame, leads.rows)
+    return to_frame(scores, metadata, lang or metadata.get("language", "en"))
