@@ -196,3 +196,12 @@ def test_mlflow_models_serve_answers_with_explained_scores(trained_folder):
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def test_fields_left_out_are_unknown_and_listed(logged):
+    _, model = logged
+    answer = model.predict(pd.DataFrame([{"postponements": 4, "decision_maker_present": False}]))
+    assert answer["prospect_id"].tolist() == ["1"]  # no id column: rows are numbered
+    listed = answer["unknown_fields"].iloc[0].split(", ")
+    assert "investable_assets_eur" in listed and "postponements" not in listed
+    assert answer["recommendation"].iloc[0] in ("pursue", "qualify", "walk_away")

@@ -251,21 +251,9 @@ def with_derived(frame: pd.DataFrame, metadata: dict) -> pd.DataFrame:
 MAX_PROBLEMS_SHOWN = 5
 
 
-def leads_from_frame(raw: pd.DataFrame, metadata: dict, source: str = "the request") -> Leads:
-    """Leads given as a frame of raw export rows — text, booleans and numbers as a CRM
-    export or a JSON request holds them — validated as a file of leads is: columns the
-    model does not read may be absent or extra (they are ignored), blanks and null are
-    unknown, an unseen category is scored as unknown, derived features are computed. An
-    absent id column numbers the rows ("1", "2", …). Any invalid row refuses the whole
-    frame (:class:`ProspectError` naming each row and field, at most five): a caller such
-    as a REST client gets no partial answer it could mistake for a whole one."""
-    schema = schema_of(metadata)
-    id_column = metadata.get("id_column")
-    known = [c for c in raw.columns if c in schema.columns and schema.columns[c].role != "outcome"]
-    frame = raw[known].astype(object)
-    frame = frame.where(frame.notna(), None).reset_index(drop=True)
-    if id_column and id_column not in frame:
-        frame.insert(0, id_column, [str(i) for i in range(1, len(frame) + 1)])
+def _validate_leads(frame: pd.DataFrame, schema: Schema, metadata: dict, source: str):
+    """Leads given in memory (not a file) validated like a file of leads: the report, and
+    its errors that refuse them (an extra column is not one: it is ignored)."""
     report = validate_frame(
         frame,
         schema,
@@ -274,7 +262,30 @@ def leads_from_frame(raw: pd.DataFrame, metadata: dict, source: str = "the reque
         optional=unused_columns(schema, metadata),
         unseen="unknown",
     )
-    errors = [p for p in report.errors if p.kind not in ("unknown_column",)]
+    return report, [p for p in report.errors if p.kind != "unknown_column"]
+
+
+def leads_from_frame(raw: pd.DataFrame, metadata: dict, source: str = "the request") -> Leads:
+    """Leads given as a frame of raw export rows — text, booleans and numbers as a CRM
+    export or a JSON request holds them — validated as a file of leads is, except that a
+    column the model reads may be left out, like a field of ``--lead``: it is unknown for
+    every row and listed in ``unknown_fields``. Columns the model does not read are
+    ignored, blanks and null are unknown, an unseen category is scored as unknown, derived
+    features are computed. An absent id column numbers the rows ("1", "2", …). Any
+    invalid row refuses the whole frame (:class:`ProspectError` naming each row and field,
+    at most five): a caller such as a REST client gets no partial answer it could mistake
+    for a whole one."""
+    schema = schema_of(metadata)
+    id_column = metadata.get("id_column")
+    known = [c for c in raw.columns if c in schema.columns and schema.columns[c].role != "outcome"]
+    frame = raw[known].astype(object)
+    frame = frame.where(frame.notna(), None).reset_index(drop=True)
+    if id_column and id_column not in frame:
+        frame.insert(0, id_column, [str(i) for i in range(1, len(frame) + 1)])
+    unknown = [name for name in model_columns(metadata) if name not in frame]
+    for name in unknown:  # a field left out is unknown, as with --lead
+        frame[name] = None
+    report, errors = _validate_leads(frame, schema, metadata, source)
     if errors:
         lines = [p.message for p in errors[:MAX_PROBLEMS_SHOWN]]
         more = len(errors) - len(lines)
@@ -284,7 +295,11 @@ def leads_from_frame(raw: pd.DataFrame, metadata: dict, source: str = "the reque
             + (f"; and {more} more problem(s)" if more > 0 else "")
         )
     return Leads(
-        with_derived(report.frame, metadata), np.arange(1, len(frame) + 1), pd.DataFrame(), report
+        with_derived(report.frame, metadata),
+        np.arange(1, len(frame) + 1),
+        pd.DataFrame(),
+        report,
+        unknown,
     )
 
 
@@ -390,15 +405,7 @@ def lead_from_json(text: str, metadata: dict, source: str = "--lead") -> Leads:
     if id_column:
         row[id_column] = str(given.get(id_column, DEFAULT_LEAD_ID))
     frame = pd.DataFrame([row], dtype=object)
-    report = validate_frame(
-        frame,
-        schema,
-        source,
-        require_outcome=False,
-        optional=unused_columns(schema, metadata),
-        unseen="unknown",
-    )
-    errors = [p for p in report.errors if p.kind != "unknown_column"]
+    report, errors = _validate_leads(frame, schema, metadata, source)
     if errors:
         raise ProspectError(
             f"{source} is not valid:\n" + "\n".join(f"error: {source}: {p.message}" for p in errors)

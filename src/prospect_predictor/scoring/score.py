@@ -206,4 +206,4 @@ def explain_rows(model, metadata: dict, raw: pd.DataFrame, lang: str | None = No
 
     leads = leads_from_frame(raw, metadata)
     scores = score(model, metadata, leads.frame, leads.rows)
-    return to_frame(scores, metadata, lang or metadata.get("language", "en"))
+    return to_frame(scores, metadata, lang or metadata.get("language", "en"), leads.unknown_fields)
