@@ -10,6 +10,10 @@ it under the store lock if needed (concurrent creations race in MLflow's migrati
 marks runs of this machine whose process is gone as KILLED. Registered versions hold the
 scoring form as artifacts of a models-from-code pyfunc: they are read back as JSON and
 arrays (:func:`download_version`), never unpickled.
+
+Its length (about 570 lines) is that of every MLflow call the product makes, kept in one
+place so that MLflow's quirks (URIs exported to the environment, loggers, progress bars,
+migrations that race) are handled once.
 """
 
 from __future__ import annotations
