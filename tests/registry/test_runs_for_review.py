@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 
+import pandas as pd
 import pytest
 
 from prospect_predictor.domain import OUTCOMES
@@ -156,7 +157,10 @@ def test_a_moved_work_folder_still_loads_and_exports_its_models(
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     logged = mlflow.pyfunc.load_model("models:/prospects@champion")  # before any prospect
-    assert logged.metadata.get_output_schema().input_names() == list(OUTCOMES)
+    outputs = logged.metadata.get_output_schema().input_names()
+    assert {f"p_{o}" for o in OUTCOMES} <= set(outputs)
+    answer = logged.predict(pd.read_csv(folder / "leads.csv").head(3))
+    assert len(answer) == 3 and answer["p_win_win"].between(0, 1).all()
     evaluated = run_cli("evaluate", "--data", "history.csv", "--model", "1")
     assert evaluated.exit_code == 0, evaluated.output
     exported = run_cli("export", "--version", "1", "--out", str(tmp_path / "v1"))

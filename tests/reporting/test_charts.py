@@ -12,7 +12,7 @@ import pytest
 from prospect_predictor.data.profile import data_profile, numeric_bin_shares
 from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
 from prospect_predictor.monitoring import metrics
-from prospect_predictor.reporting import charts, waterfall
+from prospect_predictor.reporting import beeswarm, charts, waterfall
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -344,7 +344,7 @@ def test_charts_leave_no_pyplot_figure_open(tmp_path, predictions, frame):
     charts.calibration_curves_png(y_true, proba, OUTCOMES, tmp_path / "b.png")
     charts.data_profile_png(frame, FEATURE_TYPES, tmp_path / "c.png")
     values = np.zeros((len(frame), len(FEATURE_TYPES), 3))
-    charts.beeswarm_png(values, frame, list(FEATURE_TYPES), OUTCOMES[1:], tmp_path / "d.png")
+    beeswarm.beeswarm_png(values, frame, list(FEATURE_TYPES), OUTCOMES[1:], tmp_path / "d.png")
     assert plt.get_fignums() == before
 
 
@@ -511,9 +511,9 @@ def test_beeswarm_has_one_panel_per_unwanted_outcome_and_one_dot_per_prospect(tm
     unwanted = list(OUTCOMES[1:])
     values = rng.normal(size=(len(frame), len(features), len(unwanted)))
     values[:, features.index("age_years"), 1] *= 10  # the largest for stalled
-    path = charts.beeswarm_png(values, frame, features, unwanted, tmp_path / "bee.png", top=3)
+    path = beeswarm.beeswarm_png(values, frame, features, unwanted, tmp_path / "bee.png", top=3)
     assert_png(path)
-    fig = charts._beeswarm_figure(values, frame, features, unwanted, 3, "win_win")
+    fig = beeswarm._beeswarm_figure(values, frame, features, unwanted, 3, "win_win")
     panels = [ax for ax in fig.axes if ax.get_title()]
     assert [ax.get_title() for ax in panels] == [f"{o} against win_win" for o in unwanted]
     assert all("log-odds against win_win" in ax.get_xlabel() for ax in panels)
@@ -528,25 +528,25 @@ def test_beeswarm_has_one_panel_per_unwanted_outcome_and_one_dot_per_prospect(tm
 def test_beeswarm_colours_numbers_low_to_high_and_categories_grey(frame):
     from matplotlib.colors import to_rgba
 
-    assets = charts.beeswarm_colours(frame["investable_assets_eur"])
+    assets = beeswarm.beeswarm_colours(frame["investable_assets_eur"])
     known = frame["investable_assets_eur"].notna().to_numpy()
     low = frame["investable_assets_eur"].idxmin()
     high = frame["investable_assets_eur"].idxmax()
     assert assets[high][0] > assets[high][2] and assets[low][2] > assets[low][0]  # red, blue
-    grey = np.array(to_rgba(charts.NO_VALUE_COLOR))
+    grey = np.array(to_rgba(beeswarm.NO_VALUE_COLOR))
     assert (assets[~known] == grey).all()
-    assert (charts.beeswarm_colours(frame["primary_need"]) == grey).all()
-    flags = charts.beeswarm_colours(frame["has_existing_advisor"])
+    assert (beeswarm.beeswarm_colours(frame["primary_need"]) == grey).all()
+    flags = beeswarm.beeswarm_colours(frame["has_existing_advisor"])
     assert (flags[:20] == grey).all() and len({tuple(c) for c in flags[20:]}) == 2
 
 
 def test_swarm_offsets_stack_crowded_dots_within_the_row():
     x = np.r_[np.zeros(50), np.linspace(1, 2, 10)]
-    offsets = charts.swarm_offsets(x)
+    offsets = beeswarm.swarm_offsets(x)
     assert np.abs(offsets).max() == pytest.approx(0.4)
     assert len(set(np.round(offsets[:50], 9))) == 50  # the crowded bin spreads out
     assert np.allclose(offsets[50:], 0)  # lone dots stay on the line
-    assert (charts.swarm_offsets(np.ones(5)) != 0).any()
+    assert (beeswarm.swarm_offsets(np.ones(5)) != 0).any()
 
 
 def test_global_charts_are_log_odds_against_win_win(trained_folder, tmp_path):

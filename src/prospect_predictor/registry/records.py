@@ -187,9 +187,10 @@ def model_description(pipeline_name: str, classes: list[str]) -> str:
         "Explanations are in log-odds against the first outcome "
         f"(`{classes[0]}`).\n\n"
         "Load the champion with "
-        f'`mlflow.pyfunc.load_model("models:/{pipeline_name}@champion")` and call '
-        "`predict(frame)` on the prospects' columns (every one optional; booleans as 1/0): "
-        "one probability column per outcome. The version's artifacts hold the scoring form "
-        "(`scoring.json`, `scoring.npz`: plain JSON and arrays, no pickle); "
-        "`prospect export` writes the champion's bundle for `prospect score`.\n"
+        f'`mlflow.pyfunc.load_model("models:/{pipeline_name}@champion")`, from the work '
+        "folder, and call `predict(frame)` on raw export rows (as `prospect score` reads "
+        "them; fields left out are unknown): it answers with `prospect score`'s columns, "
+        "the probabilities, recommendation, reason, drivers and advice. The version's "
+        "artifacts hold the scoring form (`scoring.json`, `scoring.npz`: plain JSON and "
+        "arrays, no pickle); `prospect export` writes the champion's bundle.\n"
     )

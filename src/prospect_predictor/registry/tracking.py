@@ -11,6 +11,10 @@ it under the store lock if needed (concurrent creations race in MLflow's migrati
 marks runs of this machine whose process is gone as KILLED. Registered versions hold the
 scoring form as artifacts of a models-from-code pyfunc: they are read back as JSON and
 arrays (:func:`download_version`), never unpickled.
+
+Its length (about 750 lines) is one cohesive thing: the product's one boundary with MLflow.
+Every MLflow call, and the translation of its errors into one line saying where and what,
+is here, so that no other module imports mlflow (``pyfunc_model`` aside, which MLflow runs).
 """
 
 from __future__ import annotations

@@ -99,13 +99,13 @@ def importance_charts(
         feature_contributions,
         global_importance,
     )
-    from prospect_predictor.reporting import charts
+    from prospect_predictor.reporting import beeswarm, charts
 
     values, base = feature_contributions(model, sample)
     relative, unwanted = against_reference(values, base, classes)
     by_feature, by_reason = global_importance(relative, features, reasons, unwanted)
     charts.reason_importance_png(by_reason, folder / "reason_importance.png", reference=classes[0])
-    charts.beeswarm_png(
+    beeswarm.beeswarm_png(
         relative, sample, features, unwanted, folder / "shap_beeswarm.png", reference=classes[0]
     )
     return by_feature, by_reason
