@@ -21,7 +21,7 @@ def work(trained_folder, tmp_path, monkeypatch):
 @pytest.fixture
 def copied(trained_folder, tmp_path, monkeypatch):
     """A copy of the trained folder (store, bundle, history, leads), worked in. Its store's
-    artifact locations still point at the original: use it for what does not log runs."""
+    artifact locations are relative: what it logs stays in the copy."""
     source, _ = trained_folder
     folder = tmp_path / "work"
     shutil.copytree(source, folder)

@@ -47,8 +47,9 @@ def _client(folder):
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
-def test_run_records_params_metrics_and_artifacts(trained):
+def test_run_records_params_metrics_and_artifacts(trained, monkeypatch):
     folder, report = trained
+    monkeypatch.chdir(folder)  # artifact locations are relative to the work folder
     run = _client(folder).get_run(report.run_id)
     params, metrics = run.data.params, run.data.metrics
     sha = hashlib.sha256((folder / "history.csv").read_bytes()).hexdigest()
@@ -99,10 +100,11 @@ def test_first_version_is_champion_and_exported(trained):
     assert set(bundle.metadata["metrics"]["holdout"]) >= set(KEY_METRICS)
 
 
-def test_mlflow_model_has_a_signature_and_agrees_with_the_bundle(trained):
+def test_mlflow_model_has_a_signature_and_agrees_with_the_bundle(trained, monkeypatch):
     import mlflow
 
     folder, _ = trained
+    monkeypatch.chdir(folder)  # artifact locations are relative to the work folder
     store = f"sqlite:///{folder / 'experiments' / 'mlflow.db'}"
     mlflow.set_tracking_uri(store)
     mlflow.set_registry_uri(store)  # other tests may have pointed the registry elsewhere

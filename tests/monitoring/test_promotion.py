@@ -53,6 +53,21 @@ def _tags(folder, run_id) -> dict:
     return MlflowClient(tracking_uri=uri).get_run(run_id).data.tags
 
 
+def _registry(folder):
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{folder / 'experiments' / 'mlflow.db'}"
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def _run(folder, tags: dict[str, str]):
+    """The latest run with these tags."""
+    client = _registry(folder)
+    experiment = client.get_experiment_by_name("prospects").experiment_id
+    where = " and ".join(f"tags.{k} = '{v}'" for k, v in tags.items())
+    return client.search_runs([experiment], where, order_by=["attributes.start_time DESC"])[0]
+
+
 def _manifest(folder) -> bytes:
     return (folder / "models" / "prospects" / "manifest.json").read_bytes()
 
@@ -67,6 +82,13 @@ def test_1_challenger_on_shuffled_labels_is_refused(here, run_cli):
     assert "vs champion" in result.stdout
     assert _champion(here) == champion == "1"
     assert _manifest(here) == before
+    run = _run(here, tags={"kind": "retrain"})
+    assert run.info.run_name.startswith("prospects · retrain · hgb · 2,000 rows · ")
+    note = run.data.tags["mlflow.note.content"]
+    assert "**Promotion gate: failed (" in note and "| roc_auc_macro floor | 0.4" in note
+    assert "**Not promoted**: version 1 stays the champion." in note
+    version = _registry(here).get_model_version("prospects", run.data.tags["model_version"])
+    assert run.info.run_id in version.description and "**Not promoted**" in version.description
 
 
 def test_2_failed_retrain_leaves_champion_and_bundle_untouched(here, run_cli, monkeypatch):
@@ -120,6 +142,10 @@ def test_4_force_promotes_and_records_the_reason(here, run_cli):
     tags = _tags(here, report.training.run_id)
     assert tags["force_reason"] == "new scoring policy agreed with compliance"
     assert tags["forced"] == "true"
+    note = tags["mlflow.note.content"]
+    assert "**Promotion gate: failed (" in note
+    assert f"**Promoted**: version {report.training.model_version} is the champion" in note
+    assert "reason: new scoring policy agreed with compliance" in note
     assert _champion(here) == report.training.model_version
     bundle = load_bundle(here / "models" / "prospects")
     assert bundle.metadata["mlflow"]["model_version"] == report.training.model_version

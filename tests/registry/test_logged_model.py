@@ -35,7 +35,9 @@ def logged(trained_folder):
     folder, _ = trained_folder
     mlflow.set_tracking_uri(store_uri(folder))
     mlflow.set_registry_uri(store_uri(folder))
-    return folder, mlflow.pyfunc.load_model("models:/prospects@champion")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)  # artifact locations are relative to the work folder
+        return folder, mlflow.pyfunc.load_model("models:/prospects@champion")
 
 
 def raw_rows(folder: Path, rows: int = 50) -> pd.DataFrame:
@@ -105,7 +107,7 @@ print(out[['prospect_id', 'recommendation']].to_json(orient='records'))
 """
     done = subprocess.run(
         [sys.executable, "-c", code],
-        cwd=tmp_path,
+        cwd=folder,  # artifact locations are relative to the work folder
         capture_output=True,
         text=True,
         timeout=300,

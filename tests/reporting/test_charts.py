@@ -12,7 +12,7 @@ import pytest
 from prospect_predictor.data.profile import data_profile, numeric_bin_shares
 from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
 from prospect_predictor.monitoring import metrics
-from prospect_predictor.reporting import charts, waterfall
+from prospect_predictor.reporting import beeswarm, charts, waterfall
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -343,6 +343,8 @@ def test_charts_leave_no_pyplot_figure_open(tmp_path, predictions, frame):
     charts.confusion_matrix_png(y_true, y_pred, OUTCOMES, tmp_path / "a.png")
     charts.calibration_curves_png(y_true, proba, OUTCOMES, tmp_path / "b.png")
     charts.data_profile_png(frame, FEATURE_TYPES, tmp_path / "c.png")
+    values = np.zeros((len(frame), len(FEATURE_TYPES), 3))
+    beeswarm.beeswarm_png(values, frame, list(FEATURE_TYPES), OUTCOMES[1:], tmp_path / "d.png")
     assert plt.get_fignums() == before
 
 
@@ -498,3 +500,86 @@ def test_waterfall_gathers_small_features_and_never_writes_minus_zero():
     assert "b" in [r.label for r in alone]  # a single small one keeps its row
     assert waterfall.signed(-0.004) == "0.00" and waterfall.signed(0.004) == "0.00"
     assert waterfall.signed(-0.25) == "-0.25" and waterfall.signed(1.0) == "+1.00"
+
+
+# --------------------------------------------------------------------------- against win_win
+
+
+def test_beeswarm_has_one_panel_per_unwanted_outcome_and_one_dot_per_prospect(tmp_path, frame):
+    rng = np.random.default_rng(3)
+    features = list(FEATURE_TYPES)
+    unwanted = list(OUTCOMES[1:])
+    values = rng.normal(size=(len(frame), len(features), len(unwanted)))
+    values[:, features.index("age_years"), 1] *= 10  # the largest for stalled
+    path = beeswarm.beeswarm_png(values, frame, features, unwanted, tmp_path / "bee.png", top=3)
+    assert_png(path)
+    fig = beeswarm._beeswarm_figure(values, frame, features, unwanted, 3, "win_win")
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in panels] == [f"{o} against win_win" for o in unwanted]
+    assert all("log-odds against win_win" in ax.get_xlabel() for ax in panels)
+    stalled = panels[1]
+    assert stalled.get_yticklabels()[0].get_text() == "age_years"
+    dots = stalled.collections
+    assert len(dots) == 3 and all(len(d.get_offsets()) == len(frame) for d in dots)
+    x = np.asarray(dots[0].get_offsets())[:, 0]
+    assert np.allclose(np.sort(x), np.sort(values[:, features.index("age_years"), 1]))
+
+
+def test_beeswarm_colours_numbers_low_to_high_and_categories_grey(frame):
+    from matplotlib.colors import to_rgba
+
+    assets = beeswarm.beeswarm_colours(frame["investable_assets_eur"])
+    known = frame["investable_assets_eur"].notna().to_numpy()
+    low = frame["investable_assets_eur"].idxmin()
+    high = frame["investable_assets_eur"].idxmax()
+    assert assets[high][0] > assets[high][2] and assets[low][2] > assets[low][0]  # red, blue
+    grey = np.array(to_rgba(beeswarm.NO_VALUE_COLOR))
+    assert (assets[~known] == grey).all()
+    assert (beeswarm.beeswarm_colours(frame["primary_need"]) == grey).all()
+    flags = beeswarm.beeswarm_colours(frame["has_existing_advisor"])
+    assert (flags[:20] == grey).all() and len({tuple(c) for c in flags[20:]}) == 2
+
+
+def test_swarm_offsets_stack_crowded_dots_within_the_row():
+    x = np.r_[np.zeros(50), np.linspace(1, 2, 10)]
+    offsets = beeswarm.swarm_offsets(x)
+    assert np.abs(offsets).max() == pytest.approx(0.4)
+    assert len(set(np.round(offsets[:50], 9))) == 50  # the crowded bin spreads out
+    assert np.allclose(offsets[50:], 0)  # lone dots stay on the line
+    assert (beeswarm.swarm_offsets(np.ones(5)) != 0).any()
+
+
+def test_global_charts_are_log_odds_against_win_win(trained_folder, tmp_path):
+    """The importance drawn and written is |contribution| to each unwanted outcome's
+    log-odds against win_win (what the advisor reads), win_win itself left out."""
+    from prospect_predictor.explaining.contributions import feature_contributions
+    from prospect_predictor.modeling.train import load_history
+    from prospect_predictor.registry.bundle import load_bundle
+    from prospect_predictor.reporting.artifacts import importance_charts
+
+    folder, report = trained_folder
+    bundle = load_bundle(folder / "models" / "prospects")
+    features, reasons = bundle.metadata["features"], bundle.metadata["feature_reasons"]
+    sample = load_history(report.pipeline, folder / "history.csv").features.head(300)
+    by_feature, by_reason = importance_charts(
+        tmp_path, bundle.model, sample, features, reasons, list(OUTCOMES)
+    )
+    assert list(by_feature) == list(OUTCOMES[1:])
+    values, _ = feature_contributions(bundle.model, sample)
+    assert np.abs(values[:, :, 0]).max() > 0.01  # win_win's own logit moves
+    for k, outcome in enumerate(OUTCOMES[1:], start=1):
+        against = np.abs(values[:, :, k] - values[:, :, 0]).mean(axis=0)
+        own = np.abs(values[:, :, k]).mean(axis=0)  # what the charts used to show
+        drawn = np.array([by_feature[outcome][f] for f in features])
+        assert np.allclose(drawn, against) and not np.allclose(drawn, own)
+    assert all(set(v) == set(OUTCOMES[1:]) for v in by_reason.values() if v)
+    for name in ("reason_importance.png", "shap_beeswarm.png"):
+        assert_png(tmp_path / name)
+
+
+def test_importance_chart_labels_say_against_win_win():
+    importance = {"poor_fit": {"stalled": 0.2}}
+    fig = charts._reason_figure(importance, "t")
+    assert fig.axes[0].get_xlabel().endswith("log-odds against win_win")
+    features = charts._feature_figure({"stalled": {"a": 0.1}}, {"a": "poor_fit"}, 5)
+    assert "log-odds against win_win" in features.get_suptitle()

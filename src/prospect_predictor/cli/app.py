@@ -577,7 +577,8 @@ def evaluate(
         for reason, v in report.reason_importance.items()
     )
     console.print(
-        f"Reasons' global importance (max mean |log-odds| over outcomes): {importance}",
+        "Reasons' global importance (max mean |log-odds against "
+        f"{report.classes[0]}| over outcomes): {importance}",
         markup=False,
     )
     console.print(f"MLflow evaluation run {report.run_id}", markup=False)

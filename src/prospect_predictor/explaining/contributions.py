@@ -166,6 +166,16 @@ def relative_to_reference(values: np.ndarray, base: np.ndarray) -> tuple[np.ndar
     return values - values[:, :, :1], base - base[0]
 
 
+def against_reference(
+    values: np.ndarray, base: np.ndarray, classes: list[str]
+) -> tuple[np.ndarray, list[str]]:
+    """Each other outcome's contributions to its log-odds against the reference (the first
+    class, ``win_win``), as the advisor reads them: ``(rows, features, classes - 1)`` and
+    those outcomes' names. The reference's own column, always zero, is left out."""
+    relative, _ = relative_to_reference(values, base)
+    return relative[:, :, 1:], list(classes[1:])
+
+
 def reason_contributions(
     values: np.ndarray, feature_names: list[str], feature_reasons: Mapping[str, str]
 ) -> dict[str, np.ndarray]:

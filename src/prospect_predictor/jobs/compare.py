@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from prospect_predictor.jobs.train import Progress
+from prospect_predictor.jobs.train import Progress, training_run
 
 if TYPE_CHECKING:
     from prospect_predictor.config.pipeline import Pipeline
@@ -27,11 +27,12 @@ def run_comparison(
     progress: Progress = lambda step: None,
 ) -> tuple[Pipeline, list[Candidate]]:
     """Train each family on the same folds and holdout; one MLflow run per family in the
-    experiment ``<name>-comparison``. Nothing is registered or exported."""
+    experiment ``<name>-comparison``, spanning its training. Nothing is registered or
+    exported."""
     from prospect_predictor.config.pipeline import load_pipeline
     from prospect_predictor.modeling.train import load_history, train
     from prospect_predictor.registry import tracking
-    from prospect_predictor.registry.records import run_metrics, run_params
+    from prospect_predictor.registry.records import run_metrics, run_note, run_params
 
     pipeline = load_pipeline(pipeline_path)
     history = load_history(pipeline, data)
@@ -40,17 +41,15 @@ def run_comparison(
     candidates = []
     for family in families:
         progress(f"training {family}")
-        result = train(
-            pipeline,
-            history,
-            family=family,
-            progress=lambda step, f=family: progress(f"{f}: {step}"),
-        )
-        run_id = tracking.log_plain_run(
-            experiment=f"{pipeline.name}-comparison",
-            params=run_params(pipeline, history, result),
-            metrics=run_metrics(result),
-            tags={"kind": "comparison", "family": family, "data.sha256": history.sha256},
-        )
-        candidates.append(Candidate(family, result, run_id))
+        with training_run(pipeline, history, family, "comparison") as run:
+            result = train(
+                pipeline,
+                history,
+                family=family,
+                progress=lambda step, f=family: progress(f"{f}: {step}"),
+            )
+            metrics = run_metrics(result)
+            tracking.log_values(run.run_id, run_params(pipeline, history, result), metrics)
+            tracking.describe_run(run.run_id, run_note(run.name, run.data, metrics))
+        candidates.append(Candidate(family, result, run.run_id))
     return pipeline, candidates

@@ -66,6 +66,7 @@ def run_evaluation(
     from prospect_predictor.monitoring.drift import drift_warnings
     from prospect_predictor.monitoring.evaluate import evaluate, read_labelled
     from prospect_predictor.registry import tracking
+    from prospect_predictor.registry.records import run_name, run_note
     from prospect_predictor.reporting.artifacts import write_evaluation_artifacts
 
     progress("loading the model and the labelled file")
@@ -82,8 +83,16 @@ def run_evaluation(
             artifacts, model, metadata, labelled, proba, metrics, drift
         )
         version = str(metadata.get("mlflow", {}).get("model_version", ""))
+        rows = len(labelled.outcomes)
+        evaluated = label if label == "champion" or label.startswith("version") else "bundle"
+        family = [str(metadata["family"])] if metadata.get("family") else []
+        name = run_name(metadata["name"], [f"evaluate {evaluated}", *family], rows)
+        data = {"file": labelled.source, "rows": rows, "sha256": labelled.sha256}
         run_id = tracking.log_evaluation_run(
             experiment=metadata["name"],
+            name=name,
+            note=run_note(name if evaluated != "bundle" else f"{name} ({label})", data, metrics),
+            dataset={**data, "columns": labelled.features.head(0)},
             params={
                 "data.file": labelled.source,
                 "data.sha256": labelled.sha256,

@@ -15,7 +15,9 @@ from prospect_predictor.jobs.train import (
     Progress,
     TrainingReport,
     _training_report,
+    describe_decision,
     record_model,
+    training_run,
 )
 
 
@@ -45,6 +47,7 @@ def run_retrain(
     from prospect_predictor.monitoring.drift import drift_warnings
     from prospect_predictor.registry import promotion, tracking
     from prospect_predictor.registry.bundle import bundle_dir
+    from prospect_predictor.registry.records import decision_note
     from prospect_predictor.registry.store import store_lock
 
     if force and not (reason or "").strip():
@@ -54,10 +57,9 @@ def run_retrain(
     tracking.prepare()  # a damaged store is reported before any work
     history = load_history(pipeline, data)
     target = bundle_dir(pipeline)
-    result = train(pipeline, history, progress=progress)
-    tracked, profile, tiers = record_model(
-        pipeline, history, result, {"kind": "retrain"}, progress=progress
-    )
+    with training_run(pipeline, history, pipeline.config.model.family, "retrain") as run:
+        result = train(pipeline, history, progress=progress)
+        tracked, profile, tiers = record_model(pipeline, history, result, run, progress=progress)
 
     with store_lock():
         repairs = promotion.reconcile(pipeline.name, target)
@@ -97,6 +99,10 @@ def run_retrain(
             exported = promotion.promote(tracked, target, promotion_tags, previous)
         else:
             tracking.tag_run(tracked.run_id, {"promoted": "false"})
+        decision = decision_note(
+            gate, promote, tracked.version, previous, str(reason) if force else None
+        )
+        describe_decision(pipeline, result, run, tracked, decision)
     training = _training_report(pipeline, history, result, tracked, exported, tiers)
     training.repairs = repairs
     return RetrainReport(

@@ -1,15 +1,19 @@
 """`prospect train`: train on a history, record the run in MLflow, export the first champion.
 
-:func:`record_model` is shared with ``prospect retrain``. The store is checked before any
-work; training and logging run outside the store lock; registering the version and the
-promotion (:mod:`prospect_predictor.registry.promotion`) inside it, so that of several
-trains started together on a registry without a champion exactly one becomes champion.
+:func:`training_run`, :func:`record_model` and :func:`describe_decision` are shared with
+``prospect retrain`` (and the first with ``prospect compare``). The store is checked before
+any work; the MLflow run is opened before the first fit and ended once everything is
+logged, so that its duration is the training's; training and logging run outside the store
+lock; registering the version and the promotion
+(:mod:`prospect_predictor.registry.promotion`) inside it, so that of several trains started
+together on a registry without a champion exactly one becomes champion.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,13 +58,12 @@ def run_training(
     pipeline = load_pipeline(pipeline_path)
     tracking.prepare()  # a damaged store is reported before any work
     history = load_history(pipeline, data)
-    result = train(pipeline, history, family=family, progress=progress)
-
-    tracked, profile, tiers = record_model(
-        pipeline, history, result, {"kind": "training"}, progress=progress
-    )
+    with training_run(pipeline, history, family or pipeline.config.model.family) as run:
+        result = train(pipeline, history, family=family, progress=progress)
+        tracked, profile, tiers = record_model(pipeline, history, result, run, progress=progress)
     from prospect_predictor.registry import promotion
     from prospect_predictor.registry.bundle import bundle_dir
+    from prospect_predictor.registry.records import decision_note
     from prospect_predictor.registry.store import store_lock
 
     exported, why_not = None, None
@@ -79,26 +82,97 @@ def run_training(
                     f"{target} holds a model this registry does not know (a bundle of "
                     "another store); `prospect retrain` compares with it"
                 )
+        decision = decision_note(
+            None,
+            champion is None,
+            tracked.version,
+            None if champion is None else champion.version or "?",
+            without_gate="first version" if champion is None else TRAIN_DOES_NOT_REPLACE,
+        )
+        describe_decision(pipeline, result, run, tracked, decision)
     report = _training_report(pipeline, history, result, tracked, exported, tiers)
     report.repairs, report.not_promoted_because = repairs, why_not
     return report
+
+
+TRAIN_DOES_NOT_REPLACE = (
+    "`prospect train` registers a version without replacing the champion; "
+    "`prospect retrain` compares through the gate"
+)
+WHAT_RAN = {"training": [], "retrain": ["retrain"], "comparison": ["compare"]}
+
+
+@dataclass
+class OpenRun:
+    """The MLflow run a training is logged into, while it trains."""
+
+    run_id: str
+    name: str
+    data: dict  # file, rows, sha256
+
+
+@contextmanager
+def training_run(
+    pipeline: Pipeline, history: History, family: str, kind: str = "training"
+) -> Iterator[OpenRun]:
+    """The MLflow run of one training, opened before the first fit with its name (what
+    ran), tags and the history as its dataset (context "training"); ended FINISHED when the
+    block ends, FAILED with the error if it raises (:func:`tracking.open_run`)."""
+    from prospect_predictor.registry import tracking
+    from prospect_predictor.registry.records import run_name
+
+    rows = len(history.outcomes)
+    name = run_name(pipeline.name, [*WHAT_RAN[kind], family], rows)
+    experiment = pipeline.name + ("-comparison" if kind == "comparison" else "")
+    tags = {"kind": kind, "family": family, "data.sha256": history.sha256}
+    with tracking.open_run(experiment=experiment, name=name, tags=tags) as run_id:
+        data = {"file": history.source, "rows": rows, "sha256": history.sha256}
+        columns = history.features.head(0).assign(**{pipeline.outcome_column: ""})
+        tracking.log_dataset(run_id, **data, columns=columns, context="training")
+        yield OpenRun(run_id, name, data)
+
+
+def describe_decision(pipeline: Pipeline, result: TrainingResult, run: OpenRun, tracked, decision):
+    """The run's description with the promotion's decision, the version's, the model's."""
+    from prospect_predictor.registry import tracking
+    from prospect_predictor.registry.records import (
+        model_description,
+        run_metrics,
+        run_note,
+        version_description,
+    )
+
+    metrics = run_metrics(result)
+    tracking.describe_run(run.run_id, run_note(run.name, run.data, metrics, decision))
+    tracking.describe_version(
+        tracked.model_name,
+        tracked.version,
+        version_description(run.run_id, run.name, metrics, decision),
+        model_description(pipeline.name, result.classes),
+    )
 
 
 def record_model(
     pipeline: Pipeline,
     history: History,
     result: TrainingResult,
-    tags: dict[str, str],
+    run: OpenRun,
     extra_metrics: dict[str, float] | None = None,
     extra_files: dict[str, object] | None = None,
     progress: Progress = lambda step: None,
 ):
-    """Charts and files, then one MLflow run with the model registered (alias untouched).
-    Returns the tracked version, the training data profile and the holdout's tier table."""
+    """Charts and files, then the model and all of it logged into the open ``run`` with its
+    description (the version is registered later, the alias untouched). Returns the tracked
+    model, the training data profile and the holdout's tier table."""
     from prospect_predictor.config.defaults import outcome_rates
     from prospect_predictor.data.leads import model_columns
     from prospect_predictor.registry import tracking
-    from prospect_predictor.registry.records import bundle_metadata, run_metrics, run_params
+    from prospect_predictor.registry.records import (
+        bundle_metadata,
+        run_metrics,
+        run_note,
+        run_params,
+    )
     from prospect_predictor.reporting.artifacts import write_json, write_training_artifacts
     from prospect_predictor.scoring.decision import tier_table
 
@@ -114,6 +188,7 @@ def record_model(
             write_json(artifacts / name, content)
         progress("recording the run in MLflow")
         tracked = tracking.log_training_run(
+            run_id=run.run_id,
             experiment=pipeline.name,
             model_name=pipeline.name,
             params=run_params(pipeline, history, result),
@@ -130,8 +205,8 @@ def record_model(
                 ),
                 pipeline.id_column,
             ),
-            tags={"family": result.family, **tags},
         )
+    tracking.describe_run(run.run_id, run_note(run.name, run.data, run_metrics(result)))
     return tracked, profile, tiers
 
 

@@ -2,7 +2,8 @@
 :mod:`prospect_predictor.registry.pyfunc_model`).
 
 By default the tracking store and model registry are SQLite at ``experiments/mlflow.db``
-with artifacts under ``experiments/artifacts``, relative to the working directory: no
+with artifacts under ``experiments/artifacts``, relative to the working directory (the
+artifact locations are stored relative, so a moved work folder still loads its models): no
 server needed. ``MLFLOW_TRACKING_URI`` overrides both (a real MLflow server, PostgreSQL…).
 
 The first use in a process checks the embedded store (:func:`store.check_store`), creates
@@ -11,9 +12,9 @@ marks runs of this machine whose process is gone as KILLED. Registered versions 
 scoring form as artifacts of a models-from-code pyfunc: they are read back as JSON and
 arrays (:func:`download_version`), never unpickled.
 
-Its length (about 570 lines) is that of every MLflow call the product makes, kept in one
-place so that MLflow's quirks (URIs exported to the environment, loggers, progress bars,
-migrations that race) are handled once.
+Its length (about 750 lines) is one cohesive thing: the product's one boundary with MLflow.
+Every MLflow call, and the translation of its errors into one line saying where and what,
+is here, so that no other module imports mlflow (``pyfunc_model`` aside, which MLflow runs).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import logging
 import os
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +41,12 @@ ARTIFACTS_DIR = EXPERIMENTS_DIR / "artifacts"
 CHAMPION = "champion"
 PID_TAG, HOST_TAG = "prospect.pid", "prospect.host"
 FORM_FILES = ("scoring.json", "scoring.npz")
+# MLflow 3's UI opens an experiment without this tag on its GenAI overview; the value is the
+# UI's "Machine learning" kind (ExperimentKind.CUSTOM_MODEL_DEVELOPMENT in its JS constants)
+EXPERIMENT_KIND_TAG, CLASSIC_ML = "mlflow.experimentKind", "custom_model_development"
+NOTE_TAG = "mlflow.note.content"  # the run's description, markdown, in the UI
+ERROR_TAG = "prospect.error"  # why a run ended FAILED
+CONTEXT_TAG = "mlflow.data.context"  # a dataset input's role: training, evaluation
 
 
 @dataclass
@@ -119,18 +128,36 @@ def prepare() -> None:
 
 def _prepare(make_client):
     """Create the store's tables if needed (under the lock: MLflow's migrations are not
-    safe to run twice at once) and mark this machine's abandoned runs as KILLED."""
+    safe to run twice at once), mark this machine's abandoned runs as KILLED and make the
+    embedded store's artifact locations relative (:func:`_relative_artifacts`)."""
     try:
         client = make_client()
         client.search_experiments(max_results=1)
         client.search_registered_models(max_results=1)
         mark_killed_runs(client)
+        if uses_embedded_store():  # a folder moved here: its models load from here
+            for experiment in client.search_experiments():
+                _relative_artifacts(experiment.artifact_location)
         return client
     except ProspectError:
         raise
     except Exception as exc:
         raise ProspectError(
             f"MLflow at {tracking_uri()} cannot be used: {type(exc).__name__}: {_first_line(exc)}"
+        ) from None
+
+
+@contextmanager
+def said(what: str = "failed") -> Iterator[None]:
+    """MLflow's errors (an unreachable server, a locked store…) as one line saying where
+    and what; ours go through as they are."""
+    try:
+        yield
+    except ProspectError:
+        raise
+    except Exception as exc:
+        raise ProspectError(
+            f"MLflow at {tracking_uri()} {what}: {type(exc).__name__}: {_first_line(exc)}"
         ) from None
 
 
@@ -190,17 +217,163 @@ def mark_killed_runs(client) -> list[str]:
 
 
 def experiment_id(client, name: str) -> str:
-    """The experiment's id, creating it (with artifacts under experiments/) if needed;
-    under the store lock, so that two processes cannot both create it."""
+    """The experiment's id, creating it if needed, marked as classic ML for MLflow's UI and,
+    in the embedded store, with artifacts at the relative ``experiments/artifacts`` (see
+    :func:`_relative_artifacts`); under the store lock, so that two processes cannot both
+    create it."""
     found = client.get_experiment_by_name(name)
-    if found is not None:
+    if found is not None and _settled(found):
         return found.experiment_id
     with store_lock():
         found = client.get_experiment_by_name(name)
-        if found is not None:
-            return found.experiment_id
-        location = ARTIFACTS_DIR.resolve().as_uri() if uses_embedded_store() else None
-        return client.create_experiment(name, artifact_location=location)
+        if found is None:
+            location = ARTIFACTS_DIR.resolve().as_uri() if uses_embedded_store() else None
+            exp_id = client.create_experiment(
+                name, artifact_location=location, tags={EXPERIMENT_KIND_TAG: CLASSIC_ML}
+            )
+        else:
+            exp_id = found.experiment_id
+            if EXPERIMENT_KIND_TAG not in found.tags:  # made before the tag was set
+                client.set_experiment_tag(exp_id, EXPERIMENT_KIND_TAG, CLASSIC_ML)
+        if uses_embedded_store():  # a new one; the others were at the store's preparation
+            _relative_artifacts(client.get_experiment(exp_id).artifact_location)
+        return exp_id
+
+
+def _settled(experiment) -> bool:
+    if EXPERIMENT_KIND_TAG not in experiment.tags:
+        return False
+    return not uses_embedded_store() or not _absolute(experiment.artifact_location)
+
+
+def _absolute(location: str) -> bool:
+    return location.startswith("file:") or Path(location).is_absolute()
+
+
+def _relative_artifacts(location: str) -> None:
+    """Make an embedded store's artifact locations relative to the working folder, like the
+    store itself, so that a work folder moved or copied whole still loads its models.
+
+    MLflow resolves a relative location to an absolute one when it creates an experiment,
+    and every run, logged model and model version then copies that prefix; it reads a
+    relative one as relative to the working directory. So the prefix is rewritten in the
+    SQLite file, for this folder's own ``experiments/artifacts`` or for the one of a folder
+    that was moved here (gone from where it was, present here). Other locations, chosen by
+    someone on purpose, are left alone. Call under the store lock."""
+    import sqlite3
+
+    from mlflow.utils.file_utils import local_file_uri_to_path
+
+    relative = ARTIFACTS_DIR.as_posix()
+    if not _absolute(location):
+        return
+    path = Path(local_file_uri_to_path(location))
+    here = ARTIFACTS_DIR.resolve()
+    moved_here = path.parts[-2:] == here.parts[-2:] and not path.exists()
+    if path != here and not moved_here:
+        return
+    columns = (
+        ("experiments", "artifact_location"),
+        ("runs", "artifact_uri"),
+        ("logged_models", "artifact_location"),
+        ("model_versions", "storage_location"),
+        ("model_versions", "source"),
+    )
+    with sqlite3.connect(STORE_FILE, timeout=60) as connection:
+        for prefix in {location.rstrip("/"), path.as_posix(), path.as_uri()}:
+            for table, column in columns:
+                connection.execute(
+                    f"UPDATE {table} SET {column} = ? || substr({column}, ?) "
+                    f"WHERE {column} = ? OR substr({column}, 1, ?) = ?",
+                    (relative, len(prefix) + 1, prefix, len(prefix) + 1, f"{prefix}/"),
+                )
+
+
+@contextmanager
+def open_run(*, experiment: str, name: str, tags: dict[str, str]) -> Iterator[str]:
+    """A run that spans the ``with`` block (a training, from before its first fit to its
+    last file logged), so that its duration in MLflow is the work's. It carries
+    :func:`run_tags` from its start: a process that dies inside leaves it RUNNING, and the
+    next command marks it KILLED. An error inside ends it FAILED with the message as the
+    ``prospect.error`` tag (KILLED for Ctrl-C), then goes on up; else it ends FINISHED."""
+    _, client = _client()
+    with said():
+        run = client.create_run(
+            experiment_id(client, experiment), run_name=name, tags={**tags, **run_tags()}
+        )
+    run_id = run.info.run_id
+    try:
+        yield run_id
+    except BaseException as exc:
+        status = "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED"
+        with suppress(Exception):  # the error itself is what the user must see
+            client.set_tag(run_id, ERROR_TAG, (f"{type(exc).__name__}: {exc}")[:4000])
+            client.set_terminated(run_id, status)
+        raise
+    client.set_terminated(run_id, "FINISHED")
+
+
+def describe_run(run_id: str, note: str) -> None:
+    """The run's description (markdown, shown at the top of the run's page)."""
+    tag_run(run_id, {NOTE_TAG: note})
+
+
+def log_dataset(
+    run_id: str,
+    *,
+    file: str,
+    sha256: str,
+    rows: int,
+    columns: pd.DataFrame,
+    context: str,
+) -> None:
+    """The data file as an MLflow dataset input of the run: its name, where it was read,
+    its digest (the file's sha256; MLflow's digest holds 36 characters, so the first 32,
+    the whole hash as the input's ``sha256`` tag), its columns' schema and its row count.
+    No row is stored: the dataset is built from these facts, not from the frame (which
+    ``mlflow.data.from_pandas`` would hash and profile). ``columns`` gives the names and
+    types only."""
+    from mlflow.entities import Dataset, DatasetInput, InputTag
+
+    _, client = _client()
+    dataset = Dataset(
+        name=Path(file).name,
+        digest=sha256[:32],
+        source_type="local",
+        source=json.dumps({"uri": str(file)}),
+        schema=json.dumps({"mlflow_colspec": _input_schema(columns).to_dict()}),
+        profile=json.dumps({"num_rows": int(rows)}),
+    )
+    tags = [InputTag(CONTEXT_TAG, context), InputTag("sha256", sha256)]
+    with said():
+        client.log_inputs(run_id, datasets=[DatasetInput(dataset, tags)])
+
+
+def describe_version(model_name: str, version: str, text: str, model_text: str) -> None:
+    """Descriptions of a version (``text``) and of the registered model (``model_text``,
+    rewritten only when it differs: the registry keeps no history of it)."""
+    _, client = _client()
+    with said(f"failed to describe version {version} of {model_name!r}"):
+        client.update_model_version(model_name, str(version), description=text)
+        if (client.get_registered_model(model_name).description or "") != model_text:
+            client.update_registered_model(model_name, description=model_text)
+
+
+def log_values(run_id: str, params: dict[str, str], metrics: dict[str, float]) -> None:
+    """Params (in the store's batches of 100) and finite metrics, into an open run."""
+    import time
+
+    from mlflow.entities import Metric, Param
+
+    _, client = _client()
+    now = int(time.time() * 1000)
+    items = list(params.items())
+    with said():
+        for start in range(0, len(items), 100):
+            batch = [Param(k, v) for k, v in items[start : start + 100]]
+            client.log_batch(run_id, params=batch, synchronous=True)
+        values = [Metric(k, float(v), now, 0) for k, v in metrics.items() if np.isfinite(v)]
+        client.log_batch(run_id, metrics=values, synchronous=True)
 
 
 def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, str]:
@@ -244,6 +417,22 @@ def model_signature(example: pd.DataFrame, output: pd.DataFrame):
     return ModelSignature(inputs=inputs, outputs=infer_signature(example, output).outputs)
 
 
+def _input_schema(frame: pd.DataFrame):
+    """A dataset's columns, each optional, as a double (numbers, booleans) or a string."""
+    from mlflow.types.schema import ColSpec, Schema
+
+    return Schema(
+        [
+            ColSpec(
+                "double" if pd.api.types.is_numeric_dtype(frame[c]) else "string",
+                c,
+                required=False,
+            )
+            for c in frame.columns
+        ]
+    )
+
+
 def raw_input_example(
     features: pd.DataFrame, feature_types: dict[str, str], columns: list[str], id_column: str
 ) -> pd.DataFrame:
@@ -284,6 +473,7 @@ def _requirements(kind: str) -> list[str]:
 
 def log_training_run(
     *,
+    run_id: str,
     experiment: str,
     model_name: str,
     params: dict[str, str],
@@ -291,22 +481,21 @@ def log_training_run(
     artifacts_dir: Path,
     model_files: dict[str, bytes],
     input_example: pd.DataFrame,
-    tags: dict[str, str],
 ) -> TrackedModel:
-    """One training run: params, metrics, the files in ``artifacts_dir``, and the model as a
-    models-from-code pyfunc (:mod:`~prospect_predictor.registry.pyfunc_model`) whose
-    artifacts are ``model_files`` (the scoring form, ``metadata.json``, ``profile.json``)
-    and whose code includes this package: no pickle, and it loads where the package is not
-    installed. The version is registered later, under
-    the store lock (:func:`register_version`); the alias is moved by :func:`set_champion`."""
+    """Into the training's open run (:func:`open_run`): params, metrics, the files in
+    ``artifacts_dir``, and the model as a models-from-code pyfunc
+    (:mod:`~prospect_predictor.registry.pyfunc_model`) whose artifacts are ``model_files``
+    (the scoring form, ``metadata.json``, ``profile.json``) and whose code includes this
+    package: no pickle, and it loads where the package is not installed. The version is
+    registered later, under the store lock (:func:`register_version`); the alias is moved
+    by :func:`set_champion`."""
     from prospect_predictor.registry import pyfunc_model
 
-    mlflow, client = _client()
+    mlflow, _ = _client()
     try:
-        exp_id = experiment_id(client, experiment)
         with (
             tempfile.TemporaryDirectory(prefix="prospect-model-") as folder,
-            mlflow.start_run(experiment_id=exp_id, tags={**tags, **run_tags()}) as run,
+            mlflow.start_run(run_id=run_id) as run,  # resumed: open_run ends it
         ):
             for start in range(0, len(params), 100):  # the store takes params in batches
                 mlflow.log_params(dict(list(params.items())[start : start + 100]))
@@ -421,23 +610,6 @@ def add_to_run(run_id: str, metrics: dict[str, float], files: dict[str, object])
             client.log_artifact(run_id, str(path))
 
 
-def log_plain_run(
-    *, experiment: str, params: dict[str, str], metrics: dict[str, float], tags: dict[str, str]
-) -> str:
-    """A run with params and metrics only (e.g. one candidate of a comparison)."""
-    mlflow, client = _client()
-    try:
-        with mlflow.start_run(experiment_id=experiment_id(client, experiment), tags=tags) as run:
-            for start in range(0, len(params), 100):
-                mlflow.log_params(dict(list(params.items())[start : start + 100]))
-            mlflow.log_metrics({k: float(v) for k, v in metrics.items() if np.isfinite(v)})
-            return run.info.run_id
-    except Exception as exc:
-        raise ProspectError(
-            f"MLflow at {tracking_uri()} failed: {type(exc).__name__}: {exc}"
-        ) from None
-
-
 def new_artifacts_dir() -> tempfile.TemporaryDirectory:
     return tempfile.TemporaryDirectory(prefix="prospect-artifacts-")
 
@@ -445,23 +617,24 @@ def new_artifacts_dir() -> tempfile.TemporaryDirectory:
 def log_evaluation_run(
     *,
     experiment: str,
+    name: str,
+    note: str,
     params: dict[str, str],
     metrics: dict[str, float],
     artifacts_dir: Path,
     tags: dict[str, str],
+    dataset: dict[str, Any],
 ) -> str:
-    """An evaluation run: params, metrics and charts, no model."""
-    mlflow, client = _client()
-    try:
-        with mlflow.start_run(experiment_id=experiment_id(client, experiment), tags=tags) as run:
-            mlflow.log_params(params)
-            mlflow.log_metrics({k: float(v) for k, v in metrics.items() if np.isfinite(v)})
-            mlflow.log_artifacts(str(artifacts_dir))
-            return run.info.run_id
-    except Exception as exc:
-        raise ProspectError(
-            f"MLflow at {tracking_uri()} failed: {type(exc).__name__}: {exc}"
-        ) from None
+    """An evaluation run: params, metrics, charts and the labelled file as its dataset
+    (``dataset``: :func:`log_dataset`'s arguments, context "evaluation"), no model."""
+    with open_run(experiment=experiment, name=name, tags=tags) as run_id:
+        log_dataset(run_id, **dataset, context="evaluation")
+        log_values(run_id, params, metrics)
+        _, client = _client()
+        with said():
+            client.log_artifacts(run_id, str(artifacts_dir))
+        describe_run(run_id, note)
+    return run_id
 
 
 @dataclass

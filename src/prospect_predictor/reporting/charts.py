@@ -1,5 +1,6 @@
 """Evaluation results as PNG charts (MLflow artifacts); one prospect's waterfall is in
-:mod:`prospect_predictor.reporting.waterfall`, which draws with this module's figure tools.
+:mod:`prospect_predictor.reporting.waterfall` and the beeswarm in
+:mod:`prospect_predictor.reporting.beeswarm`, which draw with this module's figure tools.
 
 Pure functions: each chart function takes plain inputs, writes one PNG and returns its
 path; nothing here talks to MLflow or reads files. Figures are drawn on matplotlib's Agg
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 DPI = 110
 FIGSIZE = (7.0, 5.0)
+REFERENCE = OUTCOMES[0]  # contributions are log-odds against it (explaining.contributions)
 NO_REASON_DATA = "no data for this reason"
 UNASSIGNED = "no reason given"
 MAX_CATEGORY_BARS = 12
@@ -83,18 +85,21 @@ def calibration_curves_png(
 def reason_importance_png(
     importance: Mapping[str, Mapping[str, float | None] | None],
     path: Path,
-    title: str = "What drives each outcome, by reason",
+    title: str | None = None,
+    reference: str = REFERENCE,
 ) -> Path:
     """Grouped horizontal bars: one group per reason, one bar per outcome.
 
-    ``importance[reason][outcome]`` is the mean |contribution| in log-odds. Reasons come in
+    ``importance[reason][outcome]`` is the mean |contribution| to the outcome's log-odds
+    against ``reference`` (the advisor's unit; the reference has no bars). Reasons come in
     the product's order (``poor_fit``, ``difficult_expectations``, ``product_mismatch``,
     ``strung_along``, ``context``), only those present; any other key follows, in the
     given order. A reason whose value is ``None`` (no feature speaks to it in the
     pipeline), or whose outcomes are all ``None``, is shown with the text
     "no data for this reason" instead of bars.
     """
-    return save_png(_reason_figure(importance, title), path)
+    title = title or f"What drives each outcome against {reference}, by reason"
+    return save_png(_reason_figure(importance, title, reference), path)
 
 
 def feature_importance_png(
@@ -102,14 +107,16 @@ def feature_importance_png(
     feature_reason: Mapping[str, str],
     path: Path,
     top: int = 20,
+    reference: str = REFERENCE,
 ) -> Path:
-    """One panel per outcome: the ``top`` features by mean |SHAP| (log-odds).
+    """One panel per outcome: the ``top`` features by mean |contribution| to the outcome's
+    log-odds against ``reference``.
 
     ``importance[outcome][feature]``; bars are coloured by ``feature_reason[feature]`` (a
     feature missing from that mapping is shown as "no reason given"). Panels share their
     x axis so that outcomes can be compared; NaN or ``None`` importances are left out.
     """
-    return save_png(_feature_figure(importance, feature_reason, top), path)
+    return save_png(_feature_figure(importance, feature_reason, top, reference), path)
 
 
 def data_profile_png(frame: pd.DataFrame, feature_types: Mapping[str, str], path: Path) -> Path:
@@ -263,7 +270,9 @@ def _as_labels(labels: Sequence[str], classes: Sequence[str], what: str) -> np.n
 
 
 def _reason_figure(
-    importance: Mapping[str, Mapping[str, float | None] | None], title: str
+    importance: Mapping[str, Mapping[str, float | None] | None],
+    title: str,
+    reference: str = REFERENCE,
 ) -> Figure:
     product_order = [*REASONS, CONTEXT]
     reasons = [r for r in product_order if r in importance]
@@ -320,7 +329,7 @@ def _reason_figure(
     ax.set_yticks(range(len(reasons)), [r.replace("_", " ") for r in reasons])
     ax.set_ylim(len(reasons) - 0.5, -0.5)
     ax.set_xlim(0, x_max * 1.15)
-    ax.set_xlabel("mean |contribution| to the outcome's log-odds")
+    ax.set_xlabel(f"mean |contribution| to the outcome's log-odds against {reference}")
     ax.set_ylabel("reason")
     ax.set_title(title)
     ax.grid(axis="x", alpha=0.3)
@@ -335,7 +344,10 @@ def _reason_figure(
 
 
 def _feature_figure(
-    importance: Mapping[str, Mapping[str, float]], feature_reason: Mapping[str, str], top: int
+    importance: Mapping[str, Mapping[str, float]],
+    feature_reason: Mapping[str, str],
+    top: int,
+    reference: str = REFERENCE,
 ) -> Figure:
     if top < 1:
         raise ValueError(f"top must be at least 1, got {top}")
@@ -376,7 +388,7 @@ def _feature_figure(
         ax.set_title(f"{outcome}: top {len(kept)} features", fontsize=10)
         ax.grid(axis="x", alpha=0.3)
         ax.tick_params(axis="x", labelbottom=True)
-        ax.set_xlabel("mean |SHAP| (log-odds)", fontsize=9)
+        ax.set_xlabel(f"mean |contribution| (log-odds against {reference})", fontsize=9)
         if not kept:
             ax.text(0.5, 0.5, "no feature importance", transform=ax.transAxes, ha="center")
     for ax in axes[len(outcomes) :]:
@@ -393,7 +405,7 @@ def _feature_figure(
             ncols=min(len(ordered), 6),
             fontsize=9,
         )
-    fig.suptitle("Feature importance per outcome (mean |SHAP|, log-odds)")
+    fig.suptitle(f"Feature importance per outcome, in log-odds against {reference}")
     return fig
 
 
