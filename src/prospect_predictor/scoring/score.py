@@ -195,3 +195,23 @@ def to_frame(
     out["no_data_reasons"] = ", ".join(r for r in REASONS if r not in scores.reasons)
     out["unknown_fields"] = ", ".join(unknown_fields or [])
     return out
+
+
+def output_columns() -> list[tuple[str, str]]:
+    """:func:`to_frame`'s columns in order, each with its kind (``text``, ``number`` or
+    ``flag``): the schema a scorer must declare before it has scored a row (Spark)."""
+    numbers = [f"p_{outcome}" for outcome in OUTCOMES]
+    texts_ = ["recommendation", "top_reason", "top_reason_outcome"]
+    reasons = [f"reason_{r}__{o}" for r in (*REASONS, CONTEXT) for o in REPORTED_OUTCOMES]
+    return [
+        ("prospect_id", "text"),
+        *[(name, "number") for name in numbers],
+        *[(name, "text") for name in texts_],
+        ("top_reason_points", "number"),
+        *[(name, "number") for name in reasons],
+        ("top_drivers", "text"),
+        ("advice", "text"),
+        ("incomplete_record", "flag"),
+        ("no_data_reasons", "text"),
+        ("unknown_fields", "text"),
+    ]
