@@ -122,3 +122,15 @@ def test_spark_engine_refuses_what_it_cannot_do(run_cli, spark, leads, monkeypat
     assert to_csv.exit_code != 0 and "Parquet" in to_csv.stderr
     one = run_cli("score", "--lead", '{"postponements": 1}', "--engine", "spark")
     assert one.exit_code != 0 and "FILE" in one.stderr
+
+
+def test_spark_stops_on_a_file_problem_as_the_local_scorer(run_cli, spark, leads, monkeypatch):
+    monkeypatch.chdir(leads)
+    frame = pd.read_csv(leads / "spark_clean.csv", dtype=str, keep_default_na=False)
+    frame.drop(columns="postponements").head(50).to_csv(leads / "no_column.csv", index=False)
+    local = run_cli("score", "no_column.csv", "--out", "nc_local.parquet")
+    remote = run_cli("score", "no_column.csv", "--engine", "spark", "--out", "nc_spark.parquet")
+    assert local.exit_code == remote.exit_code != 0
+    assert "postponements" in remote.stderr
+    assert remote.stderr == local.stderr
+    assert not (leads / "nc_spark.parquet").exists()

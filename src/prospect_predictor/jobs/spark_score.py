@@ -39,6 +39,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,78 +138,103 @@ def run_spark_scoring(
     table_format(Path(str(input_path)))  # a CSV or Parquet name, else the usual message
     bundle, metadata, lang, notices = _scoring_bundle(model_dir, lang)
     spark = spark or spark_session(master)
-    raw, text = read_input(spark, input_path)
-    columns = list(raw.columns)
+    with spark_errors(input_path):
+        raw, text = read_input(spark, input_path)
+        columns = list(raw.columns)
 
-    head = _as_read(raw.limit(HEAD_ROWS).toPandas(), text)
-    _, head_report = validate_chunk(head, metadata, input_path, duplicates={})
-    # a missing column or a file without rows has stopped here, as locally
-    notices = notices + _absent(head_report, input_path)
+        head = _as_read(raw.limit(HEAD_ROWS).toPandas(), text)
+        _, head_report = validate_chunk(head, metadata, input_path, duplicates={})
+        # a missing column or a file without rows has stopped here, as locally
+        notices = notices + _absent(head_report, input_path)
 
-    offsets, duplicates = _first_pass(raw, metadata)
-    job = {
-        "files": bundle.files,
-        "digest": hashlib.sha256(b"".join(bundle.files.values())).hexdigest(),
-        "bundle": str(bundle.path),
-        "lang": lang,
-        "source": str(input_path),
-        "offsets": offsets,
-        "duplicates": duplicates,
-        "text": text,
-    }
-    shipped = spark.sparkContext.broadcast(job)
-    schema = _result_schema(raw.schema)
-    result = raw.withColumn(MID, F.monotonically_increasing_id()).mapInPandas(
-        lambda batches: score_partition(batches, shipped.value), schema
-    )
-    result = result.persist(StorageLevel.MEMORY_AND_DISK)
-    try:
-        counts = {r[KIND]: r["count"] for r in result.groupBy(KIND).count().collect()}
-        rejects = result.filter(F.col(KIND) == "reject").select(
-            F.col(ROW).alias("row"),
-            F.col(PROBLEMS).alias("problems"),
-            *[F.col(RAW + c).alias(c) for c in columns],
+        offsets, duplicates = _first_pass(raw, metadata)
+        job = {
+            "files": bundle.files,
+            "digest": hashlib.sha256(b"".join(bundle.files.values())).hexdigest(),
+            "bundle": str(bundle.path),
+            "lang": lang,
+            "source": str(input_path),
+            "offsets": offsets,
+            "duplicates": duplicates,
+            "text": text,
+        }
+        shipped = spark.sparkContext.broadcast(job)
+        schema = _result_schema(raw.schema)
+        result = raw.withColumn(MID, F.monotonically_increasing_id()).mapInPandas(
+            lambda batches: score_partition(batches, shipped.value), schema
         )
-        report = SparkScoringReport(
-            counts.get("scored", 0),
-            counts.get("reject", 0),
-            [(int(r["row"]), r["problems"]) for r in rejects.take(FIRST_REJECTS)],
-            None,
-            str(out),
-            "",
-            metadata,
-            lang,
-            [],
-            spark.sparkContext.master,
-            len(offsets),
-            notices,
-        )
-        if not report.scored:
-            raise InputFileError(
-                f"{input_path}: no row can be scored; every row has a problem, e.g.:\n"
-                + "\n".join(f"row {row}: {problems}" for row, problems in report.first_rejects)
+        # on disk: kept off the JVM heap (1 GB by default in local mode, which the cached
+        # columns and the Parquet writers' buffers together overflowed at 1,000,000 rows)
+        result = result.persist(StorageLevel.DISK_ONLY)
+        try:
+            counts = {r[KIND]: r["count"] for r in result.groupBy(KIND).count().collect()}
+            rejects = result.filter(F.col(KIND) == "reject").select(
+                F.col(ROW).alias("row"),
+                F.col(PROBLEMS).alias("problems"),
+                *[F.col(RAW + c).alias(c) for c in columns],
             )
-        report.drift_warnings = _unseen_lines(result, metadata) + _drift(
-            raw, text, metadata, bundle, input_path, report.scored + report.rejected
-        )
-        names = [name for name, _ in output_columns()]
-        scores = result.filter(F.col(KIND) == "scored").select(*names)
-        if local_out:
-            if report.rejected:
-                report.rejects_path = str(rejects_file(out))
-            report.status = _write_local(scores, rejects, out, report, overwrite, before_output)
-        else:
-            mode = "overwrite" if overwrite else "errorifexists"
-            if report.rejected:
-                report.rejects_path = _uri_rejects(str(out))
-                rejects.write.mode(mode).parquet(report.rejects_path)
-            before_output(report)
-            scores.write.mode(mode).parquet(str(out))
-            report.status = "written"
-        return report
-    finally:
-        result.unpersist()
-        shipped.unpersist()
+            report = SparkScoringReport(
+                counts.get("scored", 0),
+                counts.get("reject", 0),
+                [(int(r["row"]), r["problems"]) for r in rejects.take(FIRST_REJECTS)],
+                None,
+                str(out),
+                "",
+                metadata,
+                lang,
+                [],
+                spark.sparkContext.master,
+                len(offsets),
+                notices,
+            )
+            if not report.scored:
+                raise InputFileError(
+                    f"{input_path}: no row can be scored; every row has a problem, e.g.:\n"
+                    + "\n".join(f"row {row}: {problems}" for row, problems in report.first_rejects)
+                )
+            report.drift_warnings = _unseen_lines(result, metadata) + _drift(
+                raw, text, metadata, bundle, input_path, report.scored + report.rejected
+            )
+            names = [name for name, _ in output_columns()]
+            scores = result.filter(F.col(KIND) == "scored").select(*names)
+            if local_out:
+                if report.rejected:
+                    report.rejects_path = str(rejects_file(out))
+                report.status = _write_local(scores, rejects, out, report, overwrite, before_output)
+            else:
+                mode = "overwrite" if overwrite else "errorifexists"
+                if report.rejected:
+                    report.rejects_path = _uri_rejects(str(out))
+                    rejects.write.mode(mode).parquet(report.rejects_path)
+                before_output(report)
+                scores.write.mode(mode).parquet(str(out))
+                report.status = "written"
+            return report
+        finally:
+            _release(result, shipped)
+
+
+def _release(*cached) -> None:
+    """Drop what was persisted or broadcast, best effort: after a failed job the context
+    may be gone, and the job's own error is the one to report."""
+    for thing in cached:
+        with suppress(Exception):  # nothing more to free
+            thing.unpersist()
+
+
+@contextmanager
+def spark_errors(source) -> Iterator[None]:
+    """Spark's errors (a path it cannot read, a malformed CSV line, a worker that failed)
+    as a message naming the input, with Spark's own first line."""
+    from pyspark.errors import PySparkException
+
+    from prospect_predictor.errors import InputFileError
+
+    try:
+        yield
+    except PySparkException as exc:
+        first = next((line for line in str(exc).splitlines() if line.strip()), "")
+        raise InputFileError(f"{source}: Spark could not score it: {first}") from None
 
 
 def read_input(spark, input_path: str | Path):
@@ -298,7 +324,7 @@ def _first_pass(raw, metadata: dict) -> tuple[dict[int, int], dict]:
                 duplicates[name] = duplicate_problem(name, rows[order], values)
         return offsets, duplicates
     finally:
-        keys.unpersist()
+        _release(keys)
 
 
 def _id_keys(batches: Iterator[pd.DataFrame], specs: dict) -> Iterator[pd.DataFrame]:
