@@ -29,6 +29,9 @@ What runs where:
    rows drawn by Spark and validated on the driver (the local path draws its sample
    otherwise, so the figures can differ a little; unseen categories are counted over
    every row, as locally).
+
+Its length (about 540 lines) is one piece: the driver's passes and the workers' function
+share the tagged result's columns and the row numbering, and change together.
 """
 
 from __future__ import annotations
