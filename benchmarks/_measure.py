@@ -490,6 +490,40 @@ def task_quality(args: dict) -> dict:
     return {"models": results}
 
 
+def task_spark_scaling(args: dict) -> dict:
+    """``jobs.spark_score.run_spark_scoring`` in one process, one Spark session started
+    once (its start-up timed apart): each run is one (file, partitions) pair, so the fixed
+    cost per partition and the cost per row can be told apart (``benchmarks/spark.py``)."""
+    import shutil
+
+    from prospect_predictor.jobs.spark_score import run_spark_scoring, spark_session
+
+    start = clock()
+    spark = spark_session(args["master"], {"spark.ui.enabled": "false"})
+    spark.range(10).count()  # the JVM and one job: what every run of the CLI pays first
+    session_seconds = clock() - start
+    runs = []
+    for run in args["runs"]:
+        spark.conf.set("spark.sql.files.maxPartitionBytes", str(run["partition_bytes"]))
+        spark.conf.set("spark.sql.files.openCostInBytes", "0")
+        out = Path(run["out"])
+        start = clock()
+        report = run_spark_scoring(args["bundle"], run["csv"], out, overwrite=True, spark=spark)
+        seconds = clock() - start
+        shutil.rmtree(out, ignore_errors=True)
+        if run.get("warm_up"):  # the Python workers' start and first imports: not kept
+            continue
+        runs.append(
+            {
+                "rows": report.scored + report.rejected,
+                "partitions": report.partitions,
+                "seconds": seconds,
+            }
+        )
+    spark.stop()
+    return {"session_seconds": session_seconds, "runs": runs}
+
+
 TASKS = {
     "prepare": task_prepare,
     "train": task_train,
@@ -497,6 +531,7 @@ TASKS = {
     "file_stages": task_file_stages,
     "io_reference": task_io_reference,
     "quality": task_quality,
+    "spark_scaling": task_spark_scaling,
 }
 
 

@@ -1089,17 +1089,26 @@ def measure(args: argparse.Namespace) -> dict:
         raw["cli"] = part_cli(runner, mode)
         raw["scale"] = part_scale(runner, mode, paths, paths["bundles"][mode["default_size"]])
         raw["quality"] = part_quality(runner, mode, paths)
-        raw["duration"] = time.perf_counter() - started
-        raw["load_end"] = os.getloadavg()[0]
-        raw["loads"] = runner.loads
-        (workdir / "raw.json").write_text(json.dumps(raw, indent=1, default=float))
-        log(f"done in {raw['duration'] / 60:.1f} min", started)
-        return raw
+        return finish(raw, runner, workdir)
     finally:
-        if args.keep:
-            log(f"work folder kept: {workdir} (raw measurements: raw.json)", started)
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        clean_up(workdir, args.keep, started)
+
+
+def finish(raw: dict, runner: Runner, workdir: Path) -> dict:
+    """The run's duration and loads added to ``raw``, saved as ``raw.json`` in the work folder."""
+    raw["duration"] = time.perf_counter() - runner.started
+    raw["load_end"] = os.getloadavg()[0]
+    raw["loads"] = runner.loads
+    (workdir / "raw.json").write_text(json.dumps(raw, indent=1, default=float))
+    log(f"done in {raw['duration'] / 60:.1f} min", runner.started)
+    return raw
+
+
+def clean_up(workdir: Path, keep: bool, started: float) -> None:
+    if keep:
+        log(f"work folder kept: {workdir} (raw measurements: raw.json)", started)
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def load_raw(path: Path) -> dict:

@@ -108,7 +108,7 @@ def test_crash_mid_file_leaves_the_previous_output_untouched(run_cli, in_trained
     frame.to_csv(in_trained / "crash.csv", index=False)
     _chunked(monkeypatch)
     calls = []
-    real = jobs._score_batch
+    real = jobs.score_batch
 
     def crash_on_the_fifth_batch(*args, **kwargs):
         calls.append(1)
@@ -116,7 +116,7 @@ def test_crash_mid_file_leaves_the_previous_output_untouched(run_cli, in_trained
             raise RuntimeError("disk on fire")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(jobs, "_score_batch", crash_on_the_fifth_batch)
+    monkeypatch.setattr(jobs, "score_batch", crash_on_the_fifth_batch)
     result = run_cli("score", "crash.csv", "--out", "kept.csv", "--overwrite")
     assert result.exit_code == 3
     assert "disk on fire" in result.stderr

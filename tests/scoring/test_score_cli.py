@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from prospect_predictor.domain import REASONS
+from prospect_predictor.scoring.score import output_columns
 
 STABLE_COLUMNS = [
     "prospect_id",
@@ -72,6 +73,7 @@ def test_parquet_and_csv_files_agree(run_cli, in_trained):
     parquet = pd.read_parquet(in_trained / "scored.parquet")
     csv = pd.read_csv(in_trained / "scored.csv", keep_default_na=False)
     assert list(parquet.columns) == STABLE_COLUMNS
+    assert [name for name, _ in output_columns()] == STABLE_COLUMNS  # what Spark declares
     assert (parquet["recommendation"] == csv["recommendation"]).all()
     assert (parquet["p_stalled"] - csv["p_stalled"]).abs().max() < 1e-12
 

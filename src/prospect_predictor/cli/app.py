@@ -335,6 +335,24 @@ def score(
             "(never the input).",
         ),
     ] = False,
+    engine: Annotated[
+        Literal["local", "spark"],
+        typer.Option(
+            "--engine",
+            help="local (this process, streamed) or spark: a FILE scored by Spark with the "
+            "same code, to --out OUT.parquet, a folder of Parquet files (needs the [spark] "
+            "extra; docs/scale.md).",
+        ),
+    ] = "local",
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-master",
+            help="With --engine spark: the master URL (local[4], spark://host:7077, yarn, "
+            "k8s://…). Default: spark.master from spark-submit or spark-defaults.conf, else "
+            "local[*].",
+        ),
+    ] = None,
 ) -> None:
     """Score leads: each outcome's probability, a recommendation, the top reason and advice.
 
@@ -353,6 +371,8 @@ def score(
       prospect score --lead '{"postponements": 4}' --lang fr
     """
     pause_gc_for_one_lead(lead)
+    if engine == "spark" or spark_master is not None:
+        return _score_with_spark(file, lead, model, fmt, out, lang, overwrite, engine, spark_master)
     from prospect_predictor.jobs.score import run_file_scoring, run_scoring
     from prospect_predictor.scoring.writers import FORMATS, table, write_scores
 
@@ -452,6 +472,37 @@ def score(
         sys.stdout.write(text)
     else:
         console.print(f"{len(report.frame):,} prospect(s) scored, written to {out}", markup=False)
+
+
+def _score_with_spark(file, lead, model, fmt, out, lang, overwrite, engine, master) -> None:
+    """``prospect score FILE --engine spark --out OUT.parquet``: scored by Spark."""
+    if engine != "spark":
+        raise ProspectError("--spark-master needs --engine spark")
+    if file is None or lead is not None or str(file) == "-" or out is None:
+        raise ProspectError("--engine spark scores a FILE (not --lead, not -) to --out OUT.parquet")
+    if (fmt or Path(out).suffix.lower().lstrip(".")) != "parquet":
+        raise ProspectError("--engine spark writes Parquet: --out OUT.parquet (a folder of parts)")
+    import importlib.util
+
+    if importlib.util.find_spec("pyspark") is None:
+        raise ProspectError("--engine spark needs PySpark: pip install 'prospect-predictor[spark]'")
+    from prospect_predictor.jobs.spark_score import run_spark_scoring
+
+    console = render.console()
+
+    def before_output(report) -> None:
+        render.print_notices(report.notices)
+        render.print_drift(report.drift_warnings, "these leads")
+        render.print_rejects(console, report.rejected, report.rejects_path, report.first_rejects)
+
+    report = run_spark_scoring(
+        model, file, out, lang, overwrite, master, before_output=before_output
+    )
+    console.print(
+        f"{report.scored:,} prospect(s) scored by Spark ({report.master}, "
+        f"{report.partitions} partition(s)), written to {report.out}",
+        markup=False,
+    )
 
 
 @app.command()

@@ -106,28 +106,13 @@ class LeadStream:
         optional = unused_columns(self.schema, self.metadata)
         for raw in iter_table(self.path, self.chunk_rows):
             first_row = self.rows_read + 1
-            report = validate_frame(
-                raw,
-                self.schema,
-                str(self.path),
-                require_outcome=False,
-                optional=optional,
-                first_row=first_row,
-                duplicates=duplicates,
-                unseen="unknown",
+            chunk, report = validate_chunk(
+                raw, self.metadata, self.path, first_row, duplicates, self.schema, optional
             )
             self.unseen.extend(p for p in report.warnings if p.kind == "unseen_category")
             if first_row == 1:  # once per file
                 self.absent = [p for p in report.warnings if p.kind == "absent_column"]
-            fatal = [p for p in report.errors if p.kind not in ROW_KINDS]
-            if fatal:
-                raise InputFileError(
-                    f"{self.path} cannot be scored:\n"
-                    + "\n".join(f"error: {self.path}: {p.message}" for p in fatal)
-                )
             self.rows_read += len(raw)
-            chunk = _split(raw, report, first_row, self.rows_read)
-            chunk.frame = with_derived(chunk.frame, self.metadata)
             self.scorable += len(chunk.frame)
             self.rejected += len(chunk.rejects)
             if self.keep_problems or not self.scorable:
@@ -175,6 +160,44 @@ class LeadStream:
                 if problem is not None:
                     found[name] = problem
         return found
+
+
+def validate_chunk(
+    raw: pd.DataFrame,
+    metadata: dict,
+    source,
+    first_row: int = 1,
+    duplicates: dict[str, Problem] | None = None,
+    schema: Schema | None = None,
+    optional: frozenset[str] | None = None,
+) -> tuple[LeadChunk, ValidationReport]:
+    """One chunk of a file of leads as read (its first row is the file's row ``first_row``),
+    validated against the bundle's schema as leads are: good rows typed with the model's
+    derived features computed, rejects as read with their row and problems. A problem
+    with the file itself (a missing column, no rows) raises :class:`InputFileError`.
+    ``duplicates``: the whole file's duplicated ids (:func:`validate_frame`). The one
+    validation of leads, for :class:`LeadStream` and for the Spark scorer's partitions."""
+    schema = schema or schema_of(metadata)
+    optional = unused_columns(schema, metadata) if optional is None else optional
+    report = validate_frame(
+        raw,
+        schema,
+        str(source),
+        require_outcome=False,
+        optional=optional,
+        first_row=first_row,
+        duplicates=duplicates,
+        unseen="unknown",
+    )
+    fatal = [p for p in report.errors if p.kind not in ROW_KINDS]
+    if fatal:
+        raise InputFileError(
+            f"{source} cannot be scored:\n"
+            + "\n".join(f"error: {source}: {p.message}" for p in fatal)
+        )
+    chunk = _split(raw, report, first_row, first_row - 1 + len(raw))
+    chunk.frame = with_derived(chunk.frame, metadata)
+    return chunk, report
 
 
 def _split(raw: pd.DataFrame, report: ValidationReport, first_row: int, rows_read: int):

@@ -164,9 +164,13 @@ def _not_utf8_at(path: Path) -> InputFileError:
 
 def detect_delimiter(path: Path) -> str:
     """The delimiter that splits the header line into the most fields (comma on a tie)."""
-    header = _first_line(path)
+    return header_delimiter(_first_line(path), path)
+
+
+def header_delimiter(header: str, source) -> str:
+    """:func:`detect_delimiter` given the header line itself (e.g. read by Spark)."""
     if not header.strip():
-        raise InputFileError(f"{path}: the first line is blank; expected a header row")
+        raise InputFileError(f"{source}: the first line is blank; expected a header row")
     counts = {d: len(next(csv.reader([header], delimiter=d))) for d in DELIMITERS}
     return max(DELIMITERS, key=lambda d: counts[d])  # max keeps the first of equal counts
 

@@ -524,17 +524,30 @@ def _duplicate_problems(values: pd.Series, missing: np.ndarray, name: str) -> li
     duplicated = values.duplicated(keep=False).to_numpy() & ~missing
     if not duplicated.any():
         return []
-    rows = np.flatnonzero(duplicated) + 1
+    return [duplicate_problem(name, np.flatnonzero(duplicated) + 1, values[duplicated])]
+
+
+def duplicate_problem(name: str, rows: np.ndarray, values) -> Problem:
+    """The duplicated-id problem of column ``name``: ``rows`` (ascending) are every row
+    whose id is used more than once, ``values`` their ids (converted, :func:`id_keys`)."""
+    values = pd.Series(np.asarray(values, dtype=object))
+    rows = np.asarray(rows)
     examples = []
-    for value in pd.unique(values[duplicated])[:SHOW_VALUES]:
-        where = np.flatnonzero((values == value).to_numpy()) + 1
-        examples.append(f"{shown(value)} in rows {_list_rows(where)}")
-    count = pd.unique(values[duplicated]).size
+    distinct = pd.unique(values)
+    for value in distinct[:SHOW_VALUES]:
+        examples.append(f"{shown(value)} in rows {_list_rows(rows[(values == value).to_numpy()])}")
     message = (
-        f"column {name!r}: ids must be unique, found {count} id(s) used more than once: "
-        + "; ".join(examples)
+        f"column {name!r}: ids must be unique, found {distinct.size} id(s) used more than "
+        "once: " + "; ".join(examples)
     )
-    return [Problem("error", "duplicate_id", name, message, rows)]
+    return Problem("error", "duplicate_id", name, message, rows)
+
+
+def id_keys(raw: pd.Series, spec: ColumnSpec) -> pd.Series:
+    """An id column as read, converted as validation compares ids (None where missing):
+    what tells two ids apart when duplicates are looked for over a whole file in parts."""
+    values, missing, _ = _convert(raw, spec)
+    return values.astype(object).where(~missing, None)
 
 
 def _rows_problem(

@@ -80,7 +80,7 @@ def run_scoring(
     frames, all_scores = [], []
     for start in range(0, total, SCORING_CHUNK_ROWS):
         end = start + SCORING_CHUNK_ROWS
-        out, scores = _score_batch(
+        out, scores = score_batch(
             bundle,
             metadata,
             leads.frame.iloc[start:end],
@@ -179,7 +179,7 @@ def run_file_scoring(
 
     try:
         for frame, rows in batches(stream, SCORING_CHUNK_ROWS, each_chunk):
-            out_frame, scores = _score_batch(bundle, metadata, frame, rows, lang)
+            out_frame, scores = score_batch(bundle, metadata, frame, rows, lang)
             context = context or _record_context(scores, lang)
             writer.write(
                 out_frame, to_records(out_frame, *context) if fmt in ("json", "jsonl") else None
@@ -236,8 +236,9 @@ def _scoring_bundle(model_dir, lang):
     return bundle, metadata, texts.check_language(lang or metadata.get("language", "en")), notices
 
 
-def _score_batch(bundle, metadata, frame, rows, lang, unknown_fields=None):
-    """One batch of valid rows: the output frame and the scores."""
+def score_batch(bundle, metadata, frame, rows, lang, unknown_fields=None):
+    """One batch of valid rows: the output frame and the scores (the local and the Spark
+    scorer's one scoring step)."""
     from prospect_predictor.scoring.score import score, to_frame
 
     scores = score(bundle.model, metadata, frame, rows)

@@ -32,7 +32,7 @@ import platform
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,6 +72,9 @@ class Bundle:
     path: Path
     model: object  # its ScoringForm: scores and explains like the trained model
     metadata: dict
+    # the verified bytes the form and metadata were read from (metadata.json + FORM_FILES):
+    # what a scorer on other machines receives, rebuilt there with bundle_from_files
+    files: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     @property
     def version(self) -> str | None:
@@ -211,10 +214,18 @@ def load_bundle(target: Path) -> Bundle:
     exactly like the trained model, whatever scikit-learn is installed."""
     target = Path(target)
     contents = _verified_contents(target, keep=(METADATA_FILE, *FORM_FILES))
+    return bundle_from_files(target, contents)
+
+
+def bundle_from_files(target: Path, contents: dict[str, bytes]) -> Bundle:
+    """The bundle from its files' bytes (``metadata.json`` and the form's), as
+    :func:`load_bundle` verified them: a worker that was sent the bytes rebuilds the same
+    scoring form without reading the folder (``target`` only names it in messages)."""
     metadata = _parse_metadata(target, contents[METADATA_FILE])
     if not all(name in contents for name in FORM_FILES):
         raise BundleError(f"{target}: {_no_form(metadata)}")
-    return Bundle(path=target, model=_read_form(target, contents), metadata=metadata)
+    files = {name: contents[name] for name in (METADATA_FILE, *FORM_FILES)}
+    return Bundle(target, _read_form(target, contents), metadata, files)
 
 
 def _read_form(target: Path, contents: dict[str, bytes]):

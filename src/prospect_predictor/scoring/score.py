@@ -207,3 +207,23 @@ def explain_rows(model, metadata: dict, raw: pd.DataFrame, lang: str | None = No
     leads = leads_from_frame(raw, metadata)
     scores = score(model, metadata, leads.frame, leads.rows)
     return to_frame(scores, metadata, lang or metadata.get("language", "en"), leads.unknown_fields)
+
+
+def output_columns() -> list[tuple[str, str]]:
+    """:func:`to_frame`'s columns in order, each with its kind (``text``, ``number`` or
+    ``flag``): the schema a scorer must declare before it has scored a row (Spark)."""
+    numbers = [f"p_{outcome}" for outcome in OUTCOMES]
+    texts_ = ["recommendation", "top_reason", "top_reason_outcome"]
+    reasons = [f"reason_{r}__{o}" for r in (*REASONS, CONTEXT) for o in REPORTED_OUTCOMES]
+    return [
+        ("prospect_id", "text"),
+        *[(name, "number") for name in numbers],
+        *[(name, "text") for name in texts_],
+        ("top_reason_points", "number"),
+        *[(name, "number") for name in reasons],
+        ("top_drivers", "text"),
+        ("advice", "text"),
+        ("incomplete_record", "flag"),
+        ("no_data_reasons", "text"),
+        ("unknown_fields", "text"),
+    ]
