@@ -89,9 +89,15 @@ def is_uri(path: str | Path) -> bool:
 def spark_session(master: str | None = None, conf: dict | None = None):
     """The Spark session: ``master`` if given, else ``spark.master`` from spark-submit or
     ``spark-defaults.conf``, else :data:`DEFAULT_MASTER` (every core of this machine)."""
+    import warnings
+
     from pyspark import SparkConf, SparkContext
     from pyspark.sql import SparkSession
 
+    # PySpark 4.3 warns on every conversion that pandas 3 is "not yet fully supported";
+    # the engine is tested equal to the local scorer on pandas 3 (tests/jobs/test_spark.py),
+    # and docs/scale.md says so once instead of every run
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
     SparkContext._ensure_initialized()  # loads spark-submit's and spark-defaults' settings
     builder = SparkSession.builder.appName("prospect score")
     if master or not SparkConf().contains("spark.master"):
