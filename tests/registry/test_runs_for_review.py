@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from prospect_predictor.domain import OUTCOMES
-from prospect_predictor.registry import tracking
+from prospect_predictor.registry import tracking, versions
 from prospect_predictor.synthetic.generate import write_history
 from tests.conftest import write_pipeline
 
@@ -202,5 +202,5 @@ def test_a_folder_moved_before_locations_were_relative_is_repaired(
     tracking._READY.clear()
     tracking.prepare()
     assert client.get_experiment_by_name("prospects").artifact_location == "experiments/artifacts"
-    found = tracking.download_version("prospects", "1")
+    found = versions.download_version("prospects", "1")
     assert set(found.files) == {"scoring.json", "scoring.npz", "profile.json"}

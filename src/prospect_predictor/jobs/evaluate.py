@@ -27,7 +27,7 @@ def resolve_model(reference: str | None, pipeline_path: str | Path | None):
     import json
 
     from prospect_predictor.config.pipeline import load_pipeline
-    from prospect_predictor.registry import promotion, tracking
+    from prospect_predictor.registry import promotion, versions
     from prospect_predictor.registry.bundle import FORM_FILES, bundle_dir, load_bundle, read_profile
     from prospect_predictor.registry.store import store_lock
 
@@ -44,7 +44,7 @@ def resolve_model(reference: str | None, pipeline_path: str | Path | None):
     if reference.isdigit():
         from prospect_predictor.explaining.scoring_form import ScoringForm
 
-        found = tracking.download_version(pipeline.name, reference)
+        found = versions.download_version(pipeline.name, reference)
         form = ScoringForm.from_bytes(*(found.files[n] for n in FORM_FILES))
         profile = json.loads(found.files["profile.json"])
         return form, found.metadata, profile, f"version {reference}"

@@ -28,7 +28,7 @@ def run_export(
     ``out`` is replaced only with ``overwrite``."""
     from prospect_predictor.config.pipeline import load_pipeline
     from prospect_predictor.errors import ProspectError
-    from prospect_predictor.registry import promotion, tracking
+    from prospect_predictor.registry import promotion, tracking, versions
     from prospect_predictor.registry.bundle import bundle_dir
     from prospect_predictor.registry.store import store_lock
 
@@ -46,13 +46,13 @@ def run_export(
             )
     with store_lock():
         _, client = tracking._client()
-        champion = tracking.champion_version(client, pipeline.name)
+        champion = versions.champion_version(client, pipeline.name)
         done = None
         if trust_pickle and version is not None and version == champion:
             # an old champion: its form is written first, so that reconcile can read it
             done = promotion.export_version(pipeline.name, version, out or target, True)
         repairs = promotion.reconcile(pipeline.name, target)
-        champion = tracking.champion_version(client, pipeline.name)
+        champion = versions.champion_version(client, pipeline.name)
         chosen = version or champion
         if chosen is None:
             raise ProspectError(

@@ -45,7 +45,7 @@ def run_retrain(
     from prospect_predictor.errors import ProspectError
     from prospect_predictor.modeling.train import load_history, train
     from prospect_predictor.monitoring.drift import drift_warnings
-    from prospect_predictor.registry import promotion, tracking
+    from prospect_predictor.registry import promotion, tracking, versions
     from prospect_predictor.registry.bundle import bundle_dir
     from prospect_predictor.registry.records import decision_note
     from prospect_predictor.registry.store import store_lock
@@ -88,7 +88,7 @@ def run_retrain(
         if champion is not None:
             tags["champion_version"] = champion.version
         tracking.tag_run(tracked.run_id, tags)
-        tracking.register_version(tracked)
+        versions.register_version(tracked)
         previous = champion.version if champion is not None else None
         exported = None
         if promote:

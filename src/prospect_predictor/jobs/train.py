@@ -52,7 +52,7 @@ def run_training(
     """Train on ``data``, record the run in MLflow, export the bundle if it is champion."""
     from prospect_predictor.config.pipeline import load_pipeline
     from prospect_predictor.modeling.train import load_history, train
-    from prospect_predictor.registry import tracking
+    from prospect_predictor.registry import tracking, versions
 
     progress("checking the pipeline and the history")
     pipeline = load_pipeline(pipeline_path)
@@ -71,7 +71,7 @@ def run_training(
     with store_lock():
         repairs = promotion.reconcile(pipeline.name, target)
         champion = promotion.current_champion(pipeline.name, target)
-        tracking.register_version(tracked)
+        versions.register_version(tracked)
         if champion is None:  # the first version becomes champion
             progress("exporting the champion bundle")
             exported = promotion.promote(tracked, target, {"promotion": "first version"})
@@ -134,7 +134,7 @@ def training_run(
 
 def describe_decision(pipeline: Pipeline, result: TrainingResult, run: OpenRun, tracked, decision):
     """The run's description with the promotion's decision, the version's, the model's."""
-    from prospect_predictor.registry import tracking
+    from prospect_predictor.registry import tracking, versions
     from prospect_predictor.registry.records import (
         model_description,
         run_metrics,
@@ -144,7 +144,7 @@ def describe_decision(pipeline: Pipeline, result: TrainingResult, run: OpenRun, 
 
     metrics = run_metrics(result)
     tracking.describe_run(run.run_id, run_note(run.name, run.data, metrics, decision))
-    tracking.describe_version(
+    versions.describe_version(
         tracked.model_name,
         tracked.version,
         version_description(run.run_id, run.name, metrics, decision),

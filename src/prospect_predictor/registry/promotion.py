@@ -30,7 +30,7 @@ from pathlib import Path
 from prospect_predictor import faults
 from prospect_predictor.errors import ProspectError
 from prospect_predictor.registry import bundle as bundles
-from prospect_predictor.registry import tracking
+from prospect_predictor.registry import tracking, versions
 
 
 @dataclass
@@ -46,7 +46,7 @@ class Champion:
 
 def export_version(model_name: str, version: str, target: Path, trust_pickle: bool = False):
     """Write the registry's version ``version`` as the bundle at ``target``."""
-    registered = tracking.download_version(model_name, version, trust_pickle=trust_pickle)
+    registered = versions.download_version(model_name, version, trust_pickle=trust_pickle)
     return bundles.write_bundle(target, registered.metadata, registered.files)
 
 
@@ -56,7 +56,7 @@ def reconcile(model_name: str, target: Path) -> list[str]:
     target = Path(target)
     done = bundles.clean_leftovers(target)
     _, client = tracking._client()
-    champion = tracking.champion_version(client, model_name)
+    champion = versions.champion_version(client, model_name)
     entry = bundles.pending_promotion(target)
     if entry is not None:
         version = str(entry.get("version", ""))
@@ -126,10 +126,10 @@ def current_champion(model_name: str, target: Path) -> Champion | None:
     bundle), that bundle. None only when neither exists: a missing bundle never means
     "no champion" while the registry has one."""
     _, client = tracking._client()
-    version = tracking.champion_version(client, model_name)
+    version = versions.champion_version(client, model_name)
     if version is not None:
         try:
-            registered = tracking.download_version(model_name, version)
+            registered = versions.download_version(model_name, version)
         except ProspectError:
             if _bundle_version(target) == version:  # an old version re-exported with its form
                 loaded = bundles.load_bundle(target)
@@ -171,7 +171,7 @@ def promote(tracked, target: Path, tags: dict[str, str], previous: str | None = 
     )
     faults.point("after_journal")
     try:
-        tracking.set_champion(tracked)
+        versions.set_champion(tracked)
         faults.point("after_alias")
         exported = export_version(tracked.model_name, tracked.version, target)
     except Exception:
@@ -187,7 +187,7 @@ def promote(tracked, target: Path, tags: dict[str, str], previous: str | None = 
 def _undo(tracked, target: Path, previous: str | None) -> None:
     """Put the alias back after a failed export (the bundle was left as it was)."""
     try:
-        tracking.move_champion(tracked.model_name, previous)
+        versions.move_champion(tracked.model_name, previous)
     except Exception:  # noqa: BLE001 - the journal stays: the next command finishes it
         return
     tracked.champion_version, tracked.is_champion = previous or "", False

@@ -11,7 +11,7 @@ features are computed inside) and returns the columns of ``prospect score --form
 in the pipeline's language. An invalid row is refused with an ``MlflowException`` naming
 the row and the field (``mlflow models serve`` answers it with HTTP 400, no stack trace).
 prospect-predictor itself reads registered versions without running this file
-(``tracking.download_version``).
+(``versions.download_version``).
 """
 
 from __future__ import annotations
