@@ -163,3 +163,27 @@ def test_one_story_per_lead(scored):
         else:
             assert lift[i, unwanted].max() < rules["walk_away_min_lift"]
     assert seen == {"pursue", "qualify", "walk_away"}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_text_columns_gathered_per_distinct_value_say_what_each_row_says(scored, lang):
+    """The output's drivers and advice are worded once per distinct value and gathered;
+    they must read exactly as each row worded on its own (``describe_drivers``,
+    ``advice_for``), blanks and incomplete records included."""
+    from prospect_predictor.language import texts
+    from prospect_predictor.scoring.score import advice_for, column_units, describe_drivers
+
+    bundle, frame = scored
+    holed = frame.copy()
+    rng = np.random.default_rng(3)
+    for column in ("investable_assets_eur", "annual_income_eur", "primary_need", "postponements"):
+        holed.loc[rng.random(len(holed)) < 0.3, column] = None
+    scores = _score(bundle, holed)
+    out = to_frame(scores, bundle.metadata, lang)
+    metadata = bundle.metadata
+    units = column_units(metadata)
+    assert scores.incomplete.any() and (scores.top_reason != "").any()
+    for i in range(len(out)):
+        words = describe_drivers(scores, i, metadata["feature_types"], units, lang)
+        assert out["top_drivers"].iloc[i] == texts.listed(words, lang)
+        assert out["advice"].iloc[i] == advice_for(scores, i, lang)

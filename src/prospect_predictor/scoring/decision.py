@@ -59,8 +59,24 @@ class Decision:
     explained: np.ndarray  # the unwanted outcome the tier is about ("" if the model has none)
     top_reason: np.ndarray  # a reason, or "" when none stands out
     top_points: np.ndarray  # percentage points the top reason adds to the explained outcome
-    drivers: list[list[tuple[str, float]]]  # per lead: (feature, points), largest first
+    # per lead, its drivers largest first: feature indices (-1 after the last) and points
+    driver_index: np.ndarray  # (leads, max_drivers) int
+    driver_points: np.ndarray  # (leads, max_drivers) float, -inf after the last
     incomplete: np.ndarray  # the blanks, not a reason, carry the explanation
+    features: list[str]
+
+    @property
+    def drivers(self) -> list[list[tuple[str, float]]]:
+        """Per lead: (feature, points), largest first (built on demand: a batch's text is
+        built from the arrays)."""
+        return [self.drivers_of(i) for i in range(len(self.driver_index))]
+
+    def drivers_of(self, row: int) -> list[tuple[str, float]]:
+        return [
+            (self.features[j], float(p))
+            for j, p in zip(self.driver_index[row], self.driver_points[row], strict=True)
+            if j >= 0
+        ]
 
 
 def tier_rules(metadata: dict) -> dict:
@@ -137,11 +153,14 @@ def recommend(
     return tier, explained
 
 
-def points_without(total: np.ndarray, part: np.ndarray, k: np.ndarray) -> np.ndarray:
+def points_without(
+    total: np.ndarray, part: np.ndarray, k: np.ndarray, with_part: np.ndarray | None = None
+) -> np.ndarray:
     """Percentage points that outcome ``k`` (per row) loses when ``part``'s contribution to
     *its own* log-odds is taken out of ``total`` (both ``(..., classes)`` against the
     reference). Only k's own odds: a good fit that makes a refusal unlikely also leaves
-    more room for a stall, but it is no reason for the stall."""
+    more room for a stall, but it is no reason for the stall. ``with_part``: outcome k's
+    probability from ``total`` (``(...,)``), when the caller has it (the same numbers)."""
     index = np.expand_dims(k, axis=-1)
     without_part = total.copy()
     np.put_along_axis(
@@ -150,10 +169,16 @@ def points_without(total: np.ndarray, part: np.ndarray, k: np.ndarray) -> np.nda
         np.take_along_axis(total, index, -1) - np.take_along_axis(part, index, -1),
         -1,
     )
-    with_part = softmax(total.reshape(-1, total.shape[-1])).reshape(total.shape)
+    if with_part is None:
+        with_part = own_share(total, k)
     without = softmax(without_part.reshape(-1, total.shape[-1])).reshape(total.shape)
-    gained = np.take_along_axis(with_part, index, -1) - np.take_along_axis(without, index, -1)
-    return 100.0 * gained[..., 0]
+    return 100.0 * (with_part - np.take_along_axis(without, index, -1)[..., 0])
+
+
+def own_share(total: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Outcome ``k``'s probability (per row) from the log-odds ``total``."""
+    shares = softmax(total.reshape(-1, total.shape[-1])).reshape(total.shape)
+    return np.take_along_axis(shares, np.expand_dims(k, axis=-1), -1)[..., 0]
 
 
 def decide(
@@ -177,23 +202,32 @@ def decide(
     rows = len(proba)
     tier, explained = recommend(proba, classes, tier_rules(metadata), reference)
     rules = explanation_rules(metadata)
-    names = np.array([classes[k] if k >= 0 else NONE for k in explained], dtype=object)
+    names = np.array([*classes, NONE], dtype=object)[explained]  # -1: the last, NONE
     top_reason = np.full(rows, NONE, dtype=object)
     top_points = np.full(rows, np.nan)
-    drivers: list[list[tuple[str, float]]] = [[] for _ in range(rows)]
+    width = int(rules["max_drivers"])
+    driver_index = np.full((rows, width), -1, dtype=np.int64)
+    driver_points = np.full((rows, width), -np.inf)
     incomplete = np.zeros(rows, dtype=bool)
     present = [r for r in REASONS if r in reasons]
+
+    def decision() -> Decision:
+        return Decision(
+            tier, names, top_reason, top_points, driver_index, driver_points, incomplete, features
+        )
+
     if not present or (explained < 0).all():
-        return Decision(tier, names, top_reason, top_points, drivers, incomplete)
+        return decision()
     k = np.maximum(explained, 0)
     total = base[None, :] + values.sum(axis=1)  # ln(P(c) / P(reference)) per lead
-    points = np.column_stack([points_without(total, reasons[r], k) for r in present])
+    share = own_share(total, k)  # the explained outcome's probability, computed once
+    points = np.column_stack([points_without(total, reasons[r], k, share) for r in present])
     best = points.argmax(axis=1)
     best_points = points[np.arange(rows), best]
     named = (best_points >= rules["min_reason_points"]) & (explained >= 0)
     if missing is not None and missing.any():
         blank_values = values * missing[:, :, None]
-        blank_points = points_without(total, blank_values.sum(axis=1), k)
+        blank_points = points_without(total, blank_values.sum(axis=1), k, share)
         # each reason's points from its known values only: what could be said without blanks
         known_points = np.column_stack(
             [
@@ -204,6 +238,7 @@ def decide(
                         axis=1
                     ),
                     k,
+                    share,
                 )
                 for r in present
             ]
@@ -218,27 +253,24 @@ def decide(
     top_points[named] = best_points[named]
     chosen = np.flatnonzero(named | incomplete)
     if len(chosen):  # drivers: computed for the leads that get them, in one array pass
-        width = len(features)
+        count = len(features)
         feature_points = points_without(
-            np.repeat(total[chosen, None, :], width, axis=1),
+            np.repeat(total[chosen, None, :], count, axis=1),
             values[chosen],
-            np.repeat(k[chosen, None], width, axis=1),
+            np.repeat(k[chosen, None], count, axis=1),
+            np.repeat(share[chosen, None], count, axis=1),
         )
         reason_of = np.array([feature_reasons.get(f, "") for f in features], dtype=object)
-        blank = missing[chosen] if missing is not None else np.zeros((len(chosen), width), bool)
+        blank = missing[chosen] if missing is not None else np.zeros((len(chosen), count), bool)
         eligible = np.where(
             incomplete[chosen, None], blank, reason_of[None, :] == top_reason[chosen, None]
         ) & (feature_points >= rules["min_driver_points"])
         feature_points = np.where(eligible, feature_points, -np.inf)
-        order = np.argsort(-feature_points, axis=1, kind="stable")[:, : int(rules["max_drivers"])]
-        driver_points = np.take_along_axis(feature_points, order, axis=1)
-        for row, i in enumerate(chosen):
-            drivers[i] = [
-                (features[j], float(p))
-                for j, p in zip(order[row], driver_points[row], strict=True)
-                if p > -np.inf
-            ]
-    return Decision(tier, names, top_reason, top_points, drivers, incomplete)
+        order = np.argsort(-feature_points, axis=1, kind="stable")[:, :width]
+        ranked = np.take_along_axis(feature_points, order, axis=1)
+        driver_index[chosen, : order.shape[1]] = np.where(ranked > -np.inf, order, -1)
+        driver_points[chosen, : order.shape[1]] = ranked
+    return decision()
 
 
 def advice(
