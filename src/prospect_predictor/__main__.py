@@ -4,4 +4,5 @@ wrapping the module (cProfile, coverage) still write their output; the installed
 
 from prospect_predictor.cli.main import main
 
-main()
+if __name__ == "__main__":  # not when a worker process imports it (jobs/parallel.py)
+    main()

@@ -104,15 +104,20 @@ class LeadStream:
         if self.total is None:
             self.total = parquet_rows(self.path)
         optional = unused_columns(self.schema, self.metadata)
-        for raw in iter_table(self.path, self.chunk_rows):
-            first_row = self.rows_read + 1
-            chunk, report = validate_chunk(
-                raw, self.metadata, self.path, first_row, duplicates, self.schema, optional
-            )
+
+        def chunks():  # each chunk as read, with what validating it needs
+            first_row = 1
+            for raw in iter_table(self.path, self.chunk_rows):
+                yield raw, self.metadata, self.path, first_row, duplicates, None, optional
+                first_row += len(raw)
+
+        first = True
+        for chunk, report in self.validate(chunks()):
             self.unseen.extend(p for p in report.warnings if p.kind == "unseen_category")
-            if first_row == 1:  # once per file
+            if first:  # once per file
                 self.absent = [p for p in report.warnings if p.kind == "absent_column"]
-            self.rows_read += len(raw)
+                first = False
+            self.rows_read = chunk.rows_read
             self.scorable += len(chunk.frame)
             self.rejected += len(chunk.rejects)
             if self.keep_problems or not self.scorable:
@@ -125,6 +130,12 @@ class LeadStream:
                 f"{self.path}: no row can be scored; every row has a problem:\n"
                 + "\n".join(self.report().lines())
             )
+
+    @staticmethod
+    def validate(chunks: Iterator[tuple]) -> Iterator[tuple[LeadChunk, ValidationReport]]:
+        """:func:`validate_chunk` on each chunk, in order (a caller with worker processes
+        replaces this to validate chunks in them: ``jobs/parallel.py``)."""
+        return (validate_chunk(*arguments) for arguments in chunks)
 
     def unseen_lines(self) -> list[str]:
         """Once per file: per column, the values never seen in training that were scored

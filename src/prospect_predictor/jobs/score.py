@@ -4,10 +4,14 @@ a bundle; a file scored to a file streams in bounded memory."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+
+from prospect_predictor.errors import ProspectError
+from prospect_predictor.jobs.parallel import WORKERS_VARIABLE
 
 SCORING_CHUNK_ROWS = 5_000  # rows explained at a time within a chunk read from the file
 Counter = Callable[[int, int | None], None]  # (rows done, rows in all or None if unknown)
@@ -152,11 +156,18 @@ def run_file_scoring(
     rejects), then ``out``. Any error before leaves both files as they were. Drift is measured
     on a uniform sample of :data:`DRIFT_SAMPLE_ROWS` valid rows. Output bytes are those of
     :func:`run_scoring` + ``output.write_scores`` on the whole file."""
-    from prospect_predictor.data.leads import LeadStream, absent_lines, batches, rejects_file
+    from prospect_predictor.data.leads import (
+        LeadStream,
+        absent_lines,
+        batches,
+        rejects_file,
+        validate_chunk,
+    )
     from prospect_predictor.data.tableio import CsvAppender, check_output, check_replaceable
+    from prospect_predictor.jobs.parallel import ordered, start_pool, worker_count
     from prospect_predictor.monitoring.drift import RowSample, drift_warnings
     from prospect_predictor.registry.bundle import read_profile
-    from prospect_predictor.scoring.writers import ScoresWriter, to_records
+    from prospect_predictor.scoring.writers import ScoresWriter
 
     rejects_path = rejects_file(out)
     check_output(out, [input_path])
@@ -167,7 +178,9 @@ def run_file_scoring(
     rejects = CsvAppender(rejects_path)
     sample = RowSample(DRIFT_SAMPLE_ROWS)
     first_rejects: list[tuple[int, str]] = []
-    context = None
+    pool = start_pool(worker_count(Path(input_path)), bundle)
+    if pool is not None:  # chunks validated in the workers, a few ahead of the scoring
+        stream.validate = lambda chunks: ordered(pool, validate_chunk, chunks, VALIDATE_AHEAD)
 
     def each_chunk(chunk) -> None:  # as it is read: its rejects, and the drift sample
         rejects.append(chunk.rejects)
@@ -177,14 +190,14 @@ def run_file_scoring(
         )
         sample.add(chunk.frame[metadata["features"]])
 
+    def work():  # each batch of valid rows, with what scoring and encoding it needs
+        for index, (frame, rows) in enumerate(batches(stream, SCORING_CHUNK_ROWS, each_chunk)):
+            yield frame, rows, lang, fmt, index == 0, None if pool is not None else bundle
+
     try:
-        for frame, rows in batches(stream, SCORING_CHUNK_ROWS, each_chunk):
-            out_frame, scores = score_batch(bundle, metadata, frame, rows, lang)
-            context = context or _record_context(scores, lang)
-            writer.write(
-                out_frame, to_records(out_frame, *context) if fmt in ("json", "jsonl") else None
-            )
-            progress(int(rows[-1]), stream.total)
+        for piece, scored, last_row in ordered(pool, encoded_batch, work(), SCORE_AHEAD):
+            writer.append(piece, scored)
+            progress(last_row, stream.total)
         drift = drift_warnings(sample.frame, read_profile(bundle.path), None, metadata)
         drift = stream.unseen_lines() + drift  # categories never seen in training, once
         report = FileScoringReport(
@@ -207,9 +220,34 @@ def run_file_scoring(
         before_output(report)
         report.status = writer.finish(overwrite)
         return report
+    except BrokenProcessPool as exc:
+        raise ProspectError(
+            f"{input_path}: a worker process scoring the file stopped unexpectedly ({exc}); "
+            f"nothing was written. Run again; if it recurs, score in one process with "
+            f"{WORKERS_VARIABLE}=1"
+        ) from None
     finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
         writer.abort()
         rejects.abort()
+
+
+VALIDATE_AHEAD = 2  # chunks of CHUNK_ROWS rows given to workers beyond the one waited for
+SCORE_AHEAD = 4  # batches of SCORING_CHUNK_ROWS rows likewise
+
+
+def encoded_batch(frame, rows, lang: str, fmt: str, first: bool, bundle=None):
+    """One batch of valid rows scored and encoded as the output file holds it (in a worker
+    process, with the bundle it holds; here, with ``bundle``): the piece, its row count
+    and the file row of its last lead."""
+    from prospect_predictor.jobs.parallel import held_bundle
+    from prospect_predictor.scoring.writers import encode_batch, to_records
+
+    bundle = held_bundle(bundle)
+    out, scores = score_batch(bundle, bundle.metadata, frame, rows, lang)
+    records = to_records(out, *_record_context(scores, lang)) if fmt in ("json", "jsonl") else None
+    return encode_batch(fmt, out, records, first), len(out), int(rows[-1])
 
 
 FIRST_REJECTS = 5

@@ -223,17 +223,9 @@ def driver_texts(scores: Scores, metadata: dict, lang: str) -> np.ndarray:
         where = index == j
         hit = np.flatnonzero(where.any(axis=1))
         codes, distinct = pd.factorize(scores.feature_values[name].iloc[hit])
-        words = [
-            texts.describe_feature(
-                name,
-                value,
-                lang,
-                kind=feature_types[name],
-                unit=units.get(name),
-                phrases=scores.phrases,
-            )
-            for value in [*pd.Series(distinct, dtype=distinct.dtype).tolist(), None]
-        ]  # the last: a blank value (code -1)
+        # the last: a blank value (code -1)
+        values = [*pd.Series(distinct, dtype=distinct.dtype).tolist(), None]
+        words = _phrases(name, values, lang, feature_types[name], units.get(name), scores.phrases)
         code = np.empty(rows, dtype=np.int64)
         code[hit] = codes
         at_row, at_slot = np.nonzero(where)
@@ -245,6 +237,32 @@ def driver_texts(scores: Scores, metadata: dict, lang: str) -> np.ndarray:
         if len(filled):
             listed[filled] = (listed[filled] + separator if slot else "") + slots[filled, slot]
     return listed
+
+
+_PHRASES: dict = {}  # (feature's wording context, value type, value) -> phrase, per process
+PHRASES_KEPT = 200_000  # distinct phrases remembered (about 40 MB at most)
+
+
+def _phrases(name: str, values: list, lang: str, kind: str, unit, phrases: dict) -> list[str]:
+    """``texts.describe_feature`` of each value, remembered from batch to batch (a file's
+    batches repeat most values: "13.7 days", "3 postponements"). The key holds everything
+    the wording depends on, so two bundles or languages never share a phrase."""
+    import json
+
+    context = (name, lang, kind, unit, json.dumps(phrases.get(name), sort_keys=True))
+    found = []
+    for value in values:
+        key = (context, type(value), value)
+        phrase = _PHRASES.get(key)
+        if phrase is None:
+            phrase = texts.describe_feature(
+                name, value, lang, kind=kind, unit=unit, phrases=phrases
+            )
+            if len(_PHRASES) >= PHRASES_KEPT:
+                _PHRASES.clear()
+            _PHRASES[key] = phrase
+        found.append(phrase)
+    return found
 
 
 def advice_texts(scores: Scores, lang: str) -> np.ndarray:

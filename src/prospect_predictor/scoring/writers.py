@@ -24,9 +24,9 @@ from prospect_predictor.language import texts
 FORMATS = ("table", "csv", "json", "jsonl", "parquet")
 
 
-def to_csv_text(frame: pd.DataFrame) -> str:
+def to_csv_text(frame: pd.DataFrame, header: bool = True) -> str:
     buffer = io.StringIO()
-    to_csv(frame, buffer)
+    to_csv(frame, buffer, header=header)
     return buffer.getvalue()
 
 
@@ -98,6 +98,22 @@ def json_line(record: dict) -> str:
     return json.dumps(record, ensure_ascii=False) + "\n"
 
 
+def encode_batch(fmt: str, frame: pd.DataFrame, records: list[dict] | None, first: bool):
+    """One batch of scores as :class:`ScoresWriter` appends it: CSV text (with the header
+    when ``first``), JSON lines, the JSON array's elements (indented), or the frame itself
+    for Parquet (written by row groups)."""
+    if fmt == "csv":
+        return to_csv_text(frame, header=first)
+    if fmt == "jsonl":
+        return "".join(json_line(record) for record in records or [])
+    if fmt == "json":
+        return [
+            json.dumps(record, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+            for record in records or []
+        ]
+    return frame
+
+
 class ScoresWriter:
     """Scores written to ``out`` a batch at a time, as CSV, a JSON array, JSON lines or
     Parquet, through
@@ -116,21 +132,23 @@ class ScoresWriter:
 
     def write(self, frame: pd.DataFrame, records: list[dict] | None = None) -> None:
         """Append one batch: the output frame, and for JSON its records (:func:`to_records`)."""
-        if self.fmt == "csv":
-            to_csv(frame, self._handle, header=self.rows == 0)
-        elif self.fmt == "jsonl":
-            self._handle.writelines(json_line(record) for record in records or [])
+        self.append(encode_batch(self.fmt, frame, records, self.rows == 0), len(frame))
+
+    def append(self, piece, rows: int) -> None:
+        """Append one batch of ``rows`` rows as :func:`encode_batch` encoded it (where the
+        batch was scored, in a worker process or here)."""
+        if self.fmt in ("csv", "jsonl"):
+            self._handle.write(piece)
         elif self.fmt == "json":
-            for record in records or []:
-                text = json.dumps(record, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+            for text in piece:
                 self._handle.write(("[\n  " if self.rows == 0 else ",\n  ") + text)
                 self.rows += 1
             return
         else:
-            self._pending.append(frame)
+            self._pending.append(piece)
             if sum(len(f) for f in self._pending) >= self.row_group_rows:
                 self._flush_parquet()
-        self.rows += len(frame)
+        self.rows += rows
 
     def _flush_parquet(self) -> None:
         import pyarrow as pa

@@ -1,0 +1,113 @@
+"""Both cores for one file: the chunks of a file of leads validated, and its batches scored
+and written out as text, by worker processes while the main process reads and writes.
+
+What runs in a worker is what runs in the main process for a small file — the same
+functions on the same rows in the same batches (``leads.validate_chunk``,
+``jobs.score.score_batch``, ``writers.encode_batch``) — so the output is the same, byte for
+byte, whatever the number of workers (``tests/jobs/test_parallel.py``). Results come back
+in the order the work was given; at most a few chunks and batches are in flight, so memory
+stays bounded. Workers are started with ``spawn`` (a fresh interpreter: nothing of the
+main process's threads or open files is inherited, on every platform) and receive the
+bundle's verified bytes, never its folder. Workers are processes, not threads: validation
+and the output text are Python code that holds the GIL (measured: 2 threads gave no gain).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor
+from pathlib import Path
+
+PARALLEL_MIN_ROWS = 100_000
+"""Files with fewer rows are scored in the main process: starting a worker costs about
+0.6 s (a fresh interpreter importing pandas and NumPy), which a file this size repays."""
+
+PARALLEL_MIN_BYTES = 16_000_000  # about 100,000 leads of two dozen columns, as CSV
+WORKERS_VARIABLE = "PROSPECT_PREDICTOR_WORKERS"
+
+
+def worker_count(path: Path) -> int:
+    """How many worker processes to score the file ``path`` with: none for a file under
+    :data:`PARALLEL_MIN_ROWS` rows (a Parquet file says its rows; a CSV file is judged by
+    its size, :data:`PARALLEL_MIN_BYTES`), else one per core this process may use.
+    ``PROSPECT_PREDICTOR_WORKERS`` sets it (0 or 1: the main process alone)."""
+    given = os.environ.get(WORKERS_VARIABLE, "").strip()
+    if given:
+        try:
+            count = int(given)
+        except ValueError:
+            from prospect_predictor.errors import ProspectError
+
+            raise ProspectError(
+                f"{WORKERS_VARIABLE}={given!r}: expected a whole number of worker processes"
+            ) from None
+        return count if count > 1 else 0
+    from prospect_predictor.data.tableio import parquet_rows
+
+    rows = parquet_rows(path)
+    big = rows >= PARALLEL_MIN_ROWS if rows is not None else _size(path) >= PARALLEL_MIN_BYTES
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return cores if big and (cores or 1) > 1 else 0
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # reported when the file is read
+        return 0
+
+
+def start_pool(workers: int, bundle) -> Executor | None:
+    """A pool of ``workers`` processes, each holding ``bundle`` rebuilt from its bytes (None
+    for no worker)."""
+    if workers < 2:
+        return None
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_hold_bundle,
+        initargs=(str(bundle.path), bundle.files),
+    )
+    for _ in range(workers):  # start them now: they load while the file's first pass runs
+        pool.submit(int)
+    return pool
+
+
+def ordered(
+    pool: Executor | None, function: Callable, items: Iterable[tuple], ahead: int
+) -> Iterator:
+    """``function(*item)`` for each item, in order: in the pool with at most ``ahead`` items
+    given out beyond the one waited for, or here, one at a time, without a pool."""
+    if pool is None:
+        for item in items:
+            yield function(*item)
+        return
+    pending: deque = deque()
+    for item in items:
+        pending.append(pool.submit(function, *item))
+        if len(pending) > ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+_HELD: dict = {}  # in a worker: the bundle it was given
+
+
+def _hold_bundle(path: str, files: dict[str, bytes]) -> None:
+    # one thread each: the workers are the parallelism (set before NumPy loads its BLAS)
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = "1"
+    from prospect_predictor.registry.bundle import bundle_from_files
+
+    _HELD["bundle"] = bundle_from_files(Path(path), files)
+
+
+def held_bundle(bundle):
+    """The bundle a worker was given (the main process's own without a pool)."""
+    return _HELD.get("bundle", bundle)
