@@ -2,8 +2,8 @@
 """Speed, memory, model quality against the Bayes limit, and faithfulness of the
 explanations, on generated data (issues 7 and 16).
 
-    python benchmarks/run.py          # full run, ~15 min on 2 cores; writes results/latest.md
-    python benchmarks/run.py --quick  # development run, ~2 min; prints only (or --out FILE)
+    python benchmarks/run.py          # full run, ~10 min on 2 cores; writes results/latest.md
+    python benchmarks/run.py --quick  # development run, ~1 min; prints only (or --out FILE)
 
 Not part of the test suite. Every measurement runs in a fresh child process
 (``benchmarks/_measure.py``) so that its peak memory is its own; speed figures are medians
@@ -1294,7 +1294,7 @@ def choose_threads(option: str) -> tuple[int | None, str]:
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--quick", action="store_true", help="smaller sizes, fewer repeats (< 2 min)"
+        "--quick", action="store_true", help="smaller sizes, fewer repeats (~1 min)"
     )
     parser.add_argument(
         "--out",
