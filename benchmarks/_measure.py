@@ -56,18 +56,23 @@ def profile_rows(profiler, top: int = 15) -> dict:
     return {"total": total, "cumulative": by_cum, "own": by_own, "all": rows}
 
 
-def keyed(rows: list[dict], patterns: dict[str, tuple[str, ...]]) -> dict[str, float]:
+def keyed(rows: list[dict], patterns: dict[str, tuple[str, ...]]) -> dict[str, float | None]:
     """Cumulative seconds of named functions: label -> the largest cumtime among the
-    functions whose label contains every given substring."""
+    functions whose label contains every given substring (None: no such function ran, e.g.
+    it was renamed or moved; the report says "absent", never fails)."""
     found = {}
     for label, parts in patterns.items():
         times = [r["cumtime"] for r in rows if all(p in r["function"] for p in parts)]
-        found[label] = max(times) if times else 0.0
+        found[label] = max(times) if times else None
     return found
 
 
 SCORE_KEYS = {
-    "score.score (all of explained scoring)": ("prospect_predictor/scoring/score.py", "(score)"),
+    "jobs.score.score_batch (a batch: scores + output columns)": ("(score_batch)",),
+    "score.score (probabilities, SHAP, decision)": (
+        "prospect_predictor/scoring/score.py",
+        "(score)",
+    ),
     "contributions.feature_contributions (encode + TreeSHAP)": (
         "contributions.py",
         "(feature_contributions)",
@@ -77,7 +82,6 @@ SCORE_KEYS = {
         "(explain)",
     ),
     "TreeSHAP: shap TreeExplainer.shap_values": ("shap/explainers/_tree.py", "(shap_values)"),
-    "ProspectModel.predict_proba (plain probabilities)": ("model.py", "(predict_proba)"),
     "decision.decide (tier, outcome explained, reason points, drivers)": ("(decide)",),
     "score.to_frame (output columns, plain words, advice)": ("(to_frame)",),
     "score.describe_drivers (per row)": ("(describe_drivers)",),
@@ -181,122 +185,220 @@ def task_train(args: dict) -> dict:
     }
 
 
+def scoring_steps(bundle, metadata: dict, lang: str) -> dict:
+    """What part 1 times on one batch, as the product runs it: the one place to point at
+    new functions when the scorer is rewritten. Each takes (frame, row numbers).
+
+    - ``plain``: probabilities alone, from the same scoring form (``predict_proba``);
+    - ``explained``: probabilities + SHAP + the decision (``scoring.score.score``);
+    - ``whole``: the file scorer's own step for a batch, the explained scores and their
+      output columns (``jobs.score.score_batch``)."""
+    import prospect_predictor.jobs.score as jobs
+    from prospect_predictor.scoring.score import score
+
+    model = bundle.model
+    features = list(metadata["features"])
+    return {
+        "plain": lambda frame, rows: model.predict_proba(frame[features]),
+        "explained": lambda frame, rows: score(model, metadata, frame, rows),
+        "whole": lambda frame, rows: jobs.score_batch(bundle, metadata, frame, rows, lang),
+    }
+
+
 def task_score(args: dict) -> dict:
-    """Explained scoring (``score.score``: probabilities, exact TreeSHAP per feature, per
-    reason, top reason and drivers) with the model as scoring loads it (its scoring form)
-    next to plain probabilities from the same form (``predict_proba``) on the same frame,
-    repeated and interleaved; the output frame (``to_frame``:
-    plain-word drivers and advice) is timed separately. Optionally a cProfile of ``score`` +
-    ``to_frame``."""
+    """Part 1 on one file of leads, cut into the batches the file scorer scores
+    (``jobs.score.SCORING_CHUNK_ROWS``): plain probabilities, explained scores, and the
+    whole batch with its output columns (:func:`scoring_steps`), each over every batch,
+    repeated and interleaved (the order rotates); optionally a cProfile of the whole
+    batches."""
+    import prospect_predictor.jobs.score as jobs
     from prospect_predictor.data.leads import read_leads
     from prospect_predictor.registry.bundle import load_bundle
-    from prospect_predictor.scoring.score import score, to_frame
 
     bundle = load_bundle(Path(args["bundle"]))
-    model, metadata = bundle.model, bundle.metadata
-    scorer = model
+    metadata = bundle.metadata
     lang = metadata.get("language", "en")
-    frame = read_leads(args["csv"], metadata).frame
-    features = list(metadata["features"])
-    # Warm-up (first calls build caches and import shap); not timed.
-    warm = frame.iloc[:200]
-    model.predict_proba(warm[features])
-    to_frame(score(scorer, metadata, warm), metadata, lang)
+    leads = read_leads(args["csv"], metadata)
+    frame, numbers = leads.frame, leads.rows
+    size = int(getattr(jobs, "SCORING_CHUNK_ROWS", 5_000))
+    batches = [
+        (frame.iloc[start : start + size], numbers[start : start + size])
+        for start in range(0, len(frame), size)
+    ]
+    steps = scoring_steps(bundle, metadata, lang)
+    for step in steps.values():  # warm-up: first calls build caches; not timed
+        step(*batches[0])
 
     rss_before = rss_mb()
     peak_before = peak_mb()
-    plain, explained, output = [], [], []
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    names = list(steps)
     for i in range(args["repeats"]):
-        start = clock()
-        model.predict_proba(frame[features])
-        plain.append(clock() - start)
-        start = clock()
-        scores = score(scorer, metadata, frame)
-        explained.append(clock() - start)
-        if i < args["frame_repeats"]:
+        for name in names[i % 3 :] + names[: i % 3]:
+            step = steps[name]
             start = clock()
-            to_frame(scores, metadata, lang)
-            output.append(clock() - start)
-        del scores
-    peak_after = peak_mb()
+            for batch, rows in batches:
+                step(batch, rows)
+            times[name].append(clock() - start)
     result = {
         "rows": len(frame),
-        "plain": plain,
-        "explained": explained,
-        "to_frame": output,
+        "batch_rows": size,
+        "batches": len(batches),
+        **times,
         "rss_before_mb": rss_before,
         "peak_before_mb": peak_before,
-        "peak_mb": peak_after,
+        "peak_mb": peak_mb(),
         "shap_imported": "shap" in sys.modules,
         # every kind of form is a ScoringForm subclass (Depth2Form for the default model)
-        "scoring_form": any(c.__name__ == "ScoringForm" for c in type(scorer).__mro__),
+        "scoring_form": any(c.__name__ == "ScoringForm" for c in type(bundle.model).__mro__),
     }
     if args.get("profile"):
         profiler = cProfile.Profile()
+        whole = steps["whole"]
         profiler.enable()
-        scores = score(scorer, metadata, frame)
-        to_frame(scores, metadata, lang)
+        for batch, rows in batches:
+            whole(batch, rows)
         profiler.disable()
         rows = profile_rows(profiler)
         rows["keys"] = keyed(rows.pop("all"), SCORE_KEYS)
-        rows["trees"] = sum(len(tables["positions"]) for tables in model.trees.outputs)
+        try:
+            rows["trees"] = sum(len(t["positions"]) for t in bundle.model.trees.outputs)
+        except (AttributeError, KeyError, TypeError):  # another kind of form
+            rows["trees"] = None
         rows["rows"] = len(frame)
         result["profile"] = rows
     return result
 
 
-def task_file_stages(args: dict) -> dict:
-    """A stage profile (time, RSS after, peak so far) of what ``prospect score FILE --out
-    OUT.csv`` runs: ``jobs.run_file_scoring``, which streams the file chunk by chunk, with
-    the functions it calls wrapped to time them and read the memory after each."""
-    import prospect_predictor.data.leads as leads_module
-    import prospect_predictor.jobs.score as jobs
-    import prospect_predictor.monitoring.drift as drift_module
-    import prospect_predictor.registry.bundle as bundle_module
-    import prospect_predictor.scoring.score as score_module
-    import prospect_predictor.scoring.writers as output
+# The file scorer's stages, timed by wrapping these functions where the scorer looks them
+# up: (module, attribute or Class.attribute, label). Point them at new functions when the
+# scorer is rewritten; one that is not found is reported as absent, one never called in
+# the measuring process (e.g. run in a worker process) as not called. A stage's time
+# excludes the stages it calls (each is timed apart), so the times add up; a generator's
+# time is the time spent getting its items.
+FILE_STAGES = (
+    ("prospect_predictor.registry.bundle", "load_bundle", "load bundle (verify, read the form)"),
+    ("prospect_predictor.data.leads", "LeadStream._duplicate_ids", "first pass: id column"),
+    ("prospect_predictor.data.leads", "iter_table", "read CSV chunks (text cells; both passes)"),
+    ("prospect_predictor.data.leads", "validate_frame", "validate, per chunk"),
+    ("prospect_predictor.data.leads", "with_derived", "derived features, per chunk"),
+    (
+        "prospect_predictor.data.leads",
+        "batches",
+        "chunks to batches (split, rejects, drift sample)",
+    ),
+    ("prospect_predictor.scoring.score", "score", "score (SHAP, decision), per batch"),
+    ("prospect_predictor.scoring.score", "to_frame", "output columns (drivers, advice)"),
+    ("prospect_predictor.scoring.writers", "ScoresWriter.write", "write the output, per batch"),
+    ("prospect_predictor.monitoring.drift", "drift_warnings", "drift check (sample)"),
+    ("prospect_predictor.scoring.writers", "ScoresWriter.finish", "move the output into place"),
+)
 
-    stages: dict[str, dict] = {}
 
-    def wrap(owner, name: str, label: str) -> None:
-        original = getattr(owner, name)
+class StageTimer:
+    """Wraps functions to time them, each stage's own time (nested stages subtracted)."""
 
-        def wrapper(*a, **k):
-            start = clock()
-            value = original(*a, **k)
-            entry = stages.setdefault(label, {"seconds": 0.0, "calls": 0})
-            entry["seconds"] += clock() - start
-            entry["calls"] += 1
-            entry["rss_after_mb"] = rss_mb()
-            entry["peak_so_far_mb"] = peak_mb()
-            return value
+    def __init__(self) -> None:
+        self.stages: dict[str, dict] = {}
+        self._nested: list[float] = []  # per open stage: time spent in stages it called
+
+    def wrap(self, module_name: str, attribute: str, label: str) -> None:
+        import importlib
+        import inspect
+
+        entry = self.stages.setdefault(label, {"seconds": 0.0, "calls": 0})
+        entry["function"] = f"{module_name.rsplit('.', 1)[-1]}.{attribute}"
+        try:
+            owner = importlib.import_module(module_name)
+            *path, name = attribute.split(".")
+            for part in path:
+                owner = getattr(owner, part)
+            original = getattr(owner, name)
+        except (ImportError, AttributeError):
+            entry["absent"] = True
+            return
+        if isinstance(inspect.getattr_static(owner, name), staticmethod | classmethod):
+            entry["absent"] = True  # not wrapped: would change how it binds
+            return
+        timer = self
+
+        if inspect.isgeneratorfunction(original):
+
+            def wrapper(*a, **k):
+                return timer.items(label, original(*a, **k))
+        else:
+
+            def wrapper(*a, **k):
+                return timer.timed(label, original, a, k)
 
         setattr(owner, name, wrapper)
 
-    chunk = f"{leads_module.CHUNK_ROWS:,}"
-    batch = f"{jobs.SCORING_CHUNK_ROWS:,}"
-    wrap(bundle_module, "load_bundle", "load bundle (verify, read the scoring form)")
-    wrap(leads_module.LeadStream, "_duplicate_ids", "first pass: id column (duplicates, rows)")
-    wrap(leads_module, "validate_frame", f"validate, per {chunk}-row chunk")
-    wrap(score_module, "score", f"score (SHAP), per {batch}-row batch")
-    wrap(score_module, "to_frame", "output frame (drivers, advice), per batch")
-    wrap(output.ScoresWriter, "write", "append CSV to the output file, per batch")
-    wrap(drift_module, "drift_warnings", "drift check (sample of valid rows)")
-    wrap(output.ScoresWriter, "finish", "move the output into place")
+    def timed(self, label: str, call, a=(), k=None):
+        self._nested.append(0.0)
+        start = clock()
+        try:
+            return call(*a, **(k or {}))
+        finally:
+            elapsed = clock() - start
+            nested = self._nested.pop()
+            if self._nested:
+                self._nested[-1] += elapsed
+            entry = self.stages[label]
+            entry["seconds"] += elapsed - nested
+            entry["calls"] += 1
+            entry["rss_after_mb"] = rss_mb()
+            entry["peak_so_far_mb"] = peak_mb()
+
+    def items(self, label: str, generator):
+        while True:
+            try:
+                item = self.timed(label, next, (generator,))
+            except StopIteration:
+                self.stages[label]["calls"] -= 1  # the call that found no item
+                return
+            yield item
+
+
+def run_cli(argv: list[str]) -> None:
+    """``prospect ARGV`` in this process (the console script's ``main``), as the advisor
+    runs it; a non-zero exit raises."""
+    from prospect_predictor.cli.main import main
+
+    saved = sys.argv
+    sys.argv = ["prospect", *argv]
+    try:
+        main()
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            raise RuntimeError(f"prospect {' '.join(argv)}: exit status {exc.code}") from None
+    finally:
+        sys.argv = saved
+
+
+def file_command(args: dict) -> list[str]:
+    return ["score", args["csv"], "--out", args["out"], "--model", args["bundle"], "--overwrite"]
+
+
+def task_file_stages(args: dict) -> dict:
+    """A stage profile (own time, RSS after, peak so far) of ``prospect score FILE --out
+    OUT.csv`` run in this process, with the functions of :data:`FILE_STAGES` wrapped."""
+    timer = StageTimer()
+    for module_name, attribute, label in FILE_STAGES:
+        timer.wrap(module_name, attribute, label)
+    import prospect_predictor.cli.main  # noqa: F401  (imports before the clock starts)
 
     rss_start = rss_mb()
     start = clock()
-    report = jobs.run_file_scoring(
-        Path(args["bundle"]), Path(args["csv"]), Path(args["out"]), "csv", overwrite=True
-    )
+    run_cli(file_command(args))
     total = clock() - start
+    stages = timer.stages
     accounted = sum(s["seconds"] for s in stages.values())
-    stages["other (reading CSV chunks, rejects, sampling, ...)"] = {
+    stages["other (CLI, checks, rejects, what no stage above covers)"] = {
         "seconds": total - accounted,
         "calls": 1,
     }
     return {
-        "rows": report.scored,
+        "rows": args["rows"],
         "total": total,
         "stages": stages,
         "rss_start_mb": rss_start,
@@ -304,17 +406,80 @@ def task_file_stages(args: dict) -> dict:
     }
 
 
-def task_io_reference(args: dict) -> dict:
-    """The I/O floor for file-to-file scoring: pandas reads the leads CSV and writes it."""
-    import pandas as pd
+def task_file_profile(args: dict) -> dict:
+    """cProfile of ``prospect score FILE --out OUT.csv`` run in this process (functions run
+    by worker processes, if any, are not seen)."""
+    import contextlib
+    import importlib
 
-    times = []
-    for _ in range(args["repeats"]):
-        start = clock()
-        frame = pd.read_csv(args["csv"], dtype=str, keep_default_na=False)
-        frame.to_csv(args["out"], index=False)
-        times.append(clock() - start)
-    return {"seconds": times, "peak_mb": peak_mb()}
+    # what the command imports lazily, imported first: the profile is the scorer's work
+    modules = ["prospect_predictor.cli.main", "prospect_predictor.jobs.score"]
+    for module_name in modules + [stage[0] for stage in FILE_STAGES]:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module_name)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    run_cli(file_command(args))
+    profiler.disable()
+    top = args.get("top", 15)
+    rows = profile_rows(profiler, top=top)
+    every = rows.pop("all")
+    # the package's own functions by cumulative time (the CLI's wrappers above them say
+    # nothing), the scorer's stages as cProfile sees them
+    own = [r for r in every if r["function"].startswith("prospect_predictor/")]
+    rows["package_cumulative"] = sorted(own, key=lambda r: -r["cumtime"])[:top]
+    rows["rows"] = args["rows"]
+    return rows
+
+
+def task_read_floor(args: dict) -> dict:
+    """The read half of the I/O floor: pyarrow reads the leads CSV, whole
+    (``pyarrow.csv.read_csv``) or batch by batch (``pyarrow.csv.open_csv``, the streaming
+    reader), types inferred, its default threads. Import time excluded."""
+    import pyarrow.csv as pacsv
+
+    start = clock()
+    if args["reader"] == "whole":
+        rows = pacsv.read_csv(args["csv"]).num_rows
+    else:
+        rows = 0
+        for batch in pacsv.open_csv(args["csv"]):
+            rows += batch.num_rows
+    return {"seconds": clock() - start, "rows": rows, "peak_mb": peak_mb()}
+
+
+def output_like(sample: str, rows: int):
+    """A table of the output's shape: a real scored output (``sample``, CSV) read with its
+    types (text, numbers, flags; an all-blank text column as text), repeated to ``rows``
+    rows. Repeating shares the buffers, so it costs no memory to speak of."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    table = pacsv.read_csv(sample)
+    for i, field in enumerate(table.schema):
+        if pa.types.is_null(field.type):  # an all-blank text column
+            table = table.set_column(i, field.name, pa.array([""] * table.num_rows))
+    copies = -(-rows // table.num_rows)
+    return pa.concat_tables([table] * copies).slice(0, rows)
+
+
+def task_write_floor(args: dict) -> dict:
+    """The write half of the I/O floor: pyarrow writes a table of the output's shape
+    (:func:`output_like`) as CSV (``pyarrow.csv.write_csv``) or Parquet (snappy). Only the
+    write is timed."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    table = output_like(args["sample"], args["rows"])
+    start = clock()
+    if args["format"] == "csv":
+        pacsv.write_csv(table, args["out"])
+    else:
+        pq.write_table(table, args["out"], compression="snappy")
+    seconds = clock() - start
+    size = Path(args["out"]).stat().st_size
+    Path(args["out"]).unlink()
+    return {"seconds": seconds, "rows": table.num_rows, "bytes": size, "peak_mb": peak_mb()}
 
 
 def _spearman(a, b) -> float:
@@ -529,7 +694,9 @@ TASKS = {
     "train": task_train,
     "score": task_score,
     "file_stages": task_file_stages,
-    "io_reference": task_io_reference,
+    "file_profile": task_file_profile,
+    "read_floor": task_read_floor,
+    "write_floor": task_write_floor,
     "quality": task_quality,
     "spark_scaling": task_spark_scaling,
 }

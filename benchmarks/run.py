@@ -1,14 +1,14 @@
 #!/usr/bin/env python
 """Speed, memory, model quality against the Bayes limit, and faithfulness of the
-explanations, on generated data (issue 7).
+explanations, on generated data (issues 7 and 16).
 
-    python benchmarks/run.py          # full run, ~15 min on 2 cores; writes results/latest.md
-    python benchmarks/run.py --quick  # development run, ~2 min; prints only (or --out FILE)
+    python benchmarks/run.py          # full run, ~10 min on 2 cores; writes results/latest.md
+    python benchmarks/run.py --quick  # development run, ~1 min; prints only (or --out FILE)
 
 Not part of the test suite. Every measurement runs in a fresh child process
 (``benchmarks/_measure.py``) so that its peak memory is its own; speed figures are medians
 of repeated runs, each next to a reference measured in the same run (plain prediction, a
-bare ``python -c "import pandas"``, the bare estimator's ``fit``, pandas' own CSV I/O, the
+bare ``python -c "import pandas"``, the bare estimator's ``fit``, pyarrow's CSV I/O, the
 Bayes limit), so that the ratio holds on a noisy machine. See ``benchmarks/README.md``.
 
 One model is used throughout: the 20,000-row history (seed 7, as ``prospect demo``) is
@@ -37,7 +37,6 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 from _measure import profile_rows  # noqa: E402  (stdlib-only module)
 
-DECISION_KEY = "decision.decide (tier, outcome explained, reason points, drivers)"
 DEFAULT_OUT = HERE / "results" / "latest.md"
 # TEST_SEED changed from 2024 to 2026 with the reason map of issue 12: the map was decided
 # from data/README.md before any run on this seed.
@@ -55,12 +54,15 @@ MARGINS = (0.25, 0.5, 1.0)
 CLEAR_MARGIN = 0.5  # "clearly dominant": the top true reason leads the runner-up by 0.5 nats
 
 TARGETS = {
-    "explained_rows_per_s": 10_000,
-    "explained_over_plain": 5.0,
-    "cli_over_import_pandas": 1.5,
+    "explained_rows_per_s": 10_000,  # issue 7
+    "explained_over_plain": 1.2,  # issue 16 (was 5, issue 7)
+    "cli_over_import_pandas": 1.0,  # issue 16 (was 1.5, issue 7)
     "train_100k_seconds": 60.0,
-    "scale_peak_mb": 1500.0,
     "scale_rows": 1_000_000,
+    "file_rows_per_s": 50_000,  # issue 16: 1,000,000 leads file to file
+    "file_peak_mb": 1000.0,  # issue 16 (was 1,500, issue 7), the process tree's
+    "file_over_floor": 3.0,  # issue 16: against pyarrow's read + write in the same run
+    "parquet_over_csv": 1.0,  # issue 16: Parquet output at least as fast as CSV
     "gap_at_20k": 0.03,
     "faithfulness": 0.90,  # pooled over win_lose, stalled, declined
     "faithfulness_per_outcome": 0.85,
@@ -71,14 +73,15 @@ MODES = {
         "train_sizes": (5_000, 20_000, 100_000),
         "train_repeats": {5_000: 3, 20_000: 3, 100_000: 3},
         "default_size": 20_000,
-        "score_sizes": (1_000, 10_000, 100_000),
-        "score_repeats": {1_000: 7, 10_000: 5, 100_000: 3},
-        "frame_repeats": {1_000: 3, 10_000: 3, 100_000: 1},
+        # part 1 scores these in the file scorer's batches (jobs.score.SCORING_CHUNK_ROWS)
+        "score_sizes": (10_000, 100_000),
+        "score_repeats": {10_000: 5, 100_000: 3},
         "profile_size": 10_000,
         "cli_repeats": 7,
         "floor_repeats": 5,
         "file_sizes": (20_000, 100_000, 1_000_000),  # 1,000,000: the target, measured
-        "io_repeats": 3,
+        # runs of each command (CSV, Parquet) and floor (read, write) per size, interleaved
+        "file_repeats": {20_000: 1, 100_000: 1, 1_000_000: 2},
         "stage_size": 100_000,
         "test_rows": 100_000,
         "faith_rows": 20_000,
@@ -89,12 +92,11 @@ MODES = {
         "default_size": 5_000,
         "score_sizes": (1_000, 5_000),
         "score_repeats": {1_000: 3, 5_000: 3},
-        "frame_repeats": {1_000: 1, 5_000: 1},
         "profile_size": 5_000,
         "cli_repeats": 5,
         "floor_repeats": 3,
         "file_sizes": (2_000, 5_000),
-        "io_repeats": 2,
+        "file_repeats": {2_000: 1, 5_000: 1},
         "stage_size": 2_000,
         "test_rows": 20_000,
         "faith_rows": 5_000,
@@ -158,9 +160,91 @@ def log(message: str, started: float) -> None:
     print(f"[{elapsed / 60:5.1f} min, load {load:.1f}] {message}", file=sys.stderr, flush=True)
 
 
+class TreeSampler:
+    """The memory of a process and of every process it starts (a scorer's worker processes
+    on the second core), sampled while it runs: every ``interval`` seconds, the processes
+    descending from the root (found through ``/proc``'s parent ids), each one's resident
+    set now (``VmRSS``) and its peak so far (``VmHWM``).
+
+    ``os.wait4``'s ``ru_maxrss`` (as ``RUSAGE_CHILDREN``) is the largest *single*
+    process's peak in the tree, not the tree's: two workers of 400 MB each report 400 MB.
+    The sum of every process's peak is the honest upper bound when they overlap (pages a
+    forked worker shares with its parent are counted in both); the largest sampled sum of
+    the processes' current RSS is a lower bound of the tree's peak (a sample can miss it)."""
+
+    def __init__(self, interval: float = 0.1) -> None:  # a sample costs ~1.3 ms of CPU
+        self.interval = interval
+        self.peaks: dict[int, float] = {}  # pid -> largest VmHWM seen, MB
+        self.tree_rss = 0.0  # largest sum of VmRSS over one sample, MB
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, root: int) -> None:
+        self._thread = threading.Thread(target=self._run, args=(root,), daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self, root: int) -> None:
+        while not self._stop.is_set():
+            self.sample(root)
+            self._stop.wait(self.interval)
+
+    def sample(self, root: int) -> None:
+        children: dict[int, list[int]] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    stat = Path(f"/proc/{entry}/stat").read_text()
+                except OSError:
+                    continue
+                parent = int(stat.rsplit(")", 1)[1].split()[1])
+                children.setdefault(parent, []).append(int(entry))
+        total, todo = 0.0, [root]
+        while todo:
+            pid = todo.pop()
+            todo += children.get(pid, [])
+            rss, hwm = self.status(pid)
+            if hwm is None:
+                continue
+            total += rss
+            self.peaks[pid] = max(self.peaks.get(pid, 0.0), hwm)
+        self.tree_rss = max(self.tree_rss, total)
+        self.samples += 1
+
+    @staticmethod
+    def status(pid: int) -> tuple[float, float | None]:
+        rss = hwm = None
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    rss = int(line.split()[1]) * 1024 / 1e6
+                elif line.startswith("VmHWM:"):
+                    hwm = int(line.split()[1]) * 1024 / 1e6
+        except OSError:
+            return 0.0, None
+        return rss or 0.0, hwm
+
+    def result(self, largest_mb: float) -> dict:
+        """``largest_mb``: ``wait4``'s ``ru_maxrss``, exact for the largest process."""
+        return {
+            "sum_of_peaks_mb": max(sum(self.peaks.values()), largest_mb),
+            "tree_rss_mb": self.tree_rss,
+            "largest_process_mb": largest_mb,
+            "processes": max(len(self.peaks), 1),
+            "samples": self.samples,
+        }
+
+
 class Runner:
     """Starts child processes with a clean environment and reads their wall time and peak
-    memory (``os.wait4`` returns the child's own ``ru_maxrss``)."""
+    memory (``os.wait4`` returns the child's own ``ru_maxrss``, the largest of its tree's).
+    Children run this checkout's package (``src/`` first on ``PYTHONPATH``), whatever an
+    editable install points at."""
 
     def __init__(self, workdir: Path, threads: int | None, started: float) -> None:
         self.workdir = workdir
@@ -170,6 +254,9 @@ class Runner:
         env = dict(os.environ)
         env.pop("MLFLOW_TRACKING_URI", None)
         env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(REPO / "src"), env.get("PYTHONPATH", "")) if p
+        )
         if threads:
             env["OMP_NUM_THREADS"] = str(threads)
         self.env = env
@@ -177,9 +264,15 @@ class Runner:
         self.counter = 0
 
     def process(
-        self, cmd: list[str], label: str, stdout=subprocess.DEVNULL, timeout: float = 1800
+        self,
+        cmd: list[str],
+        label: str,
+        stdout=subprocess.DEVNULL,
+        timeout: float = 1800,
+        sampler: TreeSampler | None = None,
     ) -> tuple[float, float, Path]:
-        """Run ``cmd`` in the work folder; return (wall seconds, peak RSS MB, stderr log)."""
+        """Run ``cmd`` in the work folder; return (wall seconds, peak RSS MB, stderr log).
+        ``sampler``: also sample the memory of the process and its children."""
         self.counter += 1
         self.loads.append(os.getloadavg()[0])
         err_path = self.logs / f"{self.counter:03d}-{label}.stderr"
@@ -188,10 +281,14 @@ class Runner:
             proc = subprocess.Popen(cmd, cwd=self.workdir, env=self.env, stdout=stdout, stderr=err)
             timer = threading.Timer(timeout, proc.kill)
             timer.start()
+            if sampler is not None:
+                sampler.start(proc.pid)
             try:
                 _, status, usage = os.wait4(proc.pid, 0)
             finally:
                 timer.cancel()
+                if sampler is not None:
+                    sampler.stop()
             wall = time.perf_counter() - start
             proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode != 0:
@@ -290,7 +387,6 @@ def part_scoring(runner: Runner, mode: dict, paths: dict) -> dict:
                 "bundle": str(bundle),
                 "csv": str(paths["leads"][size]),
                 "repeats": mode["score_repeats"][size],
-                "frame_repeats": mode["frame_repeats"][size],
                 "profile": size == mode["profile_size"],
             },
             label=f"score-{size}",
@@ -416,43 +512,90 @@ def parse_importtime(text: str) -> dict:
 
 
 def part_scale(runner: Runner, mode: dict, paths: dict, bundle: Path) -> dict:
+    """``prospect score FILE --out OUT.csv`` and ``--out OUT.parquet`` at each size, whole
+    process (the memory of its tree: :class:`TreeSampler`), interleaved with the I/O floor
+    (pyarrow reading the leads file, whole and streamed; pyarrow writing a table of the
+    output's shape as CSV and Parquet), each in a fresh process; then a stage profile and a
+    cProfile of the file scorer."""
+    sizes = mode["file_sizes"]
+    # The write floor's table is built from a real scored output, repeated to each size.
+    sample = runner.workdir / "sample_scored.csv"
+    log(f"part 4: a scored sample of {sizes[0]:,} leads for the write floor", runner.started)
+    runner.process(file_command(paths["leads"][sizes[0]], sample, bundle), "file-sample")
     measured = {}
-    for size in mode["file_sizes"]:
-        log(f"part 4: prospect score FILE --out OUT.csv on {size:,} leads", runner.started)
-        out = runner.workdir / f"scored_{size}.csv"
-        cmd = [
-            *prospect_command(),
-            "score",
-            str(paths["leads"][size]),
-            "--out",
-            str(out),
-            "--model",
-            str(bundle),
-            "--overwrite",
-        ]
-        wall, peak, _ = runner.process(cmd, f"file-{size}")
-        io = runner.task(
-            "io_reference",
-            {
-                "csv": str(paths["leads"][size]),
-                "out": str(runner.workdir / f"io_{size}.csv"),
-                "repeats": mode["io_repeats"] if size < 1_000_000 else 1,
-            },
-            label=f"io-{size}",
-        )
-        measured[size] = {"seconds": wall, "peak_mb": peak, "io_seconds": med(io["seconds"])}
-        out.unlink(missing_ok=True)
+    for size in sizes:
+        csv = paths["leads"][size]
+        runs: dict[str, list] = {name: [] for name in FILE_RUNS}
+        repeats = mode["file_repeats"].get(size, 1)
+        log(f"part 4: {size:,} leads file to file, CSV and Parquet x{repeats}", runner.started)
+        for i in range(repeats):
+            order = list(FILE_RUNS) if i % 2 == 0 else list(reversed(FILE_RUNS))
+            for name in order:
+                label = f"{name}-{size}-{i}"
+                if name.startswith("prospect"):
+                    out = runner.workdir / f"scored_{size}.{name.split('_')[1]}"
+                    sampler = TreeSampler()
+                    wall, peak, _ = runner.process(
+                        file_command(csv, out, bundle), label, sampler=sampler
+                    )
+                    entry = {"seconds": wall, **sampler.result(peak)}
+                    entry["output_bytes"] = out.stat().st_size
+                    out.unlink()
+                elif name.startswith("read"):
+                    entry = runner.task(
+                        "read_floor", {"csv": str(csv), "reader": name.split("_")[1]}, label
+                    )
+                else:
+                    fmt = name.split("_")[1]
+                    entry = runner.task(
+                        "write_floor",
+                        {
+                            "sample": str(sample),
+                            "rows": size,
+                            "format": fmt,
+                            "out": str(runner.workdir / f"floor_{size}.{fmt}"),
+                        },
+                        label,
+                    )
+                runs[name].append(entry)
+        measured[size] = runs
+    stage_csv = str(paths["leads"][mode["stage_size"]])
+    common = {
+        "bundle": str(bundle),
+        "csv": stage_csv,
+        "out": str(runner.workdir / "stages_out.csv"),
+        "rows": mode["stage_size"],
+    }
     log(f"part 4: stage profile on {mode['stage_size']:,} leads", runner.started)
-    stages = runner.task(
-        "file_stages",
-        {
-            "bundle": str(bundle),
-            "csv": str(paths["leads"][mode["stage_size"]]),
-            "out": str(runner.workdir / "stages_out.csv"),
-        },
-        label="file-stages",
-    )
-    return {"measured": measured, "stages": stages}
+    stages = runner.task("file_stages", common, label="file-stages")
+    log(f"part 4: cProfile of the file scorer on {mode['stage_size']:,} leads", runner.started)
+    profile = runner.task("file_profile", common, label="file-profile")
+    return {"measured": measured, "stages": stages, "profile": profile}
+
+
+# The runs of part 4 at each size, in this order (reversed every other repeat).
+FILE_RUNS = (
+    "read_stream",  # the read floor: pyarrow.csv.open_csv, batch by batch
+    "prospect_csv",
+    "write_csv",  # the write floor: pyarrow.csv.write_csv of the output's shape
+    "read_whole",  # pyarrow.csv.read_csv: shown beside the floor
+    "prospect_parquet",
+    "write_parquet",
+)
+
+
+def file_command(csv: Path, out: Path, bundle: Path) -> list[str]:
+    """``prospect score FILE --out OUT`` as the advisor runs it (the format from OUT)."""
+    return [
+        *prospect_command(),
+        "score",
+        str(csv),
+        "--out",
+        str(out),
+        "--model",
+        str(bundle),
+        "--overwrite",
+    ]
 
 
 def part_quality(runner: Runner, mode: dict, paths: dict) -> dict:
@@ -477,66 +620,94 @@ def part_quality(runner: Runner, mode: dict, paths: dict) -> dict:
 # --- reporting ------------------------------------------------------------------------------
 
 
+def scoring_numbers(r: dict) -> dict:
+    """Part 1's medians and ratios for one size."""
+    plain, explained, whole = med(r["plain"]), med(r["explained"]), med(r["whole"])
+    return {
+        "plain": plain,
+        "explained": explained,
+        "whole": whole,
+        "explained_ratio": explained / plain,
+        "whole_ratio": whole / plain,
+        "explained_rate": r["rows"] / explained,
+        "whole_rate": r["rows"] / whole,
+    }
+
+
 def report_scoring(results: dict) -> str:
     rows = []
     for size, r in results.items():
-        plain, explained, output = med(r["plain"]), med(r["explained"]), med(r["to_frame"])
-        rate, plain_rate = size / explained, size / plain
-        ratio = explained / plain
-        ok = rate >= TARGETS["explained_rows_per_s"] and ratio <= TARGETS["explained_over_plain"]
+        n = scoring_numbers(r)
         rows.append(
             [
                 fmt_int(size),
-                fmt_int(rate),
-                fmt_int(plain_rate),
-                f"{ratio:.1f}",
-                "≥ 10,000 rows/s and ≤ 5",
-                verdict(ok),
-                fmt_int(size / (explained + output)),
+                f"{r['batches']} of ≤ {fmt_int(r['batch_rows'])} rows",
+                fmt_int(size / n["plain"]),
+                fmt_int(n["explained_rate"]),
+                f"**{n['explained_ratio']:.2f}×**",
+                f"≤ {TARGETS['explained_over_plain']}×",
+                verdict(n["explained_ratio"] <= TARGETS["explained_over_plain"]),
+                fmt_int(n["whole_rate"]),
+                f"{n['whole_ratio']:.2f}×",
                 f"{fmt_mb(r['peak_mb'])} ({fmt_mb(r['rss_before_mb'])} before)",
                 len(r["explained"]),
             ]
         )
-    return table(
+    main = table(
         [
             "leads",
-            "explained rows/s (`score.score`)",
+            "batches",
             "reference: plain rows/s (`predict_proba`)",
-            "explained/plain time",
+            "explained rows/s (`score.score`)",
+            "explained / plain",
             "target",
             "verdict",
-            "rows/s incl. output frame (`to_frame`)",
+            "whole batch rows/s (`jobs.score.score_batch`)",
+            "whole batch / plain",
             "peak RSS (RSS before scoring)",
             "runs",
         ],
         rows,
     )
+    return main + (
+        "\n\nAll three in one process on the same validated leads, cut into the batches the "
+        "file scorer scores (`jobs.score.SCORING_CHUNK_ROWS`), each timed over every batch, "
+        "interleaved, median of the runs: *plain* is probabilities alone from the bundle's "
+        "scoring form (`predict_proba`); *explained* is the product's own path to explained "
+        "scores, probabilities + SHAP + the decision (`score.score`); *whole batch* is the "
+        "file scorer's own step for a batch, the explained scores and their output columns "
+        "(plain-word drivers, advice: `score_batch`). **The target (≤ "
+        f"{TARGETS['explained_over_plain']}×) is judged on explained / plain.** Why not on "
+        "the whole batch: plain scoring has no output columns to build either, and the cost "
+        "of building and writing the output text is what the file-to-file target (part 4, "
+        "against the I/O floor) judges; counting it here too would judge it twice. The whole "
+        "batch's ratio is shown so a reader sees what the output columns cost. Issue 7's "
+        f"floor of {fmt_int(TARGETS['explained_rows_per_s'])} explained rows/s is judged in "
+        "the summary."
+    )
 
 
 def report_profile(profile: dict, title: str) -> str:
-    lines = [f"{title} (cProfile, {profile['rows']:,} rows, {profile['trees']:,} trees):", ""]
-    total = (
-        profile["keys"]["score.score (all of explained scoring)"]
-        + profile["keys"]["score.to_frame (output columns, plain words, advice)"]
-    )
-    keys = [[name, fmt_s(sec), f"{sec / total:.0%}"] for name, sec in profile["keys"].items()]
-    lines.append(table(["function", "cumulative", "share of score + to_frame"], keys))
-    lines += ["", "Top functions by own time:", ""]
-    lines.append(
-        table(
-            ["function", "calls", "own time", "cumulative"],
-            [
-                [
-                    f"`{r['function']}`",
-                    fmt_int(r["ncalls"]),
-                    fmt_s(r["tottime"]),
-                    fmt_s(r["cumtime"]),
-                ]
-                for r in profile["own"][:10]
-            ],
-        )
-    )
+    trees = f", {profile['trees']:,} trees" if profile.get("trees") else ""
+    lines = [f"{title} (cProfile, {profile['rows']:,} rows{trees}):", ""]
+    total = profile["total"]
+    keys = [
+        [name, "absent"] if sec is None else [name, fmt_s(sec), f"{sec / total:.0%}"]
+        for name, sec in profile["keys"].items()
+    ]
+    lines.append(table(["function", "cumulative", "share of the profiled time"], keys))
+    lines += ["", "Top functions by own time:", "", profile_table(profile["own"][:10])]
     return "\n".join(lines)
+
+
+def profile_table(rows: list[dict]) -> str:
+    return table(
+        ["function", "calls", "own time", "cumulative"],
+        [
+            [f"`{r['function']}`", fmt_int(r["ncalls"]), fmt_s(r["tottime"]), fmt_s(r["cumtime"])]
+            for r in rows
+        ],
+    )
 
 
 def report_cli(result: dict) -> str:
@@ -562,7 +733,7 @@ def report_cli(result: dict) -> str:
                 f"{fmt_s(ref)} ({min(result['reference']):.2f}–"
                 f"{max(result['reference']):.2f} s, {fmt_mb(result['ref_peak_mb'])})",
                 f"{ratio:.2f}×",
-                "≤ 1.5×",
+                f"≤ {TARGETS['cli_over_import_pandas']}×",
                 verdict(ratio <= TARGETS["cli_over_import_pandas"]),
             ]
         ],
@@ -689,104 +860,256 @@ def report_training(results: dict) -> tuple[str, str]:
     return main + note, step_table
 
 
-def report_scale(result: dict) -> tuple[str, str, dict]:
-    measured = result["measured"]
+def scale_numbers(scale: dict) -> dict:
+    """Part 4's figures per size (medians of the runs) and issue 16's verdicts at the
+    target size (1,000,000 leads; a quick run judges only the ratios, at its largest
+    file, as an indication)."""
+    measured = scale["measured"]
     sizes = sorted(measured)
-    rows = []
+    per = {}
     for size in sizes:
-        m = measured[size]
+        runs = measured[size]
+        seconds = {name: med([r["seconds"] for r in runs[name]]) for name in FILE_RUNS}
+        csv_runs = runs["prospect_csv"]
+        floor = seconds["read_stream"] + seconds["write_csv"]
+        per[size] = {
+            **seconds,
+            "floor": floor,
+            "over_floor": seconds["prospect_csv"] / floor,
+            "over_whole_floor": seconds["prospect_csv"]
+            / (seconds["read_whole"] + seconds["write_csv"]),
+            "parquet_over_csv": seconds["prospect_parquet"] / seconds["prospect_csv"],
+            "rate": size / seconds["prospect_csv"],
+            "parquet_rate": size / seconds["prospect_parquet"],
+            "peak_mb": max(r["sum_of_peaks_mb"] for r in csv_runs),
+            "parquet_peak_mb": max(r["sum_of_peaks_mb"] for r in runs["prospect_parquet"]),
+            "tree_rss_mb": max(r["tree_rss_mb"] for r in csv_runs),
+            "largest_mb": max(r["largest_process_mb"] for r in csv_runs),
+            "processes": max(r["processes"] for r in csv_runs),
+            "runs": len(csv_runs),
+        }
+    target = TARGETS["scale_rows"]
+    judged = target if target in per else sizes[-1]
+    a, b = sizes[-2], sizes[-1]
+    slope = (per[b]["peak_mb"] - per[a]["peak_mb"]) / (b - a)
+    j = per[judged]
+    numbers = {
+        "per": per,
+        "judged": judged,
+        "measured": target in per,
+        "slope_kb": slope * 1e3,
+        "rate": j["rate"],
+        "peak": j["peak_mb"] if target in per else None,
+        "over_floor": j["over_floor"],
+        "parquet_over_csv": j["parquet_over_csv"],
+    }
+    full = target in per
+    numbers["ok"] = {
+        "rate": numbers["rate"] >= TARGETS["file_rows_per_s"] if full else None,
+        "peak": j["peak_mb"] <= TARGETS["file_peak_mb"] if full else None,
+        "floor": j["over_floor"] <= TARGETS["file_over_floor"],
+        "parquet": j["parquet_over_csv"] <= TARGETS["parquet_over_csv"],
+    }
+    return numbers
+
+
+def report_scale(result: dict) -> tuple[str, str, dict]:
+    numbers = scale_numbers(result)
+    per, judged = numbers["per"], numbers["judged"]
+    rows = []
+    for size, n in per.items():
         rows.append(
             [
                 fmt_int(size),
-                "measured",
-                fmt_s(m["seconds"]),
-                fmt_int(size / m["seconds"]),
-                fmt_mb(m["peak_mb"]),
-                fmt_s(m["io_seconds"]),
-                f"{m['seconds'] / m['io_seconds']:.0f}×",
-                "—",
-                "—",
+                fmt_s(n["prospect_csv"]),
+                fmt_int(n["rate"]),
+                f"{fmt_mb(n['peak_mb'])} ({n['processes']})",
+                fmt_mb(n["largest_mb"]),
+                fmt_mb(n["tree_rss_mb"]),
+                f"{fmt_s(n['floor'])} = {n['read_stream']:.2f} + {n['write_csv']:.2f}",
+                f"{n['over_floor']:.1f}×",
+                fmt_s(n["prospect_parquet"]),
+                f"{n['parquet_over_csv']:.2f}×",
+                n["runs"],
             ]
         )
-    target_rows = TARGETS["scale_rows"]
-    a, b = sizes[-2], sizes[-1]
-    mem_slope = (measured[b]["peak_mb"] - measured[a]["peak_mb"]) / (b - a)
-    time_slope = (measured[b]["seconds"] - measured[a]["seconds"]) / (b - a)
-    if target_rows in measured:
-        peak, seconds, kind = (
-            measured[target_rows]["peak_mb"],
-            measured[target_rows]["seconds"],
-            "measured",
-        )
-        rows = [r for r in rows if r[0] != fmt_int(target_rows)]
-    else:  # time scales with the rows; a streaming scorer's memory does not, so no guess
-        peak = None
-        seconds = measured[b]["seconds"] + time_slope * (target_rows - b)
-        kind = (
-            f"time **extrapolated** linearly from {fmt_int(a)} and {fmt_int(b)} rows; "
-            "memory not extrapolated (files stream in chunks), measured in the full run"
-        )
-    io_per_row = measured[b]["io_seconds"] / b
-    rows.append(
-        [
-            fmt_int(target_rows),
-            kind,
-            fmt_s(seconds),
-            fmt_int(target_rows / seconds),
-            "—" if peak is None else fmt_mb(peak),
-            fmt_s(io_per_row * target_rows) + ("" if target_rows in measured else " (scaled)"),
-            f"{seconds / (io_per_row * target_rows):.0f}×",
-            "peak ≤ 1,500 MB",
-            "n/a" if peak is None else verdict(peak <= TARGETS["scale_peak_mb"]),
-        ]
-    )
     main = table(
         [
             "leads",
-            "how",
-            "wall time `prospect score FILE --out OUT.csv`",
+            "`prospect score FILE --out OUT.csv`",
             "rows/s",
-            "peak RSS",
-            "reference: pandas `read_csv` + `to_csv` of the same file",
-            "ratio",
-            "target",
-            "verdict",
+            "peak memory: sum of the processes' peaks (processes)",
+            "largest process's peak (`wait4`)",
+            "largest sampled sum of RSS",
+            "I/O floor: pyarrow read (streamed) + write CSV",
+            "CSV / floor",
+            "`--out OUT.parquet`",
+            "Parquet / CSV",
+            "runs",
         ],
         rows,
     )
-    main += (
-        f"\n\nMemory grows by {mem_slope * 1e6 / 1e3:,.2f} KB per lead between {fmt_int(a)} and "
-        f"{fmt_int(b)} rows (0 when peak memory does not depend on the file's size; a file "
-        "smaller than one chunk, `leads.CHUNK_ROWS`, is held whole, so there it still grows)."
+    ok = numbers["ok"]
+    quick = not numbers["measured"]
+    how = f" (quick run: {fmt_int(judged)} leads, indicative only)" if quick else ""
+    j = per[judged]
+    rate_text = (
+        f"{fmt_int(numbers['rate'])} at {fmt_int(judged)} leads (start-up included: says "
+        "little about a million)"
+        if quick
+        else fmt_int(numbers["rate"])
     )
-    stages = result["stages"]
+    targets = table(
+        ["issue 16 target, 1,000,000 leads", "measured", "target", "verdict"],
+        [
+            [
+                "1. rows/s, `prospect score FILE --out OUT.csv`, whole process",
+                rate_text,
+                f"≥ {fmt_int(TARGETS['file_rows_per_s'])}",
+                verdict(ok["rate"]),
+            ],
+            [
+                "1. peak memory of the process tree (sum of the processes' peaks)",
+                "—" if quick else fmt_mb(numbers["peak"]),
+                f"≤ {fmt_mb(TARGETS['file_peak_mb'])}",
+                verdict(ok["peak"]),
+            ],
+            [
+                "1. time / the I/O floor measured in the same run" + how,
+                f"{j['over_floor']:.2f}× ({fmt_s(j['prospect_csv'])} / {fmt_s(j['floor'])})",
+                f"≤ {TARGETS['file_over_floor']:g}×",
+                verdict(ok["floor"]),
+            ],
+            [
+                "4. Parquet output's time / CSV's, same leads" + how,
+                f"{j['parquet_over_csv']:.2f}× ({fmt_s(j['prospect_parquet'])} / "
+                f"{fmt_s(j['prospect_csv'])})",
+                f"≤ {TARGETS['parquet_over_csv']:g}×",
+                verdict(ok["parquet"]),
+            ],
+        ],
+    )
+    faster = "faster" if j["read_stream"] <= j["read_whole"] else "slower"
+    floor_rows = []
+    for size, n in per.items():
+        runs = result["measured"][size]
+        floor_rows.append(
+            [
+                fmt_int(size),
+                f"{fmt_s(n['read_stream'])}, {fmt_mb(peak_of(runs['read_stream']))}",
+                f"{fmt_s(n['read_whole'])}, {fmt_mb(peak_of(runs['read_whole']))}",
+                f"{fmt_s(n['write_csv'])}: {megabytes(runs['write_csv'][0]['bytes'])} "
+                f"(product {megabytes(runs['prospect_csv'][0]['output_bytes'])})",
+                f"{fmt_s(n['write_parquet'])}: {megabytes(runs['write_parquet'][0]['bytes'])} "
+                f"(product {megabytes(runs['prospect_parquet'][0]['output_bytes'])})",
+                f"{n['over_whole_floor']:.1f}×",
+            ]
+        )
+    floors = table(
+        [
+            "leads",
+            "read, streamed (`pyarrow.csv.open_csv`): the floor's read",
+            "read, whole (`pyarrow.csv.read_csv`)",
+            "write CSV (`pyarrow.csv.write_csv`): the floor's write",
+            "write Parquet (`pyarrow.parquet.write_table`, snappy)",
+            "CSV / (whole read + write CSV)",
+        ],
+        floor_rows,
+    )
+    main = (
+        targets
+        + "\n\n"
+        + main
+        + f"\n\nMemory (sum of the processes' peaks) grows by {numbers['slope_kb']:,.2f} KB per "
+        "lead between the two largest files (0 when peak memory does not depend on the file's "
+        "size; a file smaller than one chunk, `leads.CHUNK_ROWS`, is held whole, so there it "
+        "still grows).\n\n"
+        "**How it is measured.** Each command and each floor runs in a fresh process; at each "
+        "size they are interleaved (CSV, then Parquet; the order reversed every other run) "
+        "and the figures are medians. Memory: every 0.1 s the benchmark reads, from `/proc`, "
+        "the resident set (`VmRSS`) and the peak so far (`VmHWM`) of the command and of every "
+        "process it started (the scorer's workers on the second core, if any). `wait4`'s "
+        "`ru_maxrss` (as `RUSAGE_CHILDREN`) is only the largest single process's peak, so "
+        "the target is judged on **the sum of the processes' peaks**: the honest upper bound "
+        "when they overlap (pages a forked worker shares with its parent count twice); the "
+        "largest sampled sum of their RSS is a lower bound of the tree's peak.\n\n"
+        "**The I/O floor** is what reading this file and writing this output cannot go below "
+        "with a fast columnar library, measured in the same run: pyarrow reading the same "
+        "leads file (types inferred, its default threads) plus pyarrow writing a table of "
+        "the output's shape, each in a fresh process, import time excluded (only the "
+        "operation is timed; the command's time includes its start-up, about 0.5 s, which "
+        "dominates on small files: the ratio is judged at 1,000,000 leads). The "
+        "table is a real scored output of the smallest file read back with its types (text, "
+        "numbers, flags) and repeated to the number of rows, so its columns, types and text "
+        "lengths are the product's (sizes compared below). The read is the **streaming** "
+        "reader's: it reads the file batch by batch in bounded memory, as a scorer that "
+        f"must stay under 1 GB on any file has to ({faster} than the whole-file reader at "
+        f"{fmt_int(judged)} leads in this run); the whole-file reader (`read_csv`, which "
+        "holds the whole table) is shown beside it with the ratio against it. pyarrow's "
+        "CSV writer does not escape formula cells, which the product must: a floor, not a "
+        "rival.\n\n" + floors
+    )
+    stage_table = report_stages(result["stages"]) + "\n\n" + report_file_profile(result["profile"])
+    return main, stage_table, numbers
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB" if size < 1e7 else f"{size / 1e6:,.0f} MB"
+
+
+def peak_of(runs: list[dict]) -> float:
+    return max(r["peak_mb"] for r in runs)
+
+
+def report_stages(stages: dict) -> str:
     stage_rows = []
     for name, s in stages["stages"].items():
+        where = f" (`{s['function']}`)" if "function" in s else ""
+        if s.get("absent"):
+            stage_rows.append([name + where, "absent: not found, not timed", "", "", "", ""])
+            continue
+        if not s["calls"] and not s["seconds"]:
+            stage_rows.append([name + where, "0: not called in this process", "", "", "", ""])
+            continue
         stage_rows.append(
             [
-                name,
-                s.get("calls", 1),
+                name + where,
+                s["calls"],
                 fmt_s(s["seconds"]),
                 f"{s['seconds'] / stages['total']:.0%}",
                 fmt_mb(s["rss_after_mb"]) if "rss_after_mb" in s else "—",
                 fmt_mb(s["peak_so_far_mb"]) if "peak_so_far_mb" in s else "—",
             ]
         )
-    stage_table = (
-        f"Stage profile of the same path in one process (`jobs.score.run_file_scoring`, which "
-        f"streams the file in chunks, {stages['rows']:,} leads, {fmt_s(stages['total'])} in all, "
-        f"peak {fmt_mb(stages['peak_mb'])}, {fmt_mb(stages['rss_start_mb'])} after imports):\n\n"
+    return (
+        f"Stage profile of `prospect score FILE --out OUT.csv` run in one process "
+        f"({stages['rows']:,} leads, {fmt_s(stages['total'])} in all after imports, peak "
+        f"{fmt_mb(stages['peak_mb'])}, {fmt_mb(stages['rss_start_mb'])} after imports). Each "
+        "stage is a function of the file scorer, wrapped where the scorer looks it up "
+        "(`_measure.FILE_STAGES`); its time excludes the stages it calls, so the times add "
+        "up; a stage run by worker processes is not seen here:\n\n"
         + table(
-            ["stage", "calls", "time", "share", "RSS after the stage", "peak so far"], stage_rows
+            ["stage", "calls", "own time", "share", "RSS after the stage", "peak so far"],
+            stage_rows,
         )
     )
-    numbers = {
-        "peak": peak,
-        "seconds": seconds,
-        "slope_kb": mem_slope * 1e3,
-        "extrapolated": target_rows not in measured,
-    }
-    return main, stage_table, numbers
+
+
+def report_file_profile(profile: dict) -> str:
+    return "\n".join(
+        [
+            f"cProfile of the same command in one process ({profile['rows']:,} leads, "
+            f"{profile['total']:.2f} s of profiled time; cProfile slows Python calls, and "
+            "worker processes, if any, are not seen). The package's functions by cumulative "
+            "time:",
+            "",
+            profile_table(profile["package_cumulative"]),
+            "",
+            "Top functions by own time:",
+            "",
+            profile_table(profile["own"]),
+        ]
+    )
 
 
 def report_quality(result: dict) -> str:
@@ -971,7 +1294,7 @@ def choose_threads(option: str) -> tuple[int | None, str]:
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--quick", action="store_true", help="smaller sizes, fewer repeats (< 2 min)"
+        "--quick", action="store_true", help="smaller sizes, fewer repeats (~1 min)"
     )
     parser.add_argument(
         "--out",
@@ -992,7 +1315,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         type=int,
         default=None,
         help="also score this many leads file to file in part 4; the full run measures "
-        "1,000,000 already, --quick extrapolates it unless given --scale-rows 1000000",
+        "1,000,000 already; --quick judges the 1,000,000-lead targets only when given "
+        "--scale-rows 1000000",
     )
     parser.add_argument(
         "--keep", action="store_true", help="keep the temporary work folder (data, bundles, logs)"
@@ -1127,13 +1451,16 @@ def build(raw: dict) -> tuple[str, str]:
     main_training, step_training = report_training(training)
     score_table = report_scoring(scoring)
     profile = scoring[raw["profile_size"]]["profile"]
-    score_profile = report_profile(profile, "Explained scoring + output frame")
+    score_profile = report_profile(
+        profile, "The whole batches (`jobs.score.score_batch`, every batch of the file)"
+    )
     cli_table, cli_profile = report_cli(cli), report_cli_profile(cli)
     scale_table, stage_table, scale_numbers = report_scale(scale)
     quality_table = report_quality(quality)
     faith_table, rank_table = report_faithfulness(quality, raw["default_size"])
     findings = summary(raw, training, scoring, cli, scale_numbers, scale, quality, profile)
     sections = [
+        ("Issue 16: the four targets, side by side", issue16(scoring, cli, scale_numbers)),
         ("1. Explained scoring throughput", score_table + "\n\n" + score_profile),
         ("2. One lead from the CLI", cli_table + "\n\n" + cli_profile),
         (
@@ -1148,8 +1475,74 @@ def build(raw: dict) -> tuple[str, str]:
         ("Summary", findings),
     ]
     printed = "\n".join(f"\n## {title}\n\n{text}" for title, text in sections)
-    document = render(raw, [sections[-1], *sections[:-1]])
+    document = render(raw, [sections[0], sections[-1], *sections[1:-1]])
     return printed, document
+
+
+def issue16(scoring: dict, cli: dict, scale: dict) -> str:
+    """Issue 16's four targets in one table, each with its reference from the same run."""
+    per = scale["per"][scale["judged"]]
+    ok = scale["ok"]
+    quick = "" if scale["measured"] else f" (quick: {fmt_int(scale['judged'])} leads)"
+    rate = fmt_int(scale["rate"]) + ("" if scale["measured"] else quick)
+    size, result = max(scoring.items())
+    n = scoring_numbers(result)
+    ratio_cli = med(cli["cli"]) / med(cli["reference"])
+    rows = [
+        [
+            "1. `prospect score` 1,000,000 leads `--out OUT.csv`: rows/s",
+            rate,
+            "—",
+            f"≥ {fmt_int(TARGETS['file_rows_per_s'])}",
+            verdict(ok["rate"]),
+        ],
+        [
+            "1. … peak memory of the process tree (sum of the processes' peaks)",
+            "—" if scale["peak"] is None else fmt_mb(scale["peak"]),
+            "—",
+            f"≤ {fmt_mb(TARGETS['file_peak_mb'])}",
+            verdict(ok["peak"]),
+        ],
+        [
+            "1. … time against the I/O floor" + quick,
+            f"{per['over_floor']:.2f}×",
+            f"pyarrow read streamed + write CSV: {fmt_s(per['floor'])}",
+            f"≤ {TARGETS['file_over_floor']:g}×",
+            verdict(ok["floor"]),
+        ],
+        [
+            f"2. explained / plain, batches of {fmt_int(result['batch_rows'])}, "
+            f"{fmt_int(size)} leads",
+            f"{n['explained_ratio']:.2f}× (whole batch with output columns: "
+            f"{n['whole_ratio']:.2f}×)",
+            f"`predict_proba`: {fmt_int(size / n['plain'])} rows/s",
+            f"≤ {TARGETS['explained_over_plain']}×",
+            verdict(
+                all(
+                    scoring_numbers(r)["explained_ratio"] <= TARGETS["explained_over_plain"]
+                    for r in scoring.values()
+                )
+            ),
+        ],
+        [
+            "3. one lead from the CLI",
+            f"{ratio_cli:.2f}× ({fmt_s(med(cli['cli']))})",
+            f'`python -c "import pandas"`: {fmt_s(med(cli["reference"]))}',
+            f"≤ {TARGETS['cli_over_import_pandas']}×",
+            verdict(ratio_cli <= TARGETS["cli_over_import_pandas"]),
+        ],
+        [
+            "4. Parquet output's time / CSV's, same leads" + quick,
+            f"{per['parquet_over_csv']:.2f}×",
+            f"CSV: {fmt_s(per['prospect_csv'])}",
+            f"≤ {TARGETS['parquet_over_csv']:g}×",
+            verdict(ok["parquet"]),
+        ],
+    ]
+    return table(["target", "measured", "reference (same run)", "target", "verdict"], rows) + (
+        "\n\nMeasured in one run, side by side (parts 1, 2 and 4 below, with their profiles). "
+        "Target 2 is judged at every size of part 1; the table shows the largest."
+    )
 
 
 def summary(raw, training, scoring, cli, scale, scale_result, quality, profile) -> str:
@@ -1157,36 +1550,48 @@ def summary(raw, training, scoring, cli, scale, scale_result, quality, profile) 
     where it is not met, and what would remove it (every figure comes from this run)."""
     lines = []
     # 1
-    parts, failed = [], []
+    parts, failed, slow = [], [], []
     for size, r in scoring.items():
-        rate = size / med(r["explained"])
-        ratio = med(r["explained"]) / med(r["plain"])
-        if not (
-            rate >= TARGETS["explained_rows_per_s"] and ratio <= TARGETS["explained_over_plain"]
-        ):
+        n = scoring_numbers(r)
+        if n["explained_ratio"] > TARGETS["explained_over_plain"]:
             failed.append(fmt_int(size))
-        parts.append(f"{fmt_int(size)} leads: {fmt_int(rate)} rows/s, explained/plain {ratio:.1f}")
+        if n["explained_rate"] < TARGETS["explained_rows_per_s"]:
+            slow.append(fmt_int(size))
+        parts.append(
+            f"{fmt_int(size)} leads: explained/plain {n['explained_ratio']:.2f}× "
+            f"({fmt_int(n['explained_rate'])} rows/s), whole batch/plain "
+            f"{n['whole_ratio']:.2f}× ({fmt_int(n['whole_rate'])} rows/s)"
+        )
     keys = profile["keys"]
-    score_s = keys["score.score (all of explained scoring)"]
-    shap_name, shap_s = max(
-        ((k, v) for k, v in keys.items() if k.startswith("TreeSHAP")), key=lambda kv: kv[1]
+    total = profile["total"]
+    shares = ", ".join(
+        f"{name.split(' (')[0]} {sec / total:.0%}"
+        for name, sec in keys.items()
+        if sec is not None and not name.startswith("jobs.score.score_batch")
     )
-    frame_s = keys["score.to_frame (output columns, plain words, advice)"]
-    drivers_s = keys["score.describe_drivers (per row)"]
+    # TreeSHAP has two keys, one per kind of form: only one of them runs
+    absent = [
+        name.split(" (")[0]
+        for name, sec in keys.items()
+        if sec is None and not name.startswith("TreeSHAP")
+    ]
     hot = profile["own"][0]
+    batch = next(iter(scoring.values()))["batch_rows"]
     status = "MET" if not failed else f"NOT MET at {', '.join(failed)} leads"
     lines.append(
-        f"1. **Explained scoring — {status}** (≥ 10,000 rows/s and explained/plain ≤ 5): "
+        f"1. **Explained against plain scoring — {status}** (issue 16: explained/plain ≤ "
+        f"{TARGETS['explained_over_plain']}×, the product's own path to explained scores "
+        f"against the same form's probabilities, in the file scorer's batches of "
+        f"{fmt_int(batch)} rows; the whole batch with its output columns is shown, not "
+        "judged: part 1 says why): "
         + "; ".join(parts)
-        + f". Profile at {fmt_int(profile['rows'])} rows ({profile['trees']:,} trees): "
-        f"TreeSHAP ({shap_name.split(': ', 1)[1]}) takes {shap_s / score_s:.0%} of "
-        f"`score.score`, the decision (`decide`: tier, outcome explained, reason points, "
-        f"drivers) {keys[DECISION_KEY] / score_s:.0%}. Not in the target but in every file scored: "
-        f"the output frame (`to_frame`) costs {frame_s / score_s:.1f}× `score.score` again, "
-        f"{drivers_s / frame_s:.0%} of it in `describe_drivers`, which reads each prospect's "
-        f"values with a per-row `DataFrame.iloc` (largest own time: `{hot['function']}`, "
-        f"{fmt_s(hot['tottime'])} in {fmt_int(hot['ncalls'])} calls). What would remove it: "
-        "take the driver features' values as NumPy arrays once per chunk and format from those."
+        + f". Issue 7's ≥ {fmt_int(TARGETS['explained_rows_per_s'])} explained rows/s: "
+        + ("MET" if not slow else f"NOT MET at {', '.join(slow)} leads")
+        + f". Profile of the whole batches at {fmt_int(profile['rows'])} rows (share of the "
+        f"profiled time): {shares}"
+        + (f"; not found: {', '.join(absent)}" if absent else "")
+        + f". Largest own time: `{hot['function']}`, {fmt_s(hot['tottime'])} in "
+        f"{fmt_int(hot['ncalls'])} calls."
     )
     # 2
     ref = med(cli["reference"])
@@ -1199,7 +1604,7 @@ def summary(raw, training, scoring, cli, scale, scale_result, quality, profile) 
     text = (
         f"2. **One lead from the CLI — {word(ratio2 <= TARGETS['cli_over_import_pandas'])}**: "
         f"{fmt_s(med(cli['cli']))} vs {fmt_s(ref)} for `import pandas` "
-        f"({ratio2:.2f}×, target ≤ 1.5×)."
+        f"({ratio2:.2f}×, target ≤ {TARGETS['cli_over_import_pandas']}×, issue 16)."
     )
     if ratio2 > TARGETS["cli_over_import_pandas"]:
         text += (
@@ -1270,49 +1675,56 @@ def summary(raw, training, scoring, cli, scale, scale_result, quality, profile) 
     else:
         lines.append("3. Training 100,000 rows — n/a in quick mode (judged in the full run).")
     # 4
-    ok4 = scale["peak"] is not None and scale["peak"] <= TARGETS["scale_peak_mb"]
+    ok = scale["ok"]
+    per = scale["per"][scale["judged"]]
     stages = scale_result["stages"]
-    rows = stages["rows"]
+    timed = [
+        (st["seconds"], name)
+        for name, st in stages["stages"].items()
+        if not st.get("absent") and st["calls"]
+    ]
+    slowest = sorted(timed, reverse=True)[:3]
     grew = []
     previous = stages["rss_start_mb"]
     for name, st in stages["stages"].items():
         if "rss_after_mb" in st:
             grew.append((st["rss_after_mb"] - previous, name))
             previous = st["rss_after_mb"]
-    big = sorted(grew, reverse=True)[:3]
-    slowest = sorted(
-        ((st["seconds"], name) for name, st in stages["stages"].items()), reverse=True
-    )[:2]
-    if scale["peak"] is None:
+    big = sorted(grew, reverse=True)[:2]
+    absent = [name for name, st in stages["stages"].items() if st.get("absent")]
+    if scale["measured"]:
         head = (
-            "4. Scale, 1,000,000 leads — n/a in quick mode (measured in the full run, or "
-            f"with --scale-rows 1000000): time extrapolated {fmt_s(scale['seconds'])} "
-            f"({fmt_int(TARGETS['scale_rows'] / scale['seconds'])} rows/s)"
+            f"4. **File to file, 1,000,000 leads (issue 16 targets 1 and 4)**: "
+            f"{fmt_int(scale['rate'])} rows/s ({fmt_s(per['prospect_csv'])}; target ≥ "
+            f"{fmt_int(TARGETS['file_rows_per_s'])}: {word(ok['rate'])}); peak "
+            f"{fmt_mb(scale['peak'])}, the sum of its {per['processes']} process(es)' peaks "
+            f"(target ≤ {fmt_mb(TARGETS['file_peak_mb'])}: {word(ok['peak'])})"
         )
     else:
         head = (
-            f"4. **Scale, 1,000,000 leads — {word(ok4)}**: peak {fmt_mb(scale['peak'])} "
-            f"(target ≤ 1,500 MB), {fmt_s(scale['seconds'])} "
-            f"({fmt_int(TARGETS['scale_rows'] / scale['seconds'])} rows/s)"
-            + (" — extrapolated, see the table" if scale["extrapolated"] else "")
+            f"4. File to file, 1,000,000 leads — rows/s and memory n/a in quick mode (measured "
+            f"in the full run, or with --scale-rows 1000000): {fmt_int(scale['rate'])} rows/s "
+            f"at {fmt_int(scale['judged'])} leads, start-up included; ratios at that size, "
+            "indicative only"
         )
     text = (
-        head
-        + f". Memory grows {scale['slope_kb']:,.2f} KB per lead between the two largest files: "
-        "`prospect score FILE --out OUT` reads, validates, scores and appends the file one "
-        "chunk at a time."
-    )
-    text += (
-        f" Stage profile ({fmt_int(rows)} leads): the largest memory steps are "
-        + ", ".join(f"{name} (+{mb:,.0f} MB)" for mb, name in big)
-        + "; the slowest stages "
+        head + f"; {per['over_floor']:.2f}× the I/O floor measured in the same run (pyarrow "
+        f"reading the leads streamed, {fmt_s(per['read_stream'])}, and writing the output's "
+        f"shape as CSV, {fmt_s(per['write_csv'])}; target ≤ {TARGETS['file_over_floor']:g}×: "
+        f"{word(ok['floor'])}); Parquet output {per['parquet_over_csv']:.2f}× CSV's time "
+        f"({fmt_s(per['prospect_parquet'])}; target ≤ {TARGETS['parquet_over_csv']:g}×: "
+        f"{word(ok['parquet'])}). Memory grows {scale['slope_kb']:,.2f} KB per lead between "
+        f"the two largest files. Stage profile ({fmt_int(stages['rows'])} leads, one "
+        "process): the slowest stages "
         + ", ".join(f"{name} ({sec / stages['total']:.0%})" for sec, name in slowest)
+        + "; the largest memory steps "
+        + ", ".join(f"{name} (+{mb:,.0f} MB)" for mb, name in big)
         + "."
     )
-    if scale["peak"] is not None and not ok4:
+    if absent:
         text += (
-            " Not met: the stage whose RSS grows with the number of rows is what keeps "
-            "rows in memory; see the stage table."
+            " Stages not found (renamed or moved: point `_measure.FILE_STAGES` at the new "
+            "functions): " + ", ".join(absent) + "."
         )
     lines.append(text)
     # 5
@@ -1365,7 +1777,7 @@ def render(raw: dict, sections: list[tuple[str, str]]) -> str:
     size = f"{raw['default_size']:,}"
     cores = info["cpu_count"]
     header = [
-        "# Benchmarks: speed, memory, quality, faithfulness (issue 7)",
+        "# Benchmarks: speed, memory, quality, faithfulness (issues 7 and 16)",
         "",
         f"Generated by `{raw['command']}` on {start_time:%Y-%m-%d %H:%M %Z}; "
         f"{raw['mode_name']} run, {raw['duration'] / 60:.1f} min. Do not edit by hand.",
@@ -1387,7 +1799,9 @@ def render(raw: dict, sections: list[tuple[str, str]]) -> str:
         f"without MLflow). Parts 1, 2 and 4 score that bundle, parts 5 and 6 judge it, and it is "
         f"the {size}-row line of part 3. Every speed figure is the median of the runs shown, "
         "next to a reference measured in the same run; peak memory is the peak resident set "
-        "size of the measuring process (`ru_maxrss`, interpreter and libraries included).",
+        "size of the measuring process (`ru_maxrss`, interpreter and libraries included), "
+        "and for the commands of part 4 the sum of the peaks of the process and of every "
+        "process it started.",
     ]
     body = []
     for title, text in sections:
