@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor
 from pathlib import Path
 
+from prospect_predictor import faults
+
 PARALLEL_MIN_ROWS = 100_000
 """Files with fewer rows are scored in the main process: starting a worker costs about
 0.6 s (a fresh interpreter importing pandas and NumPy), which a file this size repays."""
@@ -110,4 +112,7 @@ def _hold_bundle(path: str, files: dict[str, bytes]) -> None:
 
 def held_bundle(bundle):
     """The bundle a worker was given (the main process's own without a pool)."""
-    return _HELD.get("bundle", bundle)
+    if "bundle" not in _HELD:
+        return bundle
+    faults.point("scoring_worker")  # tests kill a worker here
+    return _HELD["bundle"]

@@ -1,0 +1,102 @@
+"""A big file is scored by worker processes (jobs/parallel.py): the files, messages and
+rejects are those of one process, byte for byte, and a worker that dies leaves nothing."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import pytest
+
+import prospect_predictor.data.leads as leads_module
+import prospect_predictor.jobs.score as jobs
+from prospect_predictor.faults import VARIABLE as FAULT
+from prospect_predictor.jobs.parallel import WORKERS_VARIABLE, worker_count
+
+
+@pytest.fixture
+def in_trained(trained_folder, monkeypatch):
+    folder, _ = trained_folder
+    monkeypatch.chdir(folder)
+    # several chunks and many batches, so that work is spread over both workers
+    monkeypatch.setattr(leads_module, "CHUNK_ROWS", 64)
+    monkeypatch.setattr(jobs, "SCORING_CHUNK_ROWS", 7)
+    return folder
+
+
+def _score(run_cli, monkeypatch, workers: int, *args):
+    monkeypatch.setenv(WORKERS_VARIABLE, str(workers))
+    return run_cli("score", *args)
+
+
+@pytest.mark.parametrize("suffix", ["csv", "json", "jsonl", "parquet"])
+def test_two_workers_write_the_bytes_of_one_process(run_cli, in_trained, monkeypatch, suffix):
+    one = _score(run_cli, monkeypatch, 1, "leads.csv", "--out", f"one.{suffix}")
+    two = _score(run_cli, monkeypatch, 2, "leads.csv", "--out", f"two.{suffix}")
+    assert one.exit_code == 0 and two.exit_code == 0, two.output
+    assert (in_trained / f"two.{suffix}").read_bytes() == (
+        in_trained / f"one.{suffix}"
+    ).read_bytes()
+    assert two.stderr.replace("two.", "one.") == one.stderr
+    if suffix == "parquet":
+        assert len(pd.read_parquet(in_trained / f"two.{suffix}")) == 400
+
+
+def test_rejects_duplicates_and_messages_are_the_same_with_workers(
+    run_cli, in_trained, monkeypatch
+):
+    frame = pd.read_csv(in_trained / "leads.csv", dtype=str, keep_default_na=False)
+    frame.loc[300, "prospect_id"] = frame.loc[2, "prospect_id"]  # chunks 1 and 5
+    frame.loc[150, "postponements"] = "lots"
+    frame.loc[151, "referral_source"] = "tv_advert"  # unseen: scored as unknown, said once
+    frame.to_csv(in_trained / "messy.csv", index=False)
+    one = _score(run_cli, monkeypatch, 1, "messy.csv", "--out", "m1.csv")
+    two = _score(run_cli, monkeypatch, 2, "messy.csv", "--out", "m2.csv")
+    assert one.exit_code == two.exit_code == 0, two.output
+    assert "3 row(s) rejected" in two.stderr and "tv_advert" in two.stderr
+    assert two.stderr.replace("m2", "m1") == one.stderr
+    for name in ("m{}.csv", "m{}.rejects.csv"):
+        assert (in_trained / name.format(2)).read_bytes() == (
+            in_trained / name.format(1)
+        ).read_bytes()
+
+
+def test_a_file_that_cannot_be_scored_says_so_as_in_one_process(run_cli, in_trained, monkeypatch):
+    frame = pd.read_csv(in_trained / "leads.csv", dtype=str, keep_default_na=False)
+    frame.drop(columns="postponements").to_csv(in_trained / "no_column.csv", index=False)
+    frame.assign(postponements="lots").to_csv(in_trained / "all_bad.csv", index=False)
+    for name in ("no_column.csv", "all_bad.csv"):
+        one = _score(run_cli, monkeypatch, 1, name, "--out", "x1.csv")
+        two = _score(run_cli, monkeypatch, 2, name, "--out", "x2.csv")
+        assert one.exit_code == two.exit_code != 0
+        assert two.stderr.replace("x2", "x1") == one.stderr
+        assert not (in_trained / "x2.csv").exists()
+    assert not list(in_trained.glob(".*.tmp*"))
+
+
+def test_a_worker_that_dies_leaves_the_previous_output_and_says_how_to_go_on(
+    run_cli, in_trained, monkeypatch
+):
+    (in_trained / "kept.csv").write_text("the previous scores\n")
+    monkeypatch.setenv(FAULT, "scoring_worker")  # a worker ends itself at its first batch
+    result = _score(run_cli, monkeypatch, 2, "leads.csv", "--out", "kept.csv", "--overwrite")
+    assert result.exit_code == 1
+    assert "a worker process scoring the file stopped unexpectedly" in result.stderr
+    assert f"{WORKERS_VARIABLE}=1" in result.stderr and "Traceback" not in result.output
+    assert (in_trained / "kept.csv").read_text() == "the previous scores\n"
+    assert not list(in_trained.glob(".*.tmp*"))
+
+
+def test_worker_count_follows_the_file_size_and_the_variable(tmp_path, monkeypatch):
+    small, big = tmp_path / "small.csv", tmp_path / "big.csv"
+    small.write_text("a\n1\n")
+    with big.open("wb") as handle:  # sparse: 20 MB without writing them
+        handle.truncate(20_000_000)
+    monkeypatch.delenv(WORKERS_VARIABLE, raising=False)
+    assert worker_count(small) == 0
+    cores = len(os.sched_getaffinity(0))
+    assert worker_count(big) == (cores if cores > 1 else 0)  # one per core, none on one
+    monkeypatch.setenv(WORKERS_VARIABLE, "1")
+    assert worker_count(big) == 0
+    monkeypatch.setenv(WORKERS_VARIABLE, "3")
+    assert worker_count(small) == 3
