@@ -133,3 +133,21 @@ def test_an_incomplete_record_is_advised_to_be_completed():
     assert said.startswith("Incomplete record: blank investable assets, occupation.")
     assert said != texts.advice("poor_fit", "en")
     assert "complétez" in advice("pursue", "", "fr", ["actifs"])
+
+
+@pytest.mark.parametrize("classes", [2, 3, 4, 5])
+def test_share_of_columns_is_softmax_to_the_last_bit(classes):
+    """decide() computes its shares class by class on contiguous arrays; they must be the
+    bits calibration.softmax gives row by row (the output's numbers must not move)."""
+    from prospect_predictor.modeling.calibration import softmax
+    from prospect_predictor.scoring.decision import share_of
+
+    rng = np.random.default_rng(classes)
+    logits = np.concatenate(
+        [rng.normal(0, 3, (20_000, classes)), rng.normal(0, 300, (2_000, classes))]
+    )
+    logits[:5] = 0.0  # ties
+    k = rng.integers(0, classes, len(logits))
+    expected = softmax(logits)[np.arange(len(logits)), k]
+    got = share_of([np.ascontiguousarray(logits[:, j]) for j in range(classes)], k)
+    assert np.array_equal(got, expected)

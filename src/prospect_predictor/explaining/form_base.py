@@ -72,7 +72,7 @@ def calibrated(
         raw = np.column_stack([np.zeros(len(raw)), raw[:, 0]])
     class_order = [list(fitted_classes).index(c) for c in classes]
     feature_order = [list(encoded_names).index(f) for f in feature_names]
-    values = values[:, feature_order, :][:, :, class_order] * scale
+    values = values[:, np.array(feature_order)[:, None], np.array(class_order)] * scale
     bias = np.zeros(len(classes)) if bias is None else bias
     base = base[class_order] * scale + bias
     return values, base, raw[:, class_order] * scale + bias

@@ -43,7 +43,6 @@ from prospect_predictor.config.defaults import (
 )
 from prospect_predictor.domain import BAD_OUTCOMES, REASONS
 from prospect_predictor.language import texts
-from prospect_predictor.modeling.calibration import softmax
 
 NONE = ""  # top_reason when no reason stands out; explained outcome when there is none
 TIERS = ("pursue", "qualify", "walk_away")
@@ -161,24 +160,41 @@ def points_without(
     reference). Only k's own odds: a good fit that makes a refusal unlikely also leaves
     more room for a stall, but it is no reason for the stall. ``with_part``: outcome k's
     probability from ``total`` (``(...,)``), when the caller has it (the same numbers)."""
-    index = np.expand_dims(k, axis=-1)
-    without_part = total.copy()
-    np.put_along_axis(
-        without_part,
-        index,
-        np.take_along_axis(total, index, -1) - np.take_along_axis(part, index, -1),
-        -1,
-    )
+    shape = total.shape[:-1]
+    k = np.broadcast_to(k, shape).ravel()
+    columns = _columns(total)
+    parts = _columns(part)
+    without = [np.where(k == j, column - parts[j], column) for j, column in enumerate(columns)]
     if with_part is None:
-        with_part = own_share(total, k)
-    without = softmax(without_part.reshape(-1, total.shape[-1])).reshape(total.shape)
-    return 100.0 * (with_part - np.take_along_axis(without, index, -1)[..., 0])
+        with_part = share_of(columns, k)
+    return (100.0 * (with_part.ravel() - share_of(without, k))).reshape(shape)
 
 
 def own_share(total: np.ndarray, k: np.ndarray) -> np.ndarray:
     """Outcome ``k``'s probability (per row) from the log-odds ``total``."""
-    shares = softmax(total.reshape(-1, total.shape[-1])).reshape(total.shape)
-    return np.take_along_axis(shares, np.expand_dims(k, axis=-1), -1)[..., 0]
+    shape = total.shape[:-1]
+    return share_of(_columns(total), np.broadcast_to(k, shape).ravel()).reshape(shape)
+
+
+def _columns(values: np.ndarray) -> list[np.ndarray]:
+    """Each class's values as one contiguous array (rows of every leading axis)."""
+    flat = values.reshape(-1, values.shape[-1])
+    return [np.ascontiguousarray(flat[:, j]) for j in range(flat.shape[1])]
+
+
+def share_of(columns: list[np.ndarray], k: np.ndarray) -> np.ndarray:
+    """``calibration.softmax`` of the logits given class by class, at class ``k`` of each
+    row: the same operations in the same order (shift by the row's maximum, exponentials,
+    their sum from the first class to the last, one division), so the same bits
+    (``tests/scoring/test_decision.py``), on contiguous arrays instead of rows of four."""
+    top = columns[0]
+    for column in columns[1:]:
+        top = np.maximum(top, column)
+    exps = [np.exp(column - top) for column in columns]
+    total = exps[0]
+    for value in exps[1:]:
+        total = total + value
+    return np.choose(k, exps) / total
 
 
 def decide(
