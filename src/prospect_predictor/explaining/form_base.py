@@ -75,7 +75,8 @@ def calibrated(
         raw = np.column_stack([np.zeros(len(raw)), raw[:, 0]])
     class_order = [list(fitted_classes).index(c) for c in classes]
     feature_order = [list(encoded_names).index(f) for f in feature_names]
-    values = values[:, np.array(feature_order)[:, None], np.array(class_order)] * scale
+    rows, columns = np.array(feature_order, dtype=np.intp), np.array(class_order, dtype=np.intp)
+    values = values[:, rows[:, None], columns] * scale
     bias = np.zeros(len(classes)) if bias is None else bias
     base = base[class_order] * scale + bias
     return values, base, raw[:, class_order] * scale + bias
