@@ -20,6 +20,7 @@ def in_trained(trained_folder, monkeypatch):
     monkeypatch.chdir(folder)
     # several chunks and many batches, so that work is spread over both workers
     monkeypatch.setattr(leads_module, "CHUNK_ROWS", 64)
+    monkeypatch.setattr(jobs, "WORKER_CHUNK_ROWS", 48)  # chunks differ: the bytes must not
     monkeypatch.setattr(jobs, "SCORING_CHUNK_ROWS", 7)
     return folder
 
