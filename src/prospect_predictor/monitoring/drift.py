@@ -225,26 +225,53 @@ class RowSample:
     """A uniform random sample of at most ``size`` rows of frames seen one after another
     (each row gets a seeded random key; the rows with the ``size`` smallest keys are kept),
     in the order they came. While fewer than ``size`` rows have come, it is all of them,
-    so a small file's drift is that of the whole file. Deterministic for a given input."""
+    so a small file's drift is that of the whole file. Deterministic for a given input,
+    whatever the sizes of the frames it is given (the keys are one stream of numbers).
+
+    Rows are gathered and the sample cut to ``size`` only when twice that many are held
+    (and when :attr:`frame` is read); once full, a row whose key cannot make the sample is
+    dropped as it comes. Cutting at every frame copied the whole sample each time: a third
+    of the main process's time on 1,000,000 leads."""
 
     def __init__(self, size: int, seed: int = 0) -> None:
         self.size = size
-        self.frame: pd.DataFrame | None = None
-        self._keys = np.empty(0)
+        self._parts: list[pd.DataFrame] = []
+        self._keys: list[np.ndarray] = []
+        self._held = 0
+        self._limit = np.inf  # a key at or above it cannot make the sample any more
         self._rng = np.random.default_rng(seed)
 
     def add(self, frame: pd.DataFrame) -> None:
         keys = self._rng.random(len(frame))
-        if self.frame is None:
-            combined, keys = frame, keys
-        elif not len(frame):
+        if self._parts and not len(frame):
             return
-        else:
-            combined, keys = pd.concat([self.frame, frame]), np.concatenate([self._keys, keys])
+        if self._parts and self._limit < np.inf:
+            kept = keys < self._limit
+            if not kept.all():
+                frame, keys = frame[kept], keys[kept]
+        self._parts.append(frame)
+        self._keys.append(keys)
+        self._held += len(frame)
+        if self._held > 2 * self.size:
+            self._cut()
+
+    @property
+    def frame(self) -> pd.DataFrame | None:
+        """The sample (None before any frame came)."""
+        if not self._parts:
+            return None
+        self._cut()
+        return self._parts[0]
+
+    def _cut(self) -> None:
+        parts, keys = self._parts, self._keys
+        combined = pd.concat(parts) if len(parts) > 1 else parts[0]
+        keys = np.concatenate(keys) if len(keys) > 1 else keys[0]
         if len(combined) > self.size:
             keep = np.sort(np.argpartition(keys, self.size - 1)[: self.size])
             combined, keys = combined.iloc[keep], keys[keep]
-        self.frame, self._keys = combined, keys
+            self._limit = float(keys.max())
+        self._parts, self._keys, self._held = [combined], [keys], len(combined)
 
 
 # --------------------------------------------------------------------------- per feature
