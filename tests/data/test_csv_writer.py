@@ -9,11 +9,13 @@ import sys
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from prospect_predictor.cli.main import main
 from prospect_predictor.data.csvwriter import FORMULA_STARTS, PLAIN_NUMBER, csv_lines, formula_cells
 from prospect_predictor.data.tableio import csv_text, pandas_csv, to_csv, write_table
+from prospect_predictor.scoring.writers import ScoresWriter, write_scores
 
 PIECES = [",", '"', "\n", "=", "+", "-", "@", "\t", " ", "'", "%", "é", "日本", "\u00a0"]
 PIECES += ["-3", "+1,5", "1e5", "-\u0663", "=1+2", "a", "0.5", ".5", "-2 237 000", ";", ""]
@@ -160,6 +162,10 @@ def as_columns(frame: pd.DataFrame, text=lambda s: s.to_numpy(dtype=object)) -> 
     }
 
 
+def batches(columns: dict, rows: int, size: int):
+    return [{k: v[i : i + size] for k, v in columns.items()} for i in range(0, rows, size)]
+
+
 def test_real_scores_are_written_as_pandas_writes_them(scored):
     assert len(scored) > 300 and scored.shape[1] == 29
     expected = pandas_text(scored)
@@ -167,6 +173,37 @@ def test_real_scores_are_written_as_pandas_writes_them(scored):
     assert csv_text(as_columns(scored)) == expected
     arrow = as_columns(scored, lambda s: pa.array(s.array))
     assert csv_text(arrow) == expected
+
+
+@pytest.mark.parametrize("kind", ["numpy", "arrow", "frame"])
+def test_scores_writer_takes_columns_with_the_same_csv_bytes(scored, tmp_path, kind):
+    columns = as_columns(scored, lambda s: pa.array(s.array) if kind == "arrow" else s)
+    if kind == "numpy":
+        columns = as_columns(scored)
+    writer = ScoresWriter(tmp_path / "scores.csv", "csv")
+    for batch in batches(columns, len(scored), 37):
+        writer.write(pd.DataFrame(batch) if kind == "frame" else batch)
+    assert writer.rows == len(scored)
+    writer.finish(overwrite=False)
+    write_scores(scored, "csv", tmp_path / "all.csv", [], overwrite=False)
+    assert (tmp_path / "scores.csv").read_bytes() == (tmp_path / "all.csv").read_bytes()
+
+
+@pytest.mark.parametrize("kind", ["numpy", "arrow", "frame"])
+def test_scores_writer_takes_columns_with_the_same_parquet(scored, tmp_path, kind):
+    columns = as_columns(scored, lambda s: pa.array(s.array) if kind == "arrow" else s)
+    if kind == "numpy":
+        columns = as_columns(scored)
+    writer = ScoresWriter(tmp_path / "scores.parquet", "parquet", row_group_rows=100)
+    for batch in batches(columns, len(scored), 37):
+        writer.write(pd.DataFrame(batch) if kind == "frame" else batch)
+    writer.finish(overwrite=False)
+    old = tmp_path / "old.parquet"
+    write_scores(scored, "parquet", old, [], overwrite=False)
+    new = tmp_path / "scores.parquet"
+    assert pq.read_schema(new).equals(pq.read_schema(old), check_metadata=True)
+    assert pq.ParquetFile(new).metadata.num_row_groups == 4  # 111 + 111 + 111 + the rest
+    pd.testing.assert_frame_equal(pd.read_parquet(new), pd.read_parquet(old), check_exact=True)
 
 
 def test_a_text_handle_and_a_path_get_the_same_bytes(tmp_path):

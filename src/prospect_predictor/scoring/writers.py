@@ -93,6 +93,34 @@ def write_scores(
     return None
 
 
+def batch_rows(batch) -> int:
+    """The rows of a batch: a frame, or a mapping of names to columns."""
+    if isinstance(batch, pd.DataFrame) or not len(batch):
+        return len(batch)
+    return len(next(iter(batch.values())))
+
+
+def as_frame(batch) -> pd.DataFrame:
+    return batch if isinstance(batch, pd.DataFrame) else pd.DataFrame(batch)
+
+
+def arrow_table(batch, schema):
+    """A batch (a frame, or a mapping of names to columns) as a pyarrow table of
+    ``schema``, NaN and None as nulls as pandas' ``to_parquet`` writes them."""
+    import pyarrow as pa
+
+    if isinstance(batch, pd.DataFrame):
+        return pa.Table.from_pandas(batch, schema=schema, preserve_index=False)
+    arrays = []
+    for field in schema:
+        values = batch[field.name]
+        if isinstance(values, pa.Array | pa.ChunkedArray):
+            arrays.append(values.cast(field.type))
+        else:
+            arrays.append(pa.array(values, type=field.type, from_pandas=True))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
 def json_line(record: dict) -> str:
     """One prospect as one line of JSON (``--format jsonl``)."""
     return json.dumps(record, ensure_ascii=False) + "\n"
@@ -104,7 +132,11 @@ class ScoresWriter:
     a temporary file next to it that :meth:`finish` moves into place in one step (and
     :meth:`abort` deletes): a failure half-way leaves no partial file and an existing
     ``out`` untouched. CSV and JSON have the bytes :func:`write_scores` gives for all the
-    rows at once; Parquet the same rows and schema, one row group per ``row_group_rows``."""
+    rows at once; Parquet the same rows and schema, one row group per ``row_group_rows``.
+
+    A batch is the output frame, or its columns (an ordered mapping of names to numpy or
+    pyarrow arrays, as ``pd.DataFrame`` would take them): CSV and Parquet are then written
+    from the columns without building the frame, with the same bytes and schema."""
 
     def __init__(self, out: Path, fmt: str, row_group_rows: int = 50_000) -> None:
         self.out, self.fmt, self.row_group_rows = out, fmt, row_group_rows
@@ -112,12 +144,14 @@ class ScoresWriter:
         self.temp = temp_file_for(out)
         self._handle = None if fmt == "parquet" else self.temp.open("w", encoding="utf-8")
         self._parquet = None
-        self._pending: list[pd.DataFrame] = []
+        self._pending: list = []  # batches not yet written
+        self._pending_rows = 0
 
-    def write(self, frame: pd.DataFrame, records: list[dict] | None = None) -> None:
-        """Append one batch: the output frame, and for JSON its records (:func:`to_records`)."""
+    def write(self, batch, records: list[dict] | None = None) -> None:
+        """Append one batch: the output frame or its columns, and for JSON its records
+        (:func:`to_records`)."""
         if self.fmt == "csv":
-            to_csv(frame, self._handle, header=self.rows == 0)
+            to_csv(batch, self._handle, header=self.rows == 0)
         elif self.fmt == "jsonl":
             self._handle.writelines(json_line(record) for record in records or [])
         elif self.fmt == "json":
@@ -127,25 +161,29 @@ class ScoresWriter:
                 self.rows += 1
             return
         else:
-            self._pending.append(frame)
-            if sum(len(f) for f in self._pending) >= self.row_group_rows:
+            self._pending.append(batch)
+            self._pending_rows += batch_rows(batch)
+            if self._pending_rows >= self.row_group_rows:
                 self._flush_parquet()
-        self.rows += len(frame)
+        self.rows += batch_rows(batch)
 
     def _flush_parquet(self) -> None:
+        """Write the pending batches as one row group. The first has the schema pandas'
+        ``to_parquet`` gives it (its types and the pandas metadata ``read_parquet`` reads
+        back); the next ones are built from their columns in that schema, without pandas."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         if not self._pending:
             return
-        frame = pd.concat(self._pending, ignore_index=True)
-        self._pending = []
-        if self._parquet is None:  # the schema pandas' to_parquet gives the first batch
+        pending, self._pending, self._pending_rows = self._pending, [], 0
+        if self._parquet is None:
+            frame = pd.concat([as_frame(batch) for batch in pending], ignore_index=True)
             table = pa.Table.from_pandas(frame, preserve_index=False)
             self._parquet = pq.ParquetWriter(self.temp, table.schema, compression="snappy")
         else:
-            table = pa.Table.from_pandas(frame, schema=self._parquet.schema, preserve_index=False)
-        self._parquet.write_table(table)
+            table = pa.concat_tables(arrow_table(b, self._parquet.schema) for b in pending)
+        self._parquet.write_table(table, row_group_size=max(table.num_rows, 1))
 
     def close(self) -> Path:
         """Complete the temporary file (once): ready to check with
