@@ -30,7 +30,8 @@ _PLAIN_NUMBER = re.compile(PLAIN_NUMBER)
 _FORMULA_START = "^[=+\\-@\t\r]"  # FORMULA_STARTS for pyarrow's RE2
 
 SEPARATORS = (",", ";", "\t")
-BLOCK_ROWS = 65_536  # rows formatted at once: bounds the text held in memory
+BLOCK_ROWS = 65_536  # rows formatted at once at most: bounds the text held in memory
+BLOCK_BYTES = 1 << 29  # and a block's text well below pyarrow's 2 GiB per string array
 
 
 def risky(cell: str) -> bool:
@@ -68,12 +69,24 @@ def csv_lines(columns: Mapping, header: bool = True, sep: str = ",") -> Iterator
     lengths = {len(v) for v in values}
     if len(lengths) != 1:
         return None
-    import pyarrow.compute as pc
 
     texts = [v for v in values if not isinstance(v, np.ndarray)]
-    if any(pc.any(pc.match_substring(t, "\r")).as_py() for t in texts):
+    if any(_has_carriage_return(t) for t in texts):
         return None  # pandas then quotes every text cell (tableio.to_csv)
     return _blocks(names, values, lengths.pop(), header, sep)
+
+
+def _has_carriage_return(text) -> bool:
+    """Whether a pyarrow text array holds a carriage return: a scan of its bytes."""
+    import pyarrow as pa
+
+    if not len(text):
+        return False
+    wide = np.int64 if pa.types.is_large_string(text.type) else np.int32
+    offsets = np.frombuffer(text.buffers()[1], dtype=wide)
+    start, end = offsets[text.offset], offsets[text.offset + len(text)]
+    data = text.buffers()[2]
+    return data is not None and bool((np.frombuffer(data, np.uint8)[start:end] == 13).any())
 
 
 def _unique(columns) -> bool:
@@ -82,16 +95,14 @@ def _unique(columns) -> bool:
 
 
 def _supported(values):
-    """``values`` as a numpy float64, integer or bool array or a pyarrow large_string
-    array, or None when this writer does not write them exactly as pandas does."""
+    """``values`` as a numpy float64, integer or bool array or a pyarrow text array, or
+    None when this writer does not write them exactly as pandas does."""
     import pyarrow as pa
 
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if isinstance(values, pa.Array):
-        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-            return values.cast(pa.large_string())
-        return None
+        return values if _is_text(values.type) else None
     dtype = getattr(values, "dtype", None)
     if isinstance(dtype, np.dtype):
         if dtype == np.float64 or dtype.kind in "iub":
@@ -108,10 +119,14 @@ def _supported(values):
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks()
     if pa.types.is_null(text.type):
-        return pa.nulls(len(text), pa.large_string())
-    if pa.types.is_string(text.type) or pa.types.is_large_string(text.type):
-        return text.cast(pa.large_string())
-    return None
+        return pa.nulls(len(text), pa.string())
+    return text if _is_text(text.type) else None
+
+
+def _is_text(kind) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
 def _blocks(names, values, rows: int, header: bool, sep: str) -> Iterator[str]:
@@ -121,9 +136,12 @@ def _blocks(names, values, rows: int, header: bool, sep: str) -> Iterator[str]:
             ["'" + n if risky(n) else n for n in names]
         )
         yield line.getvalue()
-    for start in range(0, rows, BLOCK_ROWS):
-        block = [v[start : start + BLOCK_ROWS] for v in values]
-        yield _block_text(block, sep)
+    # each cell at most twice its text (quotes doubled), a number at most 24 characters
+    text_bytes = sum(v.nbytes for v in values if not isinstance(v, np.ndarray))
+    row_bytes = 2 * text_bytes // max(rows, 1) + 32 * len(values)
+    step = max(1, min(BLOCK_ROWS, BLOCK_BYTES // row_bytes))
+    for start in range(0, rows, step):
+        yield _block_text([v[start : start + step] for v in values], sep)
 
 
 def _block_text(values, sep: str) -> str:
@@ -134,7 +152,7 @@ def _block_text(values, sep: str) -> str:
     lines = pc.binary_join_element_wise(*cells, _text(sep))
     if not len(lines):
         return ""
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
     start, end = offsets[lines.offset], offsets[lines.offset + len(lines)]
     return lines.buffers()[2].slice(int(start), int(end - start)).to_pybytes().decode("utf-8")
 
@@ -142,7 +160,7 @@ def _block_text(values, sep: str) -> str:
 def _text(value: str):
     import pyarrow as pa
 
-    return pa.scalar(value, pa.large_string())
+    return pa.scalar(value, pa.string())
 
 
 def _cell_text(values, sep: str):
@@ -153,11 +171,11 @@ def _cell_text(values, sep: str):
 
     if isinstance(values, np.ndarray):
         if values.dtype.kind == "b":
-            return pc.if_else(values, "True", "False").cast(pa.large_string())
+            return pc.if_else(values, _text("True"), _text("False"))
         if values.dtype.kind in "iu":
-            return pc.cast(values, pa.large_string())
+            return pc.cast(values, pa.string())
         return _float_text(values)
-    text = values
+    text = values.cast(pa.string())  # one type for the row's join; a block fits
     risky_cells = formula_cells(text)
     if risky_cells.any():
         escaped = pc.binary_join_element_wise(_text("'"), text, _text(""))
@@ -179,7 +197,7 @@ def _float_text(values: np.ndarray):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = pc.cast(pa.array(values, from_pandas=True), pa.large_string())
+    text = pc.cast(pa.array(values, from_pandas=True), pa.string())
     size = np.abs(values)
     with np.errstate(invalid="ignore"):
         whole = (values == np.floor(values)) & (size < 1e10)
@@ -191,5 +209,5 @@ def _float_text(values: np.ndarray):
         text = pc.replace_substring_regex(text, r"e-(\d)$", r"e-0\1")
     if python.any():
         written = [repr(v) for v in values[python].tolist()]
-        text = pc.replace_with_mask(text, python, pa.array(written, pa.large_string()))
+        text = pc.replace_with_mask(text, python, pa.array(written, pa.string()))
     return pc.fill_null(text, "") if text.null_count else text
