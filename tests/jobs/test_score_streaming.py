@@ -191,7 +191,6 @@ def test_row_sample_is_all_rows_when_small_and_a_bounded_ordered_sample_otherwis
     assert values[-1] >= 20  # later chunks are sampled too, not only the first rows
 
 
-
 @pytest.mark.parametrize("sizes", [[5_000], [7, 993, 1, 2_000, 1_999], [300] * 17])
 def test_row_sample_keeps_the_smallest_keys_whatever_the_frame_sizes(sizes):
     """The sample is the rows with the 500 smallest of one stream of seeded keys, in the
@@ -205,6 +204,7 @@ def test_row_sample_keeps_the_smallest_keys_whatever_the_frame_sizes(sizes):
         sample.add(rows.iloc[start : start + size])
         start += size
     pd.testing.assert_frame_equal(sample.frame, expected)
+
 
 def test_parquet_input_streams_by_record_batches(run_cli, in_trained, monkeypatch):
     frame = pd.read_csv(in_trained / "leads.csv", dtype=str, keep_default_na=False)

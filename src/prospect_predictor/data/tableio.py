@@ -14,8 +14,8 @@ from __future__ import annotations
 import csv
 import filecmp
 import hashlib
+import io
 import os
-import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from prospect_predictor.data.csvwriter import csv_lines, formula_cells, risky
 from prospect_predictor.errors import InputFileError, ProspectError
 
 CSV_SUFFIXES = (".csv", ".txt")
@@ -238,19 +239,16 @@ def _delimiter_name(delimiter: str) -> str:
     return {",": "comma", ";": "semicolon", "\t": "tab"}[delimiter]
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# A cell that is only a number (signed, with separators, an exponent or a percent sign) is
-# data, not a formula, even when it starts with a sign: "-3", "+1,5", "-2 237 000".
-PLAIN_NUMBER = r"[+-]?(?:\d[\d .,\u00a0\u202f]*|[.,]\d+)(?:[eE][+-]?\d+)?%?"
-
-
 def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with every text cell that a spreadsheet would run as a formula prefixed by
     a quote (OWASP "CSV injection": a cell starting with =, +, -, @, a tab or a carriage
     return), in every text column and in the header: a lead's fields come from outside the
     firm. Numbers stay numbers: numeric columns, and text cells that are only a number such
-    as "-3", are left alone. Every CSV the product writes goes through this."""
-    names = [_escaped(str(c)) if isinstance(c, str) else c for c in frame.columns]
+    as "-3", are left alone. Every CSV the product writes goes through this (the rule:
+    :func:`prospect_predictor.data.csvwriter.risky`)."""
+    import pyarrow as pa
+
+    names = ["'" + c if isinstance(c, str) and risky(c) else c for c in frame.columns]
     out = frame if names == list(frame.columns) else frame.set_axis(names, axis=1)
     escaped = {}
     for index in range(len(out.columns)):
@@ -260,12 +258,9 @@ def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_datetime64_any_dtype(column):
             continue
         text = column.astype("string")
-        starts = text.str.startswith(FORMULA_STARTS).fillna(False).to_numpy(dtype=bool)
-        if not starts.any():
-            continue
-        risky = starts & ~text.str.fullmatch(PLAIN_NUMBER).fillna(False).to_numpy(dtype=bool)
-        if risky.any():
-            escaped[index] = column.astype(object).where(~risky, ("'" + text).astype(object))
+        cells = formula_cells(pa.array(text.array))
+        if cells.any():
+            escaped[index] = column.astype(object).where(~cells, ("'" + text).astype(object))
     if not escaped:
         return out
     out = out.copy()
@@ -274,14 +269,44 @@ def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def to_csv(frame: pd.DataFrame, target, header: bool = True, **options) -> None:
-    """Write ``frame`` as CSV to ``target`` (a path or an open text file) as every CSV of
-    the product is written: formulas escaped (:func:`escape_formulas`), lines ending in
+def to_csv(frame, target, header: bool = True, **options) -> None:
+    """Write ``frame`` (a DataFrame, or an ordered mapping of names to columns: numpy or
+    pyarrow arrays) as CSV to ``target`` (a path or an open text file) as every CSV of the
+    product is written: formulas escaped (:func:`escape_formulas`), lines ending in
     ``\n``, no index. A text cell holding a carriage return is quoted: Python's csv module
     quotes only the line terminator's characters, and an unquoted ``\r`` ends a row for
     every reader (the frame's text cells are then all quoted, which any reader reads back
-    as the same values)."""
-    frame = escape_formulas(frame)
+    as the same values).
+
+    Written a column at a time by :func:`prospect_predictor.data.csvwriter.csv_lines`
+    when it gives exactly pandas' bytes (numbers, booleans and text, a comma, semicolon
+    or tab separator), else by pandas."""
+    plain = (
+        set(options) <= {"sep", "encoding", "float_format"}
+        and options.get("float_format") is None
+        and options.get("encoding", "utf-8") in ("utf-8", "utf8")
+    )
+    lines = csv_lines(frame, header, options.get("sep", ",")) if plain else None
+    if lines is None:
+        pandas_csv(frame, target, header, **options)
+    elif isinstance(target, str | os.PathLike):
+        with open(target, "w", encoding="utf-8", newline="") as handle:
+            handle.writelines(lines)
+    else:
+        target.writelines(lines)
+
+
+def csv_text(columns, header: bool = True) -> str:
+    """``columns`` (see :func:`to_csv`) as the CSV text :func:`to_csv` writes."""
+    buffer = io.StringIO()
+    to_csv(columns, buffer, header)
+    return buffer.getvalue()
+
+
+def pandas_csv(frame, target, header: bool = True, **options) -> None:
+    """:func:`to_csv` through pandas' own ``to_csv``: for what the columnar writer does
+    not write exactly, and the reference its tests compare it with."""
+    frame = escape_formulas(frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(frame))
     carriage = any(
         text.astype("string").str.contains("\r", regex=False).fillna(False).any()
         for _, text in frame.select_dtypes(include=["object", "string"]).items()
@@ -294,11 +319,6 @@ def to_csv(frame: pd.DataFrame, target, header: bool = True, **options) -> None:
         quoting=csv.QUOTE_NONNUMERIC if carriage else csv.QUOTE_MINIMAL,
         **options,
     )
-
-
-def _escaped(cell: str) -> str:
-    risky = cell.startswith(FORMULA_STARTS) and not re.fullmatch(PLAIN_NUMBER, cell)
-    return "'" + cell if risky else cell
 
 
 def write_table(

@@ -92,7 +92,7 @@ def run_scoring(
             lang,
             leads.unknown_fields,
         )
-        frames.append(out)
+        frames.append(pd.DataFrame(out))
         all_scores.append(scores)
         progress(min(end, total), total)
     frame = pd.concat(frames, ignore_index=True)
@@ -254,8 +254,10 @@ def encoded_batch(frame, rows, lang: str, fmt: str, first: bool, bundle=None):
 
     bundle = held_bundle(bundle)
     out, scores = score_batch(bundle, bundle.metadata, frame, rows, lang)
-    records = to_records(out, *_record_context(scores, lang)) if fmt in ("json", "jsonl") else None
-    return encode_batch(fmt, out, records, first), len(out), int(rows[-1])
+    records = None
+    if fmt in ("json", "jsonl"):
+        records = to_records(pd.DataFrame(out), *_record_context(scores, lang))
+    return encode_batch(fmt, out, records, first), len(rows), int(rows[-1])
 
 
 FIRST_REJECTS = 5
@@ -283,12 +285,13 @@ def _scoring_bundle(model_dir, lang):
 
 
 def score_batch(bundle, metadata, frame, rows, lang, unknown_fields=None):
-    """One batch of valid rows: the output frame and the scores (the local and the Spark
-    scorer's one scoring step)."""
-    from prospect_predictor.scoring.score import score, to_frame
+    """One batch of valid rows: the output columns (``score.batch_columns``, what
+    ``to_frame`` makes a frame of) and the scores (the local and the Spark scorer's one
+    scoring step)."""
+    from prospect_predictor.scoring.score import batch_columns, score
 
     scores = score(bundle.model, metadata, frame, rows)
-    return to_frame(scores, metadata, lang, unknown_fields), scores
+    return batch_columns(scores, metadata, lang, unknown_fields), scores
 
 
 def _record_context(scores, lang) -> tuple[dict, str, str]:

@@ -415,7 +415,8 @@ def score_partition(batches: Iterator[pd.DataFrame], job: dict) -> Iterator[pd.D
         for start in range(0, len(chunk.frame), SCORING_CHUNK_ROWS):
             end = start + SCORING_CHUNK_ROWS
             rows = chunk.rows[start:end]
-            out, _ = score_batch(bundle, metadata, chunk.frame.iloc[start:end], rows, lang)
+            columns, _ = score_batch(bundle, metadata, chunk.frame.iloc[start:end], rows, lang)
+            out = pd.DataFrame(columns)
             out[ROW] = rows
             yield _rows(out, "scored", names, raw_names)
     if unseen:

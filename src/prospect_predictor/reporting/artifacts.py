@@ -54,9 +54,9 @@ def write_training_artifacts(
     write_json(folder / "holdout_drift.json", {"warnings": result.holdout_drift})
     write_json(folder / "bundle_metadata.json", bundle_metadata(pipeline, result, history))
     if history.rejects is not None and len(history.rejects):
-        from prospect_predictor.scoring.writers import to_csv_text
+        from prospect_predictor.data.tableio import csv_text
 
-        (folder / "rejects.csv").write_text(to_csv_text(history.rejects), encoding="utf-8")
+        (folder / "rejects.csv").write_text(csv_text(history.rejects), encoding="utf-8")
     return profile
 
 

@@ -4,7 +4,6 @@ every CSV the product writes is written)."""
 
 from __future__ import annotations
 
-import io
 import json
 import math
 from pathlib import Path
@@ -13,21 +12,15 @@ import numpy as np
 import pandas as pd
 
 from prospect_predictor.data.tableio import (
+    csv_text,
     move_into_place,
     temp_file_for,
-    to_csv,
     write_file_atomically,
 )
 from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
 from prospect_predictor.language import texts
 
 FORMATS = ("table", "csv", "json", "jsonl", "parquet")
-
-
-def to_csv_text(frame: pd.DataFrame, header: bool = True) -> str:
-    buffer = io.StringIO()
-    to_csv(frame, buffer, header=header)
-    return buffer.getvalue()
 
 
 def to_records(
@@ -73,7 +66,7 @@ def write_scores(
 ) -> str | None:
     """Write to ``out`` (atomically) or return the text for stdout."""
     if fmt == "csv":
-        text = to_csv_text(frame)
+        text = csv_text(frame)
     elif fmt == "json":
         text = json.dumps(records, indent=2, ensure_ascii=False) + "\n"
     elif fmt == "jsonl":
@@ -93,17 +86,45 @@ def write_scores(
     return None
 
 
+def batch_rows(batch) -> int:
+    """The rows of a batch: a frame, or a mapping of names to columns."""
+    if isinstance(batch, pd.DataFrame) or not len(batch):
+        return len(batch)
+    return len(next(iter(batch.values())))
+
+
+def as_frame(batch) -> pd.DataFrame:
+    return batch if isinstance(batch, pd.DataFrame) else pd.DataFrame(batch)
+
+
+def arrow_table(batch, schema):
+    """A batch (a frame, or a mapping of names to columns) as a pyarrow table of
+    ``schema``, NaN and None as nulls as pandas' ``to_parquet`` writes them."""
+    import pyarrow as pa
+
+    if isinstance(batch, pd.DataFrame):
+        return pa.Table.from_pandas(batch, schema=schema, preserve_index=False)
+    arrays = []
+    for field in schema:
+        values = batch[field.name]
+        if isinstance(values, pa.Array | pa.ChunkedArray):
+            arrays.append(values.cast(field.type))
+        else:
+            arrays.append(pa.array(values, type=field.type, from_pandas=True))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
 def json_line(record: dict) -> str:
     """One prospect as one line of JSON (``--format jsonl``)."""
     return json.dumps(record, ensure_ascii=False) + "\n"
 
 
-def encode_batch(fmt: str, frame: pd.DataFrame, records: list[dict] | None, first: bool):
-    """One batch of scores as :class:`ScoresWriter` appends it: CSV text (with the header
-    when ``first``), JSON lines, the JSON array's elements (indented), or the frame itself
-    for Parquet (written by row groups)."""
+def encode_batch(fmt: str, batch, records: list[dict] | None, first: bool):
+    """One batch of scores (the output frame or its columns) as :class:`ScoresWriter`
+    appends it: CSV text (with the header when ``first``), JSON lines, the JSON array's
+    elements (indented), or the batch itself for Parquet (written by row groups)."""
     if fmt == "csv":
-        return to_csv_text(frame, header=first)
+        return csv_text(batch, header=first)
     if fmt == "jsonl":
         return "".join(json_line(record) for record in records or [])
     if fmt == "json":
@@ -111,7 +132,7 @@ def encode_batch(fmt: str, frame: pd.DataFrame, records: list[dict] | None, firs
             json.dumps(record, indent=2, ensure_ascii=False).replace("\n", "\n  ")
             for record in records or []
         ]
-    return frame
+    return batch
 
 
 class ScoresWriter:
@@ -120,7 +141,11 @@ class ScoresWriter:
     a temporary file next to it that :meth:`finish` moves into place in one step (and
     :meth:`abort` deletes): a failure half-way leaves no partial file and an existing
     ``out`` untouched. CSV and JSON have the bytes :func:`write_scores` gives for all the
-    rows at once; Parquet the same rows and schema, one row group per ``row_group_rows``."""
+    rows at once; Parquet the same rows and schema, one row group per ``row_group_rows``.
+
+    A batch is the output frame, or its columns (an ordered mapping of names to numpy or
+    pyarrow arrays, as ``pd.DataFrame`` would take them): CSV and Parquet are then written
+    from the columns without building the frame, with the same bytes and schema."""
 
     def __init__(self, out: Path, fmt: str, row_group_rows: int = 50_000) -> None:
         self.out, self.fmt, self.row_group_rows = out, fmt, row_group_rows
@@ -128,11 +153,13 @@ class ScoresWriter:
         self.temp = temp_file_for(out)
         self._handle = None if fmt == "parquet" else self.temp.open("w", encoding="utf-8")
         self._parquet = None
-        self._pending: list[pd.DataFrame] = []
+        self._pending: list = []  # batches not yet written
+        self._pending_rows = 0
 
-    def write(self, frame: pd.DataFrame, records: list[dict] | None = None) -> None:
-        """Append one batch: the output frame, and for JSON its records (:func:`to_records`)."""
-        self.append(encode_batch(self.fmt, frame, records, self.rows == 0), len(frame))
+    def write(self, batch, records: list[dict] | None = None) -> None:
+        """Append one batch: the output frame or its columns, and for JSON its records
+        (:func:`to_records`)."""
+        self.append(encode_batch(self.fmt, batch, records, self.rows == 0), batch_rows(batch))
 
     def append(self, piece, rows: int) -> None:
         """Append one batch of ``rows`` rows as :func:`encode_batch` encoded it (where the
@@ -146,24 +173,28 @@ class ScoresWriter:
             return
         else:
             self._pending.append(piece)
-            if sum(len(f) for f in self._pending) >= self.row_group_rows:
+            self._pending_rows += rows
+            if self._pending_rows >= self.row_group_rows:
                 self._flush_parquet()
         self.rows += rows
 
     def _flush_parquet(self) -> None:
+        """Write the pending batches as one row group. The first has the schema pandas'
+        ``to_parquet`` gives it (its types and the pandas metadata ``read_parquet`` reads
+        back); the next ones are built from their columns in that schema, without pandas."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         if not self._pending:
             return
-        frame = pd.concat(self._pending, ignore_index=True)
-        self._pending = []
-        if self._parquet is None:  # the schema pandas' to_parquet gives the first batch
+        pending, self._pending, self._pending_rows = self._pending, [], 0
+        if self._parquet is None:
+            frame = pd.concat([as_frame(batch) for batch in pending], ignore_index=True)
             table = pa.Table.from_pandas(frame, preserve_index=False)
             self._parquet = pq.ParquetWriter(self.temp, table.schema, compression="snappy")
         else:
-            table = pa.Table.from_pandas(frame, schema=self._parquet.schema, preserve_index=False)
-        self._parquet.write_table(table)
+            table = pa.concat_tables(arrow_table(b, self._parquet.schema) for b in pending)
+        self._parquet.write_table(table, row_group_size=max(table.num_rows, 1))
 
     def close(self) -> Path:
         """Complete the temporary file (once): ready to check with
