@@ -373,8 +373,7 @@ def score(
     pause_gc_for_one_lead(lead)
     if engine == "spark" or spark_master is not None:
         return _score_with_spark(file, lead, model, fmt, out, lang, overwrite, engine, spark_master)
-    from prospect_predictor.jobs.score import run_file_scoring, run_scoring
-    from prospect_predictor.scoring.writers import FORMATS, table, write_scores
+    from prospect_predictor.scoring.rows import FORMATS
 
     if (file is None) == (lead is None):
         raise ProspectError("give either a FILE of leads or --lead JSON (one of the two)")
@@ -399,6 +398,14 @@ def score(
         raise ProspectError("--out needs --format csv, json, jsonl or parquet")
     if fmt == "parquet" and out is None:
         raise ProspectError("--format parquet needs --out FILE (Parquet is not for a terminal)")
+    lead_read = None
+    if lead is not None and out is None:  # one lead to the terminal or stdout: no pandas
+        lead_read = _score_one_lead(lead, model, fmt, lang)
+        if lead_read is None:
+            return
+    from prospect_predictor.jobs.score import run_file_scoring, run_scoring
+    from prospect_predictor.scoring.writers import table, write_scores
+
     if out is not None:  # before any work: not a folder, not a file this command reads
         from prospect_predictor.data.leads import lead_file
         from prospect_predictor.data.tableio import check_output
@@ -436,6 +443,7 @@ def score(
         progress=render.count_progress("scoring"),
         rejects_next_to=out or (None if from_stdin else file),
         overwrite=overwrite,
+        lead_read=lead_read,
     )
     render.print_notices(report.notices)
     render.print_drift(report.drift_warnings, "these leads")
@@ -472,6 +480,46 @@ def score(
         sys.stdout.write(text)
     else:
         console.print(f"{len(report.frame):,} prospect(s) scored, written to {out}", markup=False)
+
+
+def _score_one_lead(lead: str, model, fmt: str, lang) -> tuple[str, str] | None:
+    """``prospect score --lead JSON`` to the terminal or stdout without pandas
+    (:mod:`prospect_predictor.jobs.score_lead`), printing what the frame's path prints; or
+    the JSON read and its name, when a value needs that path's validation."""
+    from prospect_predictor.jobs.score_lead import run_one_lead
+
+    report = run_one_lead(model, lead, lang)
+    if isinstance(report, tuple):
+        return report
+    text = None
+    if fmt == "csv":
+        from prospect_predictor.scoring.one_lead import csv_text
+
+        text = csv_text(report.row)
+        if text is None:  # a carriage return in a text cell: the frame's writer quotes it
+            return report.lead
+    render.print_notices(report.notices)
+    render.print_drift(report.drift_warnings, "these leads")
+    if report.unknown_fields:
+        from prospect_predictor.language import texts
+
+        render.console().print(
+            texts.ui("unknown_fields", report.lang, fields=", ".join(report.unknown_fields)),
+            markup=False,
+        )
+    if fmt == "table":
+        from prospect_predictor.scoring.rows import table
+
+        terminal = render.console(stderr=False)
+        classes = list(report.metadata["classes"])
+        terminal.print(table([report.row], report.lang, classes, terminal.width))
+    elif fmt in ("json", "jsonl"):
+        from prospect_predictor.scoring.rows import json_text
+
+        sys.stdout.write(json_text([report.record], fmt))
+    else:
+        sys.stdout.write(text)
+    return None
 
 
 def _score_with_spark(file, lead, model, fmt, out, lang, overwrite, engine, master) -> None:

@@ -15,7 +15,6 @@ import csv
 import filecmp
 import hashlib
 import os
-import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from prospect_predictor.data.cells import FORMULA_STARTS, PLAIN_NUMBER, escaped_cell
 from prospect_predictor.errors import InputFileError, ProspectError
 
 CSV_SUFFIXES = (".csv", ".txt")
@@ -238,19 +238,13 @@ def _delimiter_name(delimiter: str) -> str:
     return {",": "comma", ";": "semicolon", "\t": "tab"}[delimiter]
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# A cell that is only a number (signed, with separators, an exponent or a percent sign) is
-# data, not a formula, even when it starts with a sign: "-3", "+1,5", "-2 237 000".
-PLAIN_NUMBER = r"[+-]?(?:\d[\d .,\u00a0\u202f]*|[.,]\d+)(?:[eE][+-]?\d+)?%?"
-
-
 def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with every text cell that a spreadsheet would run as a formula prefixed by
     a quote (OWASP "CSV injection": a cell starting with =, +, -, @, a tab or a carriage
     return), in every text column and in the header: a lead's fields come from outside the
     firm. Numbers stay numbers: numeric columns, and text cells that are only a number such
     as "-3", are left alone. Every CSV the product writes goes through this."""
-    names = [_escaped(str(c)) if isinstance(c, str) else c for c in frame.columns]
+    names = [escaped_cell(str(c)) if isinstance(c, str) else c for c in frame.columns]
     out = frame if names == list(frame.columns) else frame.set_axis(names, axis=1)
     escaped = {}
     for index in range(len(out.columns)):
@@ -294,11 +288,6 @@ def to_csv(frame: pd.DataFrame, target, header: bool = True, **options) -> None:
         quoting=csv.QUOTE_NONNUMERIC if carriage else csv.QUOTE_MINIMAL,
         **options,
     )
-
-
-def _escaped(cell: str) -> str:
-    risky = cell.startswith(FORMULA_STARTS) and not re.fullmatch(PLAIN_NUMBER, cell)
-    return "'" + cell if risky else cell
 
 
 def write_table(

@@ -11,12 +11,19 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, ClassVar, Union
 
 import numpy as np
-import pandas as pd
 
 from prospect_predictor.modeling.calibration import softmax
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# What a form reads: a frame, or (one lead, without pandas) a mapping of column -> values
+# (a 1-D array or list each, None or NaN where missing).
+Columns = Union["pd.DataFrame", Mapping[str, object]]
 
 FORM_FORMAT = 1
 JSON_FILE = "scoring.json"
@@ -37,19 +44,42 @@ class UnknownForm(FormError):
     """A scoring form of another format or kind (e.g. written by a newer version)."""
 
 
-def as_float(frame: pd.DataFrame) -> np.ndarray:
-    """Booleans (nullable) and numbers as floats; missing becomes NaN: the conversion of
-    the Pipeline's ``model.as_float`` (which stays in model.py, where pickles find it);
-    export checks that both paths agree."""
-    return frame.astype("float64").to_numpy()
+def as_float(frame: Columns, columns: list[str]) -> np.ndarray:
+    """``columns`` of ``frame`` as a float matrix: booleans (nullable) and numbers as floats;
+    missing becomes NaN: the conversion of the Pipeline's ``model.as_float`` (which stays in
+    model.py, where pickles find it); export checks that both paths agree."""
+    if hasattr(frame, "iloc"):  # a DataFrame: its nullable booleans hold pandas' NA
+        return frame[columns].astype("float64").to_numpy()
+    return np.column_stack(
+        [np.array([np.nan if v is None else v for v in frame[c]], dtype=float) for c in columns]
+    )
 
 
-def category_index(values: pd.Series, categories: list[str]) -> np.ndarray:
+def row_count(frame: Columns) -> int:
+    """The rows of a frame, or of a mapping of column -> values."""
+    if hasattr(frame, "iloc"):
+        return len(frame)
+    return len(next(iter(frame.values()))) if len(frame) else 0
+
+
+def category_index(values, categories: list[str]) -> np.ndarray:
     """Each value's row in a per-category table laid out as: one row per category, then an
-    unknown value's, then a missing value's."""
-    index = pd.Index(categories, dtype=object).get_indexer(values.to_numpy(object))
-    index = np.where(index < 0, len(categories), index)
-    return np.where(values.isna().to_numpy(), len(categories) + 1, index)
+    unknown value's, then a missing value's. ``values``: a Series, or a sequence with None
+    or NaN where missing."""
+    if hasattr(values, "isna"):  # a Series
+        import pandas as pd
+
+        index = pd.Index(categories, dtype=object).get_indexer(values.to_numpy(object))
+        index = np.where(index < 0, len(categories), index)
+        return np.where(values.isna().to_numpy(), len(categories) + 1, index)
+    rows = {c: i for i, c in enumerate(categories)}
+    return np.array(
+        [
+            len(categories) + 1 if v is None or v != v else rows.get(v, len(categories))
+            for v in values
+        ],
+        dtype=np.intp,
+    )
 
 
 def calibrated(
@@ -131,15 +161,15 @@ class ScoringForm:
             raise FormError("unreadable scoring form")
         return cls(spec, arrays)
 
-    def feature_contributions(self, frame: pd.DataFrame, with_logits: bool = False):
+    def feature_contributions(self, frame: Columns, with_logits: bool = False):
         """As :func:`~prospect_predictor.explaining.contributions.feature_contributions`."""
         raise NotImplementedError
 
-    def logits(self, frame: pd.DataFrame) -> np.ndarray:
+    def logits(self, frame: Columns) -> np.ndarray:
         """Calibrated logits, one column per class in ``classes`` order."""
         return self.feature_contributions(frame, with_logits=True)[2]
 
-    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+    def predict_proba(self, frame: Columns) -> np.ndarray:
         return softmax(self.logits(frame))
 
 
