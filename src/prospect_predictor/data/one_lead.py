@@ -11,9 +11,10 @@ training (scored as unknown). :func:`derived_values` computes the derived featur
 one row as :mod:`prospect_predictor.data.derived` does for a frame.
 
 A value whose outcome this module cannot vouch for raises :class:`NeedsFrame`, and the
-caller validates the lead with pandas instead: a number cell that Python's syntax refuses
-but that holds whitespace (pandas reads "+6e 4" as 60,000), a date other than YYYY-MM-DD
-without a declared format, a date that does not parse with its declared format.
+caller validates the lead with pandas instead: a number cell such as "+6e 4" (pandas reads
+it as 60,000, and "6e 4" as no number), a date other than YYYY-MM-DD without a declared
+format (unless it has no digit: not a date), a date that does not parse with its declared
+format.
 Importing this module imports neither pandas nor pyarrow (NumPy and pydantic only).
 """
 
@@ -52,6 +53,9 @@ DEFAULT_LEAD_ID = "lead"
 NUMBER = re.compile(
     r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?inf(?:inity)?", re.IGNORECASE
 )
+# pandas also reads a signed "+" number with spaces after its exponent's "e" ("+6e 4",
+# "+6.5E -4"; not "6e 4" nor "-6e 4"): left to it.
+PANDAS_EXPONENT = re.compile(r"\+.*[eE]\s")
 WHOLE = re.compile(r"[+-]?[0-9]+")  # read as an integer: "-0" is 0, not -0.0
 ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 ONE_ROW = np.array([1])
@@ -206,7 +210,7 @@ def _typed(text: str | None, missing: bool, spec: ColumnSpec) -> Any:
             return math.nan
         number = plain_number(text, spec)
         if not NUMBER.fullmatch(number):
-            if re.search(r"\s", number):
+            if PANDAS_EXPONENT.match(number):
                 raise NeedsFrame(number)
             return _UNPARSABLE
         value = float(number)
@@ -218,6 +222,8 @@ def _typed(text: str | None, missing: bool, spec: ColumnSpec) -> Any:
         return True if lowered in TRUE_TOKENS else False if lowered in FALSE_TOKENS else _UNPARSABLE
     if spec.type == "date":
         if spec.date_format is None and not ISO_DAY.fullmatch(text):
+            if not re.search("[0-9]", text):
+                return _UNPARSABLE
             raise NeedsFrame(text)
         try:
             return datetime.strptime(text, spec.date_format or "%Y-%m-%d")
