@@ -103,6 +103,23 @@ def test_three_hundred_generated_leads_print_the_same(trained_folder):
     assert sum(r.row["incomplete_record"] for r in reports) > 0
 
 
+def test_one_lead_is_explained_the_same(trained_folder):
+    """`prospect explain --lead` (no chart) shows what the frame's path shows."""
+    from prospect_predictor.reporting.explain_view import render_explanation, render_prospect
+
+    folder, _ = trained_folder
+    model = folder / "models" / "prospects"
+    for lead in lead_jsons(folder / "leads.csv", ",", 40):
+        fast = run_one_lead(model, lead)
+        report = run_scoring(model, lead_json=lead)
+        for width in (160, 80):
+            mine = Console(width=width, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+            theirs = Console(width=width, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+            render_prospect(fast.scores, fast.row, fast.metadata, fast.lang, mine)
+            render_explanation(report, theirs)
+            assert mine.export_text() == theirs.export_text()
+
+
 def test_a_lead_in_french_prints_the_same(trained_folder):
     folder, _ = trained_folder
     lead = '{"postponements": "3", "decision_maker_present": "oui", "region": "Mars"}'
@@ -187,10 +204,16 @@ def imported(stderr: str) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("fmt", ["table", "csv", "json", "jsonl"])
+@pytest.mark.parametrize("fmt", ["table", "csv", "json", "jsonl", "explain"])
 def test_one_lead_from_the_command_line_imports_no_pandas(trained_folder, fmt):
     folder, _ = trained_folder
     lead = '{"investable_assets_eur": 250000, "postponements": 3, "region": "Mars"}'
+    if fmt == "explain":
+        done = _prospect("explain", "--lead", lead, cwd=folder)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert not imported(done.stderr) & set(HEAVY)
+        assert "3 postponements" in done.stdout
+        return
     done = _prospect("score", "--lead", lead, "--format", fmt, cwd=folder)
     assert done.returncode == 0, done.stderr[-2000:]
     names = imported(done.stderr)

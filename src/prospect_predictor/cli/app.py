@@ -462,13 +462,7 @@ def score(
             report.rejects_path,
             list(zip(leads.rejects["row"].head(5), leads.rejects["problems"].head(5), strict=True)),
         )
-    if leads.unknown_fields:
-        from prospect_predictor.language import texts
-
-        console.print(
-            texts.ui("unknown_fields", report.lang, fields=", ".join(leads.unknown_fields)),
-            markup=False,
-        )
+    _print_unknown_fields(leads.unknown_fields, report.lang)
     if fmt == "table":
         terminal = render.console(stderr=False)
         terminal.print(
@@ -500,13 +494,7 @@ def _score_one_lead(lead: str, model, fmt: str, lang) -> tuple[str, str] | None:
             return report.lead
     render.print_notices(report.notices)
     render.print_drift(report.drift_warnings, "these leads")
-    if report.unknown_fields:
-        from prospect_predictor.language import texts
-
-        render.console().print(
-            texts.ui("unknown_fields", report.lang, fields=", ".join(report.unknown_fields)),
-            markup=False,
-        )
+    _print_unknown_fields(report.unknown_fields, report.lang)
     if fmt == "table":
         from prospect_predictor.scoring.rows import table
 
@@ -520,6 +508,16 @@ def _score_one_lead(lead: str, model, fmt: str, lang) -> tuple[str, str] | None:
     else:
         sys.stdout.write(text)
     return None
+
+
+def _print_unknown_fields(fields: list[str], lang: str) -> None:
+    """One lead's features not given (or given blank), on stderr."""
+    if fields:
+        from prospect_predictor.language import texts
+
+        render.console().print(
+            texts.ui("unknown_fields", lang, fields=", ".join(fields)), markup=False
+        )
 
 
 def _score_with_spark(file, lead, model, fmt, out, lang, overwrite, engine, master) -> None:
@@ -588,9 +586,6 @@ def explain(
       prospect explain L000042 --input data/demo/leads_1000_seed7.csv --plot L000042.png
     """
     pause_gc_for_one_lead(lead)
-    from prospect_predictor.jobs.score import run_scoring
-    from prospect_predictor.reporting.explain_view import render_explanation, waterfall
-
     if lead is None and (prospect_id is None or input_file is None):
         raise ProspectError("give PROSPECT_ID with --input FILE, or --lead JSON")
     if lead is not None and input_file is not None:
@@ -600,18 +595,32 @@ def explain(
         from prospect_predictor.data.tableio import check_output
 
         check_output(plot, [input_file, lead_file(lead)], "--plot")
+    lead_read = None
+    if lead is not None and plot is None:  # one lead, no chart: without pandas
+        from prospect_predictor.jobs.score_lead import run_one_lead
+        from prospect_predictor.reporting.explain_view import render_prospect
+
+        one = run_one_lead(model, lead, lang)
+        if not isinstance(one, tuple):
+            render.print_notices(one.notices)
+            render_prospect(one.scores, one.row, one.metadata, one.lang, render.console(False))
+            _print_unknown_fields(one.unknown_fields, one.lang)
+            return
+        lead_read = one
+    from prospect_predictor.jobs.score import run_scoring
+    from prospect_predictor.reporting.explain_view import render_explanation, waterfall
+
     report = run_scoring(
-        model, input_file, lead, lang, only_id=None if lead is not None else prospect_id
+        model,
+        input_file,
+        lead,
+        lang,
+        only_id=None if lead is not None else prospect_id,
+        lead_read=lead_read,
     )
     render.print_notices(report.notices)
     render_explanation(report, render.console(stderr=False))
-    if report.leads.unknown_fields:
-        from prospect_predictor.language import texts
-
-        render.console().print(
-            texts.ui("unknown_fields", report.lang, fields=", ".join(report.leads.unknown_fields)),
-            markup=False,
-        )
+    _print_unknown_fields(report.leads.unknown_fields, report.lang)
     if plot is not None:
         state = waterfall(report, plot, overwrite)
         render.console().print(f"chart {plot}: {state}", markup=False)

@@ -24,6 +24,7 @@ class OneLeadReport:
     drift_warnings: list[str]  # the categories never seen in training, scored as unknown
     unknown_fields: list[str]
     lead: tuple[str, str]  # the JSON text read and its name (run_scoring's lead_read)
+    scores: object  # score.Scores of the lead (for prospect explain)
     notices: list[str] = field(default_factory=list)
 
 
@@ -68,5 +69,6 @@ def run_one_lead(
         unseen_lines(checked.unseen),
         fields.unknown,
         (text, source),
+        scores,
         notices,
     )
