@@ -252,3 +252,20 @@ def test_a_bad_lead_is_refused_alike_from_the_command_line(trained_folder, run_c
     assert result.stderr.replace("\n", " ").split() == (
         f"error: {frame_path.value}".replace("\n", " ").split()
     )
+
+
+def test_a_carriage_return_in_a_csv_cell_is_written_by_the_frames_writer(
+    trained_folder, run_cli, monkeypatch
+):
+    """The frame's CSV writer quotes every text cell when one holds a carriage return."""
+    folder, _ = trained_folder
+    monkeypatch.chdir(folder)
+    lead = json.dumps({"prospect_id": "=a\rb", "postponements": 2})
+    fast = run_one_lead(folder / "models" / "prospects", lead)
+    assert csv_text(fast.row) is None
+    result = run_cli("score", "--lead", lead, "--format", "csv")
+    assert result.exit_code == 0, result.output
+    report = run_scoring(folder / "models" / "prospects", lead_json=lead)
+    assert result.stdout == write_scores(report.frame, "csv", None, report.records, False)
+    assert result.stdout.count("unknown (not given)") == 0
+    assert result.stderr.count("unknown (not given)") == 1  # said once, not by both paths

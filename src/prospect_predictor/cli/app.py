@@ -3,7 +3,7 @@
 Heavy libraries (pandas, scikit-learn, shap, mlflow) are imported inside the commands
 that use them, so that `prospect --help` starts fast.
 
-Its length (about 810 lines) is one cohesive thing: the commands, each a parameter list,
+Its length (about 990 lines) is one cohesive thing: the commands, each a parameter list,
 its --help and a few lines of calling a job and rendering.
 """
 
@@ -462,7 +462,7 @@ def score(
             report.rejects_path,
             list(zip(leads.rejects["row"].head(5), leads.rejects["problems"].head(5), strict=True)),
         )
-    _print_unknown_fields(leads.unknown_fields, report.lang)
+    render.print_unknown_fields(leads.unknown_fields, report.lang)
     if fmt == "table":
         terminal = render.console(stderr=False)
         terminal.print(
@@ -483,41 +483,11 @@ def _score_one_lead(lead: str, model, fmt: str, lang) -> tuple[str, str] | None:
     from prospect_predictor.jobs.score_lead import run_one_lead
 
     report = run_one_lead(model, lead, lang)
-    if isinstance(report, tuple):
+    if isinstance(report, tuple):  # a value needs the frame's validation
         return report
-    text = None
-    if fmt == "csv":
-        from prospect_predictor.scoring.one_lead import csv_text
-
-        text = csv_text(report.row)
-        if text is None:  # a carriage return in a text cell: the frame's writer quotes it
-            return report.lead
-    render.print_notices(report.notices)
-    render.print_drift(report.drift_warnings, "these leads")
-    _print_unknown_fields(report.unknown_fields, report.lang)
-    if fmt == "table":
-        from prospect_predictor.scoring.rows import table
-
-        terminal = render.console(stderr=False)
-        classes = list(report.metadata["classes"])
-        terminal.print(table([report.row], report.lang, classes, terminal.width))
-    elif fmt in ("json", "jsonl"):
-        from prospect_predictor.scoring.rows import json_text
-
-        sys.stdout.write(json_text([report.record], fmt))
-    else:
-        sys.stdout.write(text)
+    if not render.print_one_lead(report, fmt):  # a carriage return in a CSV cell
+        return report.lead
     return None
-
-
-def _print_unknown_fields(fields: list[str], lang: str) -> None:
-    """One lead's features not given (or given blank), on stderr."""
-    if fields:
-        from prospect_predictor.language import texts
-
-        render.console().print(
-            texts.ui("unknown_fields", lang, fields=", ".join(fields)), markup=False
-        )
 
 
 def _score_with_spark(file, lead, model, fmt, out, lang, overwrite, engine, master) -> None:
@@ -604,7 +574,7 @@ def explain(
         if not isinstance(one, tuple):
             render.print_notices(one.notices)
             render_prospect(one.scores, one.row, one.metadata, one.lang, render.console(False))
-            _print_unknown_fields(one.unknown_fields, one.lang)
+            render.print_unknown_fields(one.unknown_fields, one.lang)
             return
         lead_read = one
     from prospect_predictor.jobs.score import run_scoring
@@ -620,7 +590,7 @@ def explain(
     )
     render.print_notices(report.notices)
     render_explanation(report, render.console(stderr=False))
-    _print_unknown_fields(report.leads.unknown_fields, report.lang)
+    render.print_unknown_fields(report.leads.unknown_fields, report.lang)
     if plot is not None:
         state = waterfall(report, plot, overwrite)
         render.console().print(f"chart {plot}: {state}", markup=False)
