@@ -331,3 +331,20 @@ def test_a_form_is_made_as_its_kind_from_its_parts(fitted):
     other = next(k for k in (Depth2Form, TreeForm, LinearForm) if k is not kind)
     with pytest.raises(UnknownForm):
         other.from_bytes(files[JSON_FILE], files[ARRAYS_FILE])
+
+
+def test_a_form_reads_a_mapping_of_columns_as_it_reads_the_frame(fitted):
+    """One lead is scored without pandas from a mapping of column -> values (floats with
+    NaN, booleans and categories with None when unknown): the same arrays as from the
+    one-row frame, bit for bit."""
+    _, _, _, _, form = fitted
+    frame, _ = typed(40, 41, load_pipeline(None))
+    blank = np.arange(len(frame))[:, None] % 7 == np.arange(len(frame.columns)) % 7
+    frame = frame.mask(blank)  # some cells of every column blank
+    assert frame.isna().any().all()
+    for i, row in enumerate(frame.to_dict(orient="records")):
+        one = {c: [None if v is pd.NA else v] for c, v in row.items()}
+        got = form.feature_contributions(one, with_logits=True)
+        expected = form.feature_contributions(frame.iloc[[i]], with_logits=True)
+        for a, b in zip(got, expected, strict=True):
+            assert np.array_equal(a, b)

@@ -3,7 +3,7 @@
 Heavy libraries (pandas, scikit-learn, shap, mlflow) are imported inside the commands
 that use them, so that `prospect --help` starts fast.
 
-Its length (about 810 lines) is one cohesive thing: the commands, each a parameter list,
+Its length (about 990 lines) is one cohesive thing: the commands, each a parameter list,
 its --help and a few lines of calling a job and rendering.
 """
 
@@ -373,8 +373,7 @@ def score(
     pause_gc_for_one_lead(lead)
     if engine == "spark" or spark_master is not None:
         return _score_with_spark(file, lead, model, fmt, out, lang, overwrite, engine, spark_master)
-    from prospect_predictor.jobs.score import run_file_scoring, run_scoring
-    from prospect_predictor.scoring.writers import FORMATS, table, write_scores
+    from prospect_predictor.scoring.rows import FORMATS
 
     if (file is None) == (lead is None):
         raise ProspectError("give either a FILE of leads or --lead JSON (one of the two)")
@@ -399,6 +398,14 @@ def score(
         raise ProspectError("--out needs --format csv, json, jsonl or parquet")
     if fmt == "parquet" and out is None:
         raise ProspectError("--format parquet needs --out FILE (Parquet is not for a terminal)")
+    lead_read = None
+    if lead is not None and out is None:  # one lead to the terminal or stdout: no pandas
+        lead_read = _score_one_lead(lead, model, fmt, lang)
+        if lead_read is None:
+            return
+    from prospect_predictor.jobs.score import run_file_scoring, run_scoring
+    from prospect_predictor.scoring.writers import table, write_scores
+
     if out is not None:  # before any work: not a folder, not a file this command reads
         from prospect_predictor.data.leads import lead_file
         from prospect_predictor.data.tableio import check_output
@@ -436,6 +443,7 @@ def score(
         progress=render.count_progress("scoring"),
         rejects_next_to=out or (None if from_stdin else file),
         overwrite=overwrite,
+        lead_read=lead_read,
     )
     render.print_notices(report.notices)
     render.print_drift(report.drift_warnings, "these leads")
@@ -454,13 +462,7 @@ def score(
             report.rejects_path,
             list(zip(leads.rejects["row"].head(5), leads.rejects["problems"].head(5), strict=True)),
         )
-    if leads.unknown_fields:
-        from prospect_predictor.language import texts
-
-        console.print(
-            texts.ui("unknown_fields", report.lang, fields=", ".join(leads.unknown_fields)),
-            markup=False,
-        )
+    render.print_unknown_fields(leads.unknown_fields, report.lang)
     if fmt == "table":
         terminal = render.console(stderr=False)
         terminal.print(
@@ -472,6 +474,20 @@ def score(
         sys.stdout.write(text)
     else:
         console.print(f"{len(report.frame):,} prospect(s) scored, written to {out}", markup=False)
+
+
+def _score_one_lead(lead: str, model, fmt: str, lang) -> tuple[str, str] | None:
+    """``prospect score --lead JSON`` to the terminal or stdout without pandas
+    (:mod:`prospect_predictor.jobs.score_lead`), printing what the frame's path prints; or
+    the JSON read and its name, when a value needs that path's validation."""
+    from prospect_predictor.jobs.score_lead import run_one_lead
+
+    report = run_one_lead(model, lead, lang)
+    if isinstance(report, tuple):  # a value needs the frame's validation
+        return report
+    if not render.print_one_lead(report, fmt):  # a carriage return in a CSV cell
+        return report.lead
+    return None
 
 
 def _score_with_spark(file, lead, model, fmt, out, lang, overwrite, engine, master) -> None:
@@ -540,9 +556,6 @@ def explain(
       prospect explain L000042 --input data/demo/leads_1000_seed7.csv --plot L000042.png
     """
     pause_gc_for_one_lead(lead)
-    from prospect_predictor.jobs.score import run_scoring
-    from prospect_predictor.reporting.explain_view import render_explanation, waterfall
-
     if lead is None and (prospect_id is None or input_file is None):
         raise ProspectError("give PROSPECT_ID with --input FILE, or --lead JSON")
     if lead is not None and input_file is not None:
@@ -552,18 +565,32 @@ def explain(
         from prospect_predictor.data.tableio import check_output
 
         check_output(plot, [input_file, lead_file(lead)], "--plot")
+    lead_read = None
+    if lead is not None and plot is None:  # one lead, no chart: without pandas
+        from prospect_predictor.jobs.score_lead import run_one_lead
+        from prospect_predictor.reporting.explain_view import render_prospect
+
+        one = run_one_lead(model, lead, lang)
+        if not isinstance(one, tuple):
+            render.print_notices(one.notices)
+            render_prospect(one.scores, one.row, one.metadata, one.lang, render.console(False))
+            render.print_unknown_fields(one.unknown_fields, one.lang)
+            return
+        lead_read = one
+    from prospect_predictor.jobs.score import run_scoring
+    from prospect_predictor.reporting.explain_view import render_explanation, waterfall
+
     report = run_scoring(
-        model, input_file, lead, lang, only_id=None if lead is not None else prospect_id
+        model,
+        input_file,
+        lead,
+        lang,
+        only_id=None if lead is not None else prospect_id,
+        lead_read=lead_read,
     )
     render.print_notices(report.notices)
     render_explanation(report, render.console(stderr=False))
-    if report.leads.unknown_fields:
-        from prospect_predictor.language import texts
-
-        render.console().print(
-            texts.ui("unknown_fields", report.lang, fields=", ".join(report.leads.unknown_fields)),
-            markup=False,
-        )
+    render.print_unknown_fields(report.leads.unknown_fields, report.lang)
     if plot is not None:
         state = waterfall(report, plot, overwrite)
         render.console().print(f"chart {plot}: {state}", markup=False)

@@ -170,6 +170,45 @@ def print_drift(warnings: list[str], what: str) -> None:
         stderr.print(f"  warning: {line}", markup=False)
 
 
+def print_unknown_fields(fields: list[str], lang: str) -> None:
+    """One lead's features not given (or given blank), on stderr."""
+    if fields:
+        from prospect_predictor.language import texts
+
+        console().print(texts.ui("unknown_fields", lang, fields=", ".join(fields)), markup=False)
+
+
+def print_one_lead(report, fmt: str) -> bool:
+    """One lead scored without pandas (``jobs.score_lead.OneLeadReport``) as the frame's
+    path prints it: notes on stderr, then the table, CSV, JSON or JSON lines on stdout.
+    False, having printed nothing, for CSV with a carriage return in a text cell (the
+    frame's writer quotes every text cell then)."""
+    import sys
+
+    if fmt == "csv":
+        from prospect_predictor.scoring.one_lead import csv_text
+
+        text = csv_text(report.row)
+        if text is None:
+            return False
+    print_notices(report.notices)
+    print_drift(report.drift_warnings, "these leads")
+    print_unknown_fields(report.unknown_fields, report.lang)
+    if fmt == "table":
+        from prospect_predictor.scoring.rows import table
+
+        terminal = console(stderr=False)
+        classes = list(report.metadata["classes"])
+        terminal.print(table([report.row], report.lang, classes, terminal.width))
+        return True
+    if fmt in ("json", "jsonl"):
+        from prospect_predictor.scoring.rows import json_text
+
+        text = json_text([report.record], fmt)
+    sys.stdout.write(text)
+    return True
+
+
 def cell(value) -> str:
     if value is None:
         return "—"

@@ -17,16 +17,12 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterator, Mapping
 
 import numpy as np
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# A cell that is only a number (signed, with separators, an exponent or a percent sign) is
-# data, not a formula, even when it starts with a sign: "-3", "+1,5", "-2 237 000".
-PLAIN_NUMBER = r"[+-]?(?:\d[\d .,\u00a0\u202f]*|[.,]\d+)(?:[eE][+-]?\d+)?%?"
-_PLAIN_NUMBER = re.compile(PLAIN_NUMBER)
+from prospect_predictor.data.cells import is_formula
+
 _FORMULA_START = "^[=+\\-@\t\r]"  # FORMULA_STARTS for pyarrow's RE2
 
 SEPARATORS = (",", ";", "\t")
@@ -34,23 +30,20 @@ BLOCK_ROWS = 65_536  # rows formatted at once at most: bounds the text held in m
 BLOCK_BYTES = 1 << 29  # and a block's text well below pyarrow's 2 GiB per string array
 
 
-def risky(cell: str) -> bool:
-    """Whether a spreadsheet would run ``cell`` as a formula (OWASP "CSV injection"): it
-    starts with =, +, -, @, a tab or a carriage return and is not only a number."""
-    return cell.startswith(FORMULA_STARTS) and _PLAIN_NUMBER.fullmatch(cell) is None
+risky = is_formula  # the rule, defined once in data/cells.py
 
 
 def formula_cells(text) -> np.ndarray:
     """:func:`risky` for each cell of a pyarrow text array (null: not risky), as a boolean
-    array. Only the cells that start like a formula, usually few, are matched in Python, so
-    that the number pattern is Python's (Unicode digits included)."""
+    array. Only the cells that start like a formula, usually few, are checked in Python,
+    by the one rule (:func:`cells.is_formula`)."""
     import pyarrow.compute as pc
 
     starts = pc.fill_null(pc.match_substring_regex(text, _FORMULA_START), False)
     mask = starts.to_numpy(zero_copy_only=False)
     if mask.any():
         candidates = pc.filter(text, starts).to_pylist()
-        mask[mask] = [_PLAIN_NUMBER.fullmatch(cell) is None for cell in candidates]
+        mask[mask] = [is_formula(cell) for cell in candidates]
     return mask
 
 

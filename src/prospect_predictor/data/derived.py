@@ -33,20 +33,20 @@ def add_derived(frame: pd.DataFrame, derived: Mapping[str, Any], schema: Schema)
     return frame
 
 
+def month_numbers(month_spec) -> dict[str, int] | None:
+    """A category column of the 12 months: each level's number in the year (1-12, in the
+    order the schema lists them); None for a column of whole numbers 1-12."""
+    if month_spec.type != "category":
+        return None
+    return {level: k for k, level in enumerate(month_spec.categories or (), start=1)}
+
+
 def _day_of_year(frame: pd.DataFrame, spec: DayOfYear, schema: Schema):
     import numpy as np
     import pandas as pd
 
-    month_spec = schema.columns[spec.month]
-    if month_spec.type == "category":
-        levels = list(month_spec.categories or ())
-        number = (
-            frame[spec.month]
-            .astype(object)
-            .map({level: k for k, level in enumerate(levels, start=1)})
-        )
-    else:
-        number = frame[spec.month]
+    numbers = month_numbers(schema.columns[spec.month])
+    number = frame[spec.month] if numbers is None else frame[spec.month].astype(object).map(numbers)
     number = pd.to_numeric(number, errors="coerce").astype("float64").to_numpy()
     day = pd.to_numeric(frame[spec.day], errors="coerce").astype("float64").to_numpy()
     valid = (number >= 1) & (number <= 12)

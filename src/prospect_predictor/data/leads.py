@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-import json
-import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,9 +12,17 @@ import pandas as pd
 from prospect_predictor.config.derived import input_columns
 from prospect_predictor.config.schema import Schema
 from prospect_predictor.data.derived import add_derived
+from prospect_predictor.data.one_lead import (  # noqa: F401 (names leads has always had)
+    DEFAULT_LEAD_ID,
+    lead_file,
+    lead_text,
+    model_columns,
+    read_lead,
+    schema_of,
+    unseen_lines,
+)
 from prospect_predictor.data.tableio import iter_table, parquet_rows
 from prospect_predictor.data.validate import (
-    MISSING_TOKENS,
     Problem,
     ValidationReport,
     find_duplicate_ids,
@@ -25,9 +30,7 @@ from prospect_predictor.data.validate import (
     rejects_frame,
     validate_frame,
 )
-from prospect_predictor.errors import ConfigError, InputFileError, ProspectError, shown
-
-DEFAULT_LEAD_ID = "lead"
+from prospect_predictor.errors import ConfigError, InputFileError, ProspectError
 
 
 @dataclass
@@ -37,10 +40,6 @@ class Leads:
     rejects: pd.DataFrame  # invalid rows as read, with `row` and `problems` first
     report: ValidationReport | None = None
     unknown_fields: list[str] = field(default_factory=list)
-
-
-def schema_of(metadata: dict) -> Schema:
-    return Schema.model_validate(metadata["schema"])
 
 
 CHUNK_ROWS = 50_000
@@ -255,7 +254,6 @@ def pipeline_inputs(path: str | Path) -> list[str] | None:
     """The columns of the export a pipeline's model reads (its features that are columns
     and the inputs of its derived features), or None for a pipeline that does not load
     yet (a draft whose reasons are still TODO)."""
-    from prospect_predictor.config.derived import input_columns
     from prospect_predictor.config.pipeline import load_pipeline
 
     try:
@@ -269,12 +267,6 @@ def unused_columns(schema: Schema, metadata: dict) -> frozenset[str]:
     """Columns the model does not need to score, which a file of leads may leave out: all
     but the id and the columns its features are, or are computed from."""
     return optional_when_scoring(schema, model_columns(metadata), metadata.get("id_column"))
-
-
-def model_columns(metadata: dict) -> list[str]:
-    """The columns of the export a model reads: its features, and the columns its derived
-    features are computed from (bundles made before derived features have none)."""
-    return input_columns(list(metadata["features"]), metadata.get("derived", {}))
 
 
 def with_derived(frame: pd.DataFrame, metadata: dict) -> pd.DataFrame:
@@ -337,116 +329,21 @@ def leads_from_frame(raw: pd.DataFrame, metadata: dict, source: str = "the reque
     )
 
 
-def lead_text(argument: str, stdin=None) -> tuple[str, str]:
-    """``--lead``'s JSON and the name messages give it: the argument itself (``--lead``),
-    ``@FILE`` read from that file (named by its path), or ``-`` read from standard input."""
-    if argument == "-":
-        import sys
-
-        return (stdin or sys.stdin).read(), "--lead - (standard input)"
-    if not argument.startswith("@"):
-        return argument, "--lead"
-    path = Path(argument[1:])
-    try:
-        return path.read_text(encoding="utf-8-sig"), str(path)
-    except FileNotFoundError:
-        raise ProspectError(f"--lead {argument}: file {path} not found") from None
-    except IsADirectoryError:
-        raise ProspectError(f"--lead {argument}: {path} is a folder, not a JSON file") from None
-    except UnicodeDecodeError:
-        raise ProspectError(f"--lead {argument}: {path} is not UTF-8 text") from None
-    except OSError as exc:
-        raise ProspectError(f"--lead {argument}: cannot read {path} ({exc.strerror})") from None
-
-
-def lead_file(argument: str | None) -> Path | None:
-    """The file ``--lead @FILE`` reads (None for JSON text, ``-`` or no ``--lead``): an
-    input that no output of the command may replace."""
-    return Path(argument[1:]) if argument and argument.startswith("@") else None
-
-
-class _Infinite(float):
-    """JSON's Infinity / -Infinity, kept apart to be refused with the field's name."""
-
-
-def _parse_constant(name: str) -> float:
-    return math.nan if name == "NaN" else _Infinite(name.replace("Infinity", "inf"))
-
-
-def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
-    """A JSON object whose keys are each given once (the standard library keeps the last)."""
-    seen: dict = {}
-    for key, value in pairs:
-        if key in seen:
-            raise ValueError(key)
-        seen[key] = value
-    return seen
-
-
-def _is_blank(value, spec) -> bool:
-    """A value that means unknown, as a missing key does: null, NaN, or text such as "",
-    "None", "n/a" or the column's own placeholders."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return True
-    if isinstance(value, str):
-        placeholders = {p.strip().lower() for p in spec.missing_values} if spec else set()
-        return value.strip().lower() in MISSING_TOKENS | placeholders
-    return False
-
-
 def lead_from_json(text: str, metadata: dict, source: str = "--lead") -> Leads:
-    """One lead given as a JSON object of column -> value; omitted features are unknown, and
-    so are features given as null, NaN or a blank such as "None" (listed alike in
-    ``unknown_fields``). A key given twice is refused, naming it. ``source`` names the JSON
-    in messages (``--lead``, or the file it was read from)."""
-    try:
-        given = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_parse_constant)
-    except json.JSONDecodeError as exc:
-        raise ProspectError(
-            f"{source}: not valid JSON ({exc.msg} at character {exc.pos}); "
-            'expected an object like {"postponements": 3}'
-        ) from None
-    except ValueError as exc:  # from _unique_keys
-        raise ProspectError(
-            f"{source}: field {shown(str(exc))} is given more than once; give each field once"
-        ) from None
-    if not isinstance(given, dict):
-        raise ProspectError(f'{source}: expected a JSON object like {{"postponements": 3}}')
-    schema = schema_of(metadata)
-    features = model_columns(metadata)
-    id_column = metadata.get("id_column")
-    known = {c for c, spec in schema.columns.items() if spec.role != "outcome"}
-    unknown_keys = [k for k in given if k not in known]
-    if unknown_keys:
-        hints = []
-        for key in unknown_keys:
-            close = difflib.get_close_matches(key, sorted(c for c in known if c), n=1)
-            hints.append(shown(key) + (f" (did you mean {close[0]!r}?)" if close else ""))
-        raise ProspectError(
-            f"{source}: unknown field(s) {', '.join(hints)}; the model's fields are: "
-            + ", ".join(features)
-        )
-    infinite = [k for k, v in given.items() if isinstance(v, _Infinite)]
-    if infinite:
-        raise ProspectError(
-            f"{source}: field {infinite[0]!r}: expected "
-            f"{schema.columns[infinite[0]].expected()}, found "
-            + ("-Infinity" if given[infinite[0]] < 0 else "Infinity")
-        )
-    given = {k: v for k, v in given.items() if not _is_blank(v, schema.columns.get(k))}
-    row = {name: given[name] for name in given}
-    row.update({name: given.get(name) for name in features})
-    if id_column:
-        row[id_column] = str(given.get(id_column, DEFAULT_LEAD_ID))
-    frame = pd.DataFrame([row], dtype=object)
-    report, errors = _validate_leads(frame, schema, metadata, source)
+    """One lead given as a JSON object of column -> value (:func:`one_lead.read_lead`),
+    validated as a one-row frame; omitted features are unknown, and so are features given
+    as null, NaN or a blank such as "None" (listed alike in ``unknown_fields``).
+    :mod:`prospect_predictor.data.one_lead` validates it without pandas, with the same
+    results (``tests/data/test_one_lead.py``)."""
+    lead = read_lead(text, metadata, source)
+    frame = pd.DataFrame([lead.row], dtype=object)
+    report, errors = _validate_leads(frame, lead.schema, metadata, source)
     if errors:
         raise ProspectError(
             f"{source} is not valid:\n" + "\n".join(f"error: {source}: {p.message}" for p in errors)
         )
-    unknown = [name for name in features if name not in given]
     return Leads(
-        with_derived(report.frame, metadata), np.array([1]), pd.DataFrame(), report, unknown
+        with_derived(report.frame, metadata), np.array([1]), pd.DataFrame(), report, lead.unknown
     )
 
 
@@ -531,19 +428,3 @@ def absent_lines(problems: list[Problem], path) -> list[str]:
         f"{path}: column(s) {', '.join(map(repr, names))} not in the file; the model does not "
         f"read {them}, so the leads are scored without {them} (docs/scoring.md)"
     ]
-
-
-def unseen_lines(problems: list[Problem]) -> list[str]:
-    """``referral_source: 3 values never seen in training, in 41 leads, scored as unknown:
-    'tv_advert', 'Webinar', 'TikTok'`` for each column with such values."""
-    lines = []
-    for problem in problems:
-        if problem.kind != "unseen_category":
-            continue
-        found = [str(v) for v in (problem.found if problem.found is not None else [])]
-        quoted = ", ".join(shown(v) for v in found[:3]) + (" …" if len(found) > 3 else "")
-        lines.append(
-            f"{problem.column}: {len(found)} value(s) never seen in training, in "
-            f"{problem.rows.size:,} lead(s), scored as unknown: {quoted}"
-        )
-    return lines

@@ -245,7 +245,7 @@ def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return), in every text column and in the header: a lead's fields come from outside the
     firm. Numbers stay numbers: numeric columns, and text cells that are only a number such
     as "-3", are left alone. Every CSV the product writes goes through this (the rule:
-    :func:`prospect_predictor.data.csvwriter.risky`)."""
+    :func:`prospect_predictor.data.cells.is_formula`)."""
     import pyarrow as pa
 
     names = ["'" + c if isinstance(c, str) and risky(c) else c for c in frame.columns]

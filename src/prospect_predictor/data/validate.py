@@ -9,14 +9,14 @@ A large file can be validated one chunk at a time (``first_row`` keeps the file'
 numbers, :func:`find_duplicate_ids` finds duplicated ids across the whole file first, and
 :func:`merge_problems` joins the chunks' problems into one per column and kind).
 
-Its length (about 570 lines) is one cohesive thing: the checks of a table against its
+Its length (about 520 lines) is one cohesive thing: the checks of a table against its
 schema, per column type, and the wording of each problem, which merging words again.
 """
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -24,28 +24,24 @@ import numpy as np
 import pandas as pd
 
 from prospect_predictor.config.schema import ColumnSpec, Schema
+from prospect_predictor.data.cells import (
+    FALSE_TOKENS,
+    MISSING_TOKENS,
+    SHOW_VALUES,
+    TRUE_TOKENS,
+    Problem,
+    category_lookup,
+    fold,
+    list_rows,
+    missing_tokens,
+    number_text_steps,
+    row_message,
+    separator_hint,
+)
 from prospect_predictor.data.tableio import read_table
 from prospect_predictor.errors import shown
 
-MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "#n/a"})
-TRUE_TOKENS = frozenset({"true", "yes", "y", "t", "1", "oui", "vrai"})
-FALSE_TOKENS = frozenset({"false", "no", "n", "f", "0", "non", "faux"})
-DECIMAL_COMMA = r"[+-]?\d{1,3}(?:[ .\u00a0\u202f]\d{3})*(?:,\d+)?|[+-]?\d+(?:,\d+)?"
-SHOW_ROWS = 5
-SHOW_VALUES = 3
-
-
-@dataclass
-class Problem:
-    """One thing wrong with a file: a whole column, or some of its rows."""
-
-    severity: Literal["error", "warning"]
-    kind: str
-    column: str | None
-    message: str
-    rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    expected: str = ""  # row problems: what was expected (to word the problem again when
-    found: object = None  # chunks are merged) and the distinct values found, in order
+__all__ = ["FALSE_TOKENS", "MISSING_TOKENS", "TRUE_TOKENS", "Problem", "fold"]
 
 
 @dataclass
@@ -207,7 +203,8 @@ def _check_column(
     if unparsable.any():
         expected = f"expected {spec.expected()}"
         if spec.type in ("int", "float") and (spec.decimal, spec.thousands) == (".", None):
-            expected += _separator_hint(raw[unparsable].astype("string").str.strip(), name)
+            cells = pd.unique(raw[unparsable].astype("string").str.strip())
+            expected += separator_hint([str(c) for c in cells], name)
         problems.append(
             _rows_problem("wrong_type", name, raw, unparsable, expected, True, first_row)
         )
@@ -287,40 +284,14 @@ def _convert(raw: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, np.ndarray, n
     return values, missing, unparsable
 
 
-SPACED = r"[+-]?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:\.\d+)?"
-
-
-def _separator_hint(cells: pd.Series, name: str) -> str:
-    """How to declare the separators of numbers written the French (or another) way, when
-    every unparsable cell reads as a number that way; else nothing."""
-    spaced = cells.str.contains(r"\d[ \u00a0\u202f]\d").fillna(False)
-    commas = cells.str.contains(",", regex=False).fillna(False)
-    if cells.str.fullmatch(DECIMAL_COMMA).fillna(False).all() and commas.any():
-        declare = 'decimal = ","' + (', thousands = " "' if spaced.any() else "")
-        seen = "a decimal comma"
-    elif cells.str.fullmatch(SPACED).fillna(False).all():
-        declare, seen = 'thousands = " "', "spaces between thousands"
-    else:
-        return ""
-    return (
-        f" (these look like numbers written with {seen}: declare {declare} for column "
-        f"{name!r} in the schema)"
-    )
-
-
 def _plain_number_text(text: pd.Series, spec: ColumnSpec) -> pd.Series:
     """Number cells as Python writes them, from the column's declared separators and
-    symbols."""
-    for symbol in spec.symbols:
-        text = text.str.replace(symbol, "", regex=False)
-    if spec.symbols:
-        text = text.str.strip()
-    if spec.thousands == " ":
-        text = text.str.replace(r"[ \u00a0\u202f]", "", regex=True)
-    elif spec.thousands:
-        text = text.str.replace(spec.thousands, "", regex=False)
-    if spec.decimal == ",":
-        text = text.str.replace(",", ".", regex=False)
+    symbols (:func:`cells.number_text_steps`, one cell's rule)."""
+    for how, pattern, replacement in number_text_steps(spec):
+        if how == "strip":
+            text = text.str.strip()
+        else:
+            text = text.str.replace(pattern, replacement, regex=how == "regex")
     return text
 
 
@@ -385,7 +356,7 @@ def merge_problems(problems: list[Problem], column_order: list[str]) -> list[Pro
             found = pd.unique(
                 pd.array(np.concatenate([np.asarray(p.found, dtype=object) for p in parts]))
             )
-        message = _row_message(first.column, first.expected, found, rows)
+        message = row_message(first.column, first.expected, found, rows)
         merged.append(
             Problem(first.severity, first.kind, first.column, message, rows, first.expected, found)
         )
@@ -414,28 +385,16 @@ def _missing_mask(
     token such as "" or "n/a", or one of the column's declared ``placeholders``."""
     missing = raw.isna().to_numpy().copy()
     if text is not None:
-        tokens = MISSING_TOKENS | {p.strip().lower() for p in placeholders}
-        missing |= text.str.lower().isin(tokens).fillna(True).to_numpy(dtype=bool)
+        missing |= (
+            text.str.lower().isin(missing_tokens(placeholders)).fillna(True).to_numpy(dtype=bool)
+        )
     return missing
-
-
-def fold(text: str) -> str:
-    """A category compared loosely: lower case, no accents, no surrounding spaces, and
-    spaces, underscores and hyphens inside alike ("Bought List" = "bought_list")."""
-    import re
-    import unicodedata
-
-    decomposed = unicodedata.normalize("NFKD", str(text).strip().casefold())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return re.sub(r"[\s_-]+", "_", plain)
 
 
 def _canonical_categories(text: pd.Series, spec: ColumnSpec) -> pd.Series:
     """Each cell as the category it means: by ``aliases`` (matched loosely), and with
     ``normalise`` by the category it equals ignoring case, spaces and accents."""
-    lookup = {fold(a): c for a, c in spec.aliases.items()}
-    if spec.normalise:
-        lookup.update({fold(c): c for c in spec.categories or ()})
+    lookup = category_lookup(spec)
     distinct = pd.unique(text.dropna())
     mapping = {v: lookup.get(fold(v), v) for v in distinct}
     return text.map(mapping).astype("string")
@@ -570,7 +529,7 @@ def duplicate_problem(name: str, rows: np.ndarray, values) -> Problem:
     examples = []
     distinct = pd.unique(values)
     for value in distinct[:SHOW_VALUES]:
-        examples.append(f"{shown(value)} in rows {_list_rows(rows[(values == value).to_numpy()])}")
+        examples.append(f"{shown(value)} in rows {list_rows(rows[(values == value).to_numpy()])}")
     message = (
         f"column {name!r}: ids must be unique, found {distinct.size} id(s) used more than "
         "once: " + "; ".join(examples)
@@ -597,22 +556,5 @@ def _rows_problem(
 ) -> Problem:
     rows = np.flatnonzero(mask) + first_row
     found = pd.unique(raw[mask].astype("string")) if show_found else None
-    message = _row_message(name, expected, found, rows)
+    message = row_message(name, expected, found, rows)
     return Problem(severity, kind, name, message, rows, expected, found)
-
-
-def _row_message(name: str, expected: str, found, rows: np.ndarray) -> str:
-    noun = "row" if rows.size == 1 else "rows"
-    message = f"column {name!r}: {expected}"
-    if found is not None:
-        quoted = ", ".join(shown(str(v)) for v in found[:SHOW_VALUES])
-        more = f" and {found.size - SHOW_VALUES} other value(s)" if found.size > SHOW_VALUES else ""
-        message += f"; found {quoted}{more}"
-    else:
-        message += "; missing"
-    return message + f" in {rows.size:,} {noun} ({noun} {_list_rows(rows)})"
-
-
-def _list_rows(rows: np.ndarray) -> str:
-    shown = ", ".join(str(r) for r in rows[:SHOW_ROWS])
-    return shown + (f" and {rows.size - SHOW_ROWS:,} more" if rows.size > SHOW_ROWS else "")

@@ -13,13 +13,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from prospect_predictor.domain import CONTEXT, REASONS
 from prospect_predictor.errors import ProspectError
 from prospect_predictor.explaining.scoring_form import ScoringForm, calibrated
 
 if TYPE_CHECKING:  # importing the model module imports scikit-learn; scoring may not need it
+    from prospect_predictor.explaining.form_base import Columns
     from prospect_predictor.model import ProspectModel
 
 TREE_FAMILIES = ("HistGradientBoostingClassifier",)
@@ -43,7 +43,7 @@ def _compiled(estimator):
 
 
 def feature_contributions(
-    model: ProspectModel | ScoringForm, frame: pd.DataFrame, with_logits: bool = False
+    model: ProspectModel | ScoringForm, frame: Columns, with_logits: bool = False
 ):
     """Exact (path-dependent TreeSHAP) values ``(rows, features, classes)`` and the base
     values ``(classes,)``; features in ``model.feature_names`` order, classes in

@@ -11,12 +11,19 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, ClassVar, Union
 
 import numpy as np
-import pandas as pd
 
 from prospect_predictor.modeling.calibration import softmax
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# What a form reads: a frame, or (one lead, without pandas) a mapping of column -> values
+# (a 1-D array or list each, None or NaN where missing).
+Columns = Union["pd.DataFrame", Mapping[str, object]]
 
 FORM_FORMAT = 1
 JSON_FILE = "scoring.json"
@@ -37,22 +44,38 @@ class UnknownForm(FormError):
     """A scoring form of another format or kind (e.g. written by a newer version)."""
 
 
-def as_float(frame: pd.DataFrame) -> np.ndarray:
-    """Booleans (nullable) and numbers as floats; missing becomes NaN: the conversion of
-    the Pipeline's ``model.as_float`` (which stays in model.py, where pickles find it);
-    export checks that both paths agree."""
-    return frame.astype("float64").to_numpy()
+def as_float(frame: Columns, columns: list[str]) -> np.ndarray:
+    """``columns`` of ``frame`` as a float matrix: booleans (nullable) and numbers as floats;
+    missing becomes NaN: the conversion of the Pipeline's ``model.as_float`` (which stays in
+    model.py, where pickles find it); export checks that both paths agree."""
+    if hasattr(frame, "iloc"):  # a DataFrame: its nullable booleans hold pandas' NA
+        return frame[columns].astype("float64").to_numpy()
+    return np.column_stack(
+        [np.array([np.nan if v is None else v for v in frame[c]], dtype=float) for c in columns]
+    )
 
 
-def category_index(values: pd.Series, categories: list[str]) -> np.ndarray:
+def row_count(frame: Columns) -> int:
+    """The rows of a frame, or of a mapping of column -> values."""
+    if hasattr(frame, "iloc"):
+        return len(frame)
+    return len(next(iter(frame.values()))) if len(frame) else 0
+
+
+def category_index(values, categories: list[str]) -> np.ndarray:
     """Each value's row in a per-category table laid out as: one row per category, then an
-    unknown value's, then a missing value's."""
+    unknown value's, then a missing value's. ``values``: a Series, or a sequence with None
+    or NaN where missing."""
     rows = {category: row for row, category in enumerate(categories)}
     unknown = len(categories)
-    cells = values.to_numpy(object)
+    if hasattr(values, "isna"):  # a Series
+        cells, blank = values.to_numpy(object), values.isna().to_numpy()
+    else:
+        cells = list(values)
+        blank = np.array([v is None or v != v for v in cells], dtype=bool)
     # a dict lookup per cell: 2.5x faster than pd.Index.get_indexer on object columns
     index = np.fromiter((rows.get(v, unknown) for v in cells), dtype=np.int64, count=len(cells))
-    return np.where(values.isna().to_numpy(), unknown + 1, index)
+    return np.where(blank, unknown + 1, index)
 
 
 def calibrated(
@@ -135,15 +158,15 @@ class ScoringForm:
             raise FormError("unreadable scoring form")
         return cls(spec, arrays)
 
-    def feature_contributions(self, frame: pd.DataFrame, with_logits: bool = False):
+    def feature_contributions(self, frame: Columns, with_logits: bool = False):
         """As :func:`~prospect_predictor.explaining.contributions.feature_contributions`."""
         raise NotImplementedError
 
-    def logits(self, frame: pd.DataFrame) -> np.ndarray:
+    def logits(self, frame: Columns) -> np.ndarray:
         """Calibrated logits, one column per class in ``classes`` order."""
         return self.feature_contributions(frame, with_logits=True)[2]
 
-    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+    def predict_proba(self, frame: Columns) -> np.ndarray:
         return softmax(self.logits(frame))
 
 

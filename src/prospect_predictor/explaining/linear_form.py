@@ -20,9 +20,9 @@ by :mod:`prospect_predictor.explaining.compile_form`.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from prospect_predictor.explaining.form_base import (
+    Columns,
     FormError,
     ScoringForm,
     as_float,
@@ -32,6 +32,7 @@ from prospect_predictor.explaining.form_base import (
     read_calibration,
     read_columns,
     read_header,
+    row_count,
 )
 
 
@@ -95,22 +96,24 @@ class LinearForm(ScoringForm):
         ]
         self.base = self.intercept + expected.sum(axis=0)
 
-    def explain(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def explain(self, frame: Columns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Raw SHAP values ``(rows, features, outputs)`` in ``feature_names`` order, base
         values and raw logits (base plus values, summed in that order as ``linear_shap``)."""
         parts = []
         if self.numeric:
-            x = as_float(frame[self.numeric])[:, :, None]
+            x = as_float(frame, self.numeric)[:, :, None]
             present = x * self._slope + self._at_zero
             parts.append(np.where(np.isnan(x), self._missing, present))
         for (column, categories), table in zip(self.categorical, self._categories, strict=True):
             parts.append(table[category_index(frame[column], categories)][:, None, :])
         outputs = len(self.intercept)
-        values = np.concatenate(parts, axis=1) if parts else np.zeros((len(frame), 0, outputs))
+        values = (
+            np.concatenate(parts, axis=1) if parts else np.zeros((row_count(frame), 0, outputs))
+        )
         values = values[:, self._order, :]
         return values, self.base, self.base + values.sum(axis=1)
 
-    def feature_contributions(self, frame: pd.DataFrame, with_logits: bool = False):
+    def feature_contributions(self, frame: Columns, with_logits: bool = False):
         """As :func:`~prospect_predictor.explaining.contributions.feature_contributions`."""
         values, base, raw = self.explain(frame)
         values, base, logits = calibrated(

@@ -10,15 +10,16 @@ feature orders:
 - ``depth2-hgb-ordinal`` (the default model, depth-2 HistGradientBoosting trees over
   ordinal-encoded categories): the trees as
   :mod:`prospect_predictor.explaining.fastshap` lookup tables
-  (:class:`~prospect_predictor.explaining.tree_forms.Depth2Form`), NumPy and pandas only;
+  (:class:`~prospect_predictor.explaining.tree_forms.Depth2Form`), NumPy only;
 - ``trees-hgb-ordinal`` (deeper trees, ``hgb`` with ``max_depth`` > 2 and
   ``hgb_default``): the trees as node arrays
   (:class:`~prospect_predictor.explaining.tree_forms.TreeForm`); scores by our own
   traversal, SHAP values by shap's TreeExplainer over the same arrays (imported when
   explaining);
 - ``linear-logistic`` (the ``logistic`` family): each feature's term in each class's
-  logit (:class:`~prospect_predictor.explaining.linear_form.LinearForm`), NumPy and
-  pandas only.
+  logit (:class:`~prospect_predictor.explaining.linear_form.LinearForm`), NumPy only.
+
+Every kind reads a frame, or a mapping of column -> values (one lead, without pandas).
 
 :func:`prospect_predictor.explaining.compile_form.compile_files` writes them at export,
 after checking on probe rows that they reproduce the scikit-learn path exactly, and raises

@@ -19,10 +19,10 @@ into one code), plus the codes it gives an unknown and a missing value.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from prospect_predictor.explaining.fastshap import CompiledTrees
 from prospect_predictor.explaining.form_base import (
+    Columns,
     FormError,
     ScoringForm,
     as_float,
@@ -32,6 +32,7 @@ from prospect_predictor.explaining.form_base import (
     read_calibration,
     read_columns,
     read_header,
+    row_count,
 )
 
 # Rows traversed at once: bounds the (rows, trees) index arrays (~8 MB at 400 trees).
@@ -57,7 +58,7 @@ class OrdinalInputs:
         self.codes = np.split(codes, ends[:-1]) if len(ends) else []
         self.encoded_names = self.numeric + [c for c, _ in self.categorical]
 
-    def feature_contributions(self, frame: pd.DataFrame, with_logits: bool = False):
+    def feature_contributions(self, frame: Columns, with_logits: bool = False):
         """As :func:`~prospect_predictor.explaining.contributions.feature_contributions`
         (``explain``: the kind's raw SHAP values, base values and raw scores)."""
         values, base, raw = self.explain(self.encode(frame))
@@ -74,13 +75,13 @@ class OrdinalInputs:
         )
         return (values, base, logits) if with_logits else (values, base)
 
-    def encode(self, frame: pd.DataFrame) -> np.ndarray:
+    def encode(self, frame: Columns) -> np.ndarray:
         """The matrix the trees read, columns in ``encoded_names`` order (as the Pipeline's
         ColumnTransformer: numbers first, then categories)."""
-        parts = [as_float(frame[self.numeric])] if self.numeric else []
+        parts = [as_float(frame, self.numeric)] if self.numeric else []
         for (column, categories), codes in zip(self.categorical, self.codes, strict=True):
             parts.append(codes[category_index(frame[column], categories)][:, None])
-        return np.hstack(parts) if parts else np.empty((len(frame), 0))
+        return np.hstack(parts) if parts else np.empty((row_count(frame), 0))
 
 
 class Depth2Form(OrdinalInputs, ScoringForm):
@@ -261,7 +262,7 @@ class TreeForm(OrdinalInputs, ScoringForm):
         base = np.atleast_1d(np.asarray(self._explainer.expected_value, dtype=float))
         return values, base, self.raw(encoded)
 
-    def logits(self, frame: pd.DataFrame) -> np.ndarray:
+    def logits(self, frame: Columns) -> np.ndarray:
         raw = self.raw(self.encode(frame))
         empty = np.zeros((len(raw), 0, raw.shape[1]))
         _, _, logits = calibrated(

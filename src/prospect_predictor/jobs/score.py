@@ -7,8 +7,10 @@ from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 from prospect_predictor.errors import ProspectError
 from prospect_predictor.jobs.parallel import WORKERS_VARIABLE
@@ -40,13 +42,15 @@ def run_scoring(
     only_id: str | None = None,
     rejects_next_to: Path | None = None,
     overwrite: bool = False,
+    lead_read: tuple[str, str] | None = None,
 ) -> ScoringReport:
     """Score a file of leads (bad rows set aside) or one JSON lead with a bundle, keeping
     every row's output in memory (for a table, stdout or one prospect); a file scored to a
     file streams instead (:func:`run_file_scoring`). With ``rejects_next_to``, the rejected
     rows are written to ``<that file>.rejects.csv`` once every row is scored (an existing
     different file only with ``overwrite``, the input never). ``lead_json``: the JSON text,
-    ``@FILE`` or ``-`` (:func:`leads.lead_text`)."""
+    ``@FILE`` or ``-`` (:func:`leads.lead_text`); ``lead_read``: instead, the JSON text
+    already read and the name messages give it (``jobs/score_lead.py`` fell back here)."""
     import pandas as pd
 
     from prospect_predictor.data.leads import (
@@ -66,7 +70,10 @@ def run_scoring(
     rejects_path = rejects_file(Path(rejects_next_to)) if rejects_next_to is not None else None
     if rejects_path is not None:
         check_output(rejects_path, [input_path], "the rejects file")
-    lead_json, source = lead_text(lead_json) if lead_json is not None else (None, None)
+    if lead_read is not None:
+        lead_json, source = lead_read
+    elif lead_json is not None:
+        lead_json, source = lead_text(lead_json)
     bundle, metadata, lang, notices = _scoring_bundle(model_dir, lang)
     leads = (
         lead_from_json(lead_json, metadata, source)

@@ -9,20 +9,28 @@ import numpy as np
 
 from prospect_predictor.domain import CONTEXT, REASONS
 from prospect_predictor.language import texts
+from prospect_predictor.scoring.rows import reason_cell
 from prospect_predictor.scoring.score import advice_for, column_units, describe_drivers
-from prospect_predictor.scoring.writers import reason_cell
 
 
 def said(scores, metadata: dict, name: str, lang: str) -> str:
     """The one prospect's feature ``name`` and its value in words, as the pipeline says it."""
     return texts.describe_feature(
         name,
-        scores.feature_values.iloc[0][name],
+        first_values(scores)[name],
         lang,
         kind=metadata["feature_types"][name],
         unit=column_units(metadata).get(name),
         phrases=scores.phrases,
     )
+
+
+def first_values(scores) -> dict:
+    """The first prospect's features as scored, from a frame or one lead's mapping."""
+    values = scores.feature_values
+    if hasattr(values, "iloc"):
+        return values.iloc[0].to_dict()
+    return {name: column[0] for name, column in values.items()}
 
 
 def main_bad_outcome(report) -> str:
@@ -33,12 +41,18 @@ def main_bad_outcome(report) -> str:
 
 
 def render_explanation(report, console) -> None:
+    """``report``'s one prospect (jobs.score.ScoringReport)."""
+    row = report.frame.iloc[0].to_dict()
+    render_prospect(report.scores[0], row, report.metadata, report.lang, console)
+
+
+def render_prospect(scores, row: dict, metadata: dict, lang: str, console) -> None:
+    """One prospect: its scores (the first of ``scores``) and output row (score.to_frame's
+    columns; :mod:`prospect_predictor.scoring.one_lead` builds it without pandas)."""
     from rich.table import Table
 
-    scores, lang, metadata = report.scores[0], report.lang, report.metadata
     ui = texts.ui
     outcomes = [c for c in scores.classes if c != scores.reference]
-    row = report.frame.iloc[0]
     console.print(f"{ui('prospect', lang)} {row['prospect_id']}", markup=False)
     probabilities = ", ".join(
         f"{texts.outcome_label(c, lang)} {texts.format_percent(scores.proba[0, k], lang)}"
@@ -95,10 +109,17 @@ def render_explanation(report, console) -> None:
     console.print(features)
     if scores.top_reason_outcome[0]:
         drivers = texts.listed(
-            describe_drivers(scores, 0, metadata["feature_types"], column_units(metadata), lang),
+            describe_drivers(
+                scores,
+                0,
+                metadata["feature_types"],
+                column_units(metadata),
+                lang,
+                first_values(scores),
+            ),
             lang,
         )
-        cell = reason_cell(report.frame.iloc[0].to_dict(), lang).replace("\n", " ")
+        cell = reason_cell(row, lang).replace("\n", " ")
         console.print(
             texts.labelled(ui("top_reason", lang), cell, lang)
             + (f" — {drivers}" if drivers else ""),

@@ -10,9 +10,9 @@ prospect's own value.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
 from prospect_predictor.explaining.contributions import (
@@ -23,6 +23,11 @@ from prospect_predictor.explaining.contributions import (
 from prospect_predictor.language import texts
 from prospect_predictor.modeling.calibration import softmax
 from prospect_predictor.scoring.decision import Decision, advice, decide
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from prospect_predictor.explaining.form_base import Columns
 
 
 @dataclass
@@ -36,7 +41,7 @@ class Scores:
     base: np.ndarray  # (classes,) log-odds against the reference, average prospect
     values: np.ndarray  # (rows, features, classes) log-odds against the reference
     features: list[str]
-    feature_values: pd.DataFrame  # the features as scored (typed)
+    feature_values: Columns  # the features as scored (typed): a frame, or one lead's mapping
     reasons: dict[str, np.ndarray]  # reason -> (rows, classes); absent: no data
     recommendation: np.ndarray
     top_reason: np.ndarray  # a reason, or "" when no single reason stands out
@@ -52,17 +57,18 @@ class Scores:
         return self.decision.drivers
 
 
-def score(
-    model, metadata: dict, frame: pd.DataFrame, row_numbers: np.ndarray | None = None
-) -> Scores:
-    """Score a validated frame (the bundle's feature columns, typed) with a bundle's model.
+def score(model, metadata: dict, frame: Columns, row_numbers: np.ndarray | None = None) -> Scores:
+    """Score a validated frame (the bundle's feature columns, typed) with a bundle's model;
+    or, with a scoring form, a mapping of column -> values (one lead without pandas:
+    :mod:`prospect_predictor.scoring.one_lead`).
 
     Without an id column, prospects are named by ``row_numbers`` (their rows in the input
     file), else by their position from 1."""
     features = list(metadata["features"])
     classes = list(metadata["classes"])
     reference = classes[0]
-    data = frame[features]
+    is_frame = hasattr(frame, "iloc")
+    data = frame[features] if is_frame else {f: frame[f] for f in features}
     absolute, base, logits = feature_contributions(model, data, with_logits=True)
     proba = softmax(logits)
     values, base = relative_to_reference(absolute, base)
@@ -81,9 +87,14 @@ def score(
     )
     id_column = metadata.get("id_column")
     if id_column and id_column in frame:
-        ids = frame[id_column].astype(str).to_numpy(dtype=object)
+        column = frame[id_column]
+        ids = (
+            column.astype(str).to_numpy(dtype=object)
+            if is_frame
+            else np.array([str(v) for v in column], dtype=object)
+        )
     else:
-        numbers = np.arange(1, len(frame) + 1) if row_numbers is None else row_numbers
+        numbers = np.arange(1, len(proba) + 1) if row_numbers is None else row_numbers
         ids = np.asarray(numbers).astype(str).astype(object)
     return Scores(
         ids,
@@ -105,13 +116,17 @@ def score(
     )
 
 
-def unknown_blanks(data: pd.DataFrame, metadata: dict) -> np.ndarray:
+def unknown_blanks(data: Columns, metadata: dict) -> np.ndarray:
     """The blank cells that mean "unknown" ``(rows, features)``: a column whose blanks the
     schema gives a meaning (``blank_means``, e.g. never replied) is information, not a
-    gap in the record."""
+    gap in the record. ``data``: a frame, or a mapping of column -> values (None or NaN
+    when blank)."""
     columns = metadata["schema"]["columns"]
-    blank = data.isna().to_numpy(dtype=bool)
-    meaningful = [bool((columns.get(f) or {}).get("blank_means")) for f in data.columns]
+    if hasattr(data, "iloc"):
+        blank = data.isna().to_numpy(dtype=bool)
+    else:
+        blank = np.array([[v is None or v != v for v in data[f]] for f in data], dtype=bool).T
+    meaningful = [bool((columns.get(f) or {}).get("blank_means")) for f in data]
     blank[:, np.asarray(meaningful, dtype=bool)] = False
     return blank
 
@@ -173,6 +188,8 @@ def to_frame(
     scores: Scores, metadata: dict, lang: str, unknown_fields: list[str] | None = None
 ) -> pd.DataFrame:
     """One row per prospect with the documented, stable columns (see docs/scoring.md)."""
+    import pandas as pd
+
     return pd.DataFrame(batch_columns(scores, metadata, lang, unknown_fields))
 
 
@@ -214,6 +231,8 @@ def driver_texts(scores: Scores, metadata: dict, lang: str) -> np.ndarray:
     """Each row's drivers in plain words, listed ("2 postponements; never replied"), as
     :func:`describe_drivers` words them row by row: each feature's phrase is worded once
     per distinct value among the rows it drives, then gathered."""
+    import pandas as pd
+
     index = scores.decision.driver_index
     rows, width = index.shape
     slots = np.full((rows, width), None, dtype=object)
@@ -268,6 +287,8 @@ def _phrases(name: str, values: list, lang: str, kind: str, unit, phrases: dict)
 def advice_texts(scores: Scores, lang: str) -> np.ndarray:
     """Each row's advice (:func:`advice_for`), worded once per distinct tier and reason, or
     per distinct set of blank fields for an incomplete record."""
+    import pandas as pd
+
     index = scores.decision.driver_index
     out = np.empty(len(index), dtype=object)
     blanks = scores.incomplete & (index[:, 0] >= 0)
