@@ -138,6 +138,8 @@ def test_options_it_does_not_handle_go_through_pandas(tmp_path):
     frame = pd.DataFrame({"x": [0.123456, 2.0], "t": ["a", "=b"]})
     write_table(frame, tmp_path / "new.csv", float_format="%.2f")
     assert (tmp_path / "new.csv").read_text() == "x,t\n0.12,a\n2.00,'=b\n"
+    to_csv(frame, tmp_path / "new.csv.gz")  # compressed by pandas, as the name says
+    assert pd.read_csv(tmp_path / "new.csv.gz").iloc[1, 1] == "'=b"
 
 
 @pytest.fixture(scope="module")
