@@ -13,7 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from prospect_predictor.cli.main import main
-from prospect_predictor.data.csvwriter import FORMULA_STARTS, PLAIN_NUMBER, csv_lines, formula_cells
+from prospect_predictor.data.cells import FORMULA_STARTS, PLAIN_NUMBER
+from prospect_predictor.data.csvwriter import csv_lines, formula_cells
 from prospect_predictor.data.tableio import csv_text, pandas_csv, to_csv, write_table
 from prospect_predictor.scoring.writers import ScoresWriter, write_scores
 
@@ -138,6 +139,8 @@ def test_options_it_does_not_handle_go_through_pandas(tmp_path):
     frame = pd.DataFrame({"x": [0.123456, 2.0], "t": ["a", "=b"]})
     write_table(frame, tmp_path / "new.csv", float_format="%.2f")
     assert (tmp_path / "new.csv").read_text() == "x,t\n0.12,a\n2.00,'=b\n"
+    to_csv(frame, tmp_path / "new.csv.gz")  # compressed by pandas, as the name says
+    assert pd.read_csv(tmp_path / "new.csv.gz").iloc[1, 1] == "'=b"
 
 
 @pytest.fixture(scope="module")

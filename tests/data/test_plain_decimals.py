@@ -25,7 +25,9 @@ def test_random_decimals_are_read_to_the_bits_pandas_reads():
         digits = "".join(map(str, rng.integers(0, 10, rng.integers(1, 16))))
         point = rng.integers(0, len(digits) + 1)
         cell = digits[:point] + "." + digits[point:] if rng.random() < 0.8 else digits
-        cells.append(("-" if rng.random() < 0.3 else "") + (cell if cell != "." else "0"))
+        cell = cell if cell != "." else "0"
+        negative = rng.random() < 0.3 and cell.strip("0.")  # "-0" is pandas' own case
+        cells.append(("-" if negative else "") + cell)
     text = _text(cells)
     missing = np.zeros(len(text), dtype=bool)
     fast = _plain_decimals(text, missing)
@@ -37,6 +39,9 @@ def test_random_decimals_are_read_to_the_bits_pandas_reads():
     "cells",
     [
         ["1.", ".5", "+5", "-0", "007", "-0.0", "12345678901234.5"],
+        ["-0", "1"],  # pandas: 0.0 among whole numbers
+        ["-0", "1.5"],  # pandas: -0.0 among decimals
+        ["-0.0", "2", "3"],
         ["1e5", "2"],  # an exponent: pandas reads it
         ["1234567890123456", "1"],  # 16 digits: pandas reads it
         ["abc", "2", "3,5"],  # not numbers: pandas names them

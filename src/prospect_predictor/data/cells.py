@@ -140,14 +140,14 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # A cell that is only a number (signed, with separators, an exponent or a percent sign) is
 # data, not a formula, even when it starts with a sign: "-3", "+1,5", "-2 237 000".
 PLAIN_NUMBER = r"[+-]?(?:\d[\d .,\u00a0\u202f]*|[.,]\d+)(?:[eE][+-]?\d+)?%?"
-_PLAIN_NUMBER = re.compile(PLAIN_NUMBER, re.ASCII)
+_PLAIN_NUMBER = re.compile(PLAIN_NUMBER)
 
 
 def is_formula(cell: str) -> bool:
     r"""Whether a spreadsheet would run ``cell`` as a formula (OWASP "CSV injection"): it
-    starts with =, +, -, @, a tab or a carriage return and is not only a number (ASCII
-    digits: a sign before other digits is escaped, the safe side). The one rule of every
-    CSV the product writes (``data/csvwriter``, ``data/tableio``, one lead's CSV)."""
+    starts with =, +, -, @, a tab or a carriage return and is not only a number (Python's
+    digits, any script, as before). The one rule of every CSV the product writes
+    (``data/csvwriter``, ``data/tableio``, one lead's CSV)."""
     return cell.startswith(FORMULA_STARTS) and _PLAIN_NUMBER.fullmatch(cell) is None
 
 

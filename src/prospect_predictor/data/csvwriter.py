@@ -2,9 +2,10 @@
 ``to_csv`` writes (through :func:`prospect_predictor.data.tableio.to_csv`), about four times
 faster, most of pandas' time being the formatting of floats through numpy.
 
-Also the one formula-escaping rule (:func:`risky`, :func:`formula_cells`) that both this
-writer and ``tableio.escape_formulas`` apply. A module of its own because ``tableio``
-(reading, atomic writes, the output guard) would grow past 650 lines with it.
+The formula-escaping rule is ``cells.is_formula`` (:func:`risky` here), applied to a column
+by :func:`formula_cells` for this writer and ``tableio.escape_formulas``. A module of its
+own because ``tableio``
+(reading, atomic writes, the output guard) would grow to about 750 lines with it.
 
 Exactness, not approximation: :func:`csv_lines` returns None for anything it does not
 write exactly as pandas does (a dtype it does not know, a text cell with a carriage return,

@@ -285,12 +285,16 @@ def to_csv(frame, target, header: bool = True, **options) -> None:
         set(options) <= {"sep", "encoding", "float_format"}
         and options.get("float_format") is None
         and options.get("encoding", "utf-8") in ("utf-8", "utf8")
+        and not (  # pandas compresses a file named so
+            isinstance(target, str | os.PathLike)
+            and Path(target).suffix.lower() in (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar")
+        )
     )
     lines = csv_lines(frame, header, options.get("sep", ",")) if plain else None
     if lines is None:
         pandas_csv(frame, target, header, **options)
     elif isinstance(target, str | os.PathLike):
-        with open(target, "w", encoding="utf-8", newline="") as handle:
+        with open(os.path.expanduser(target), "w", encoding="utf-8", newline="") as handle:
             handle.writelines(lines)
     else:
         target.writelines(lines)

@@ -421,6 +421,7 @@ def _as_number(raw, text, missing):
 # rounded (an integer below 2**53 and one division by a power of ten), so to the same bits.
 PLAIN_DECIMAL = r"^[+-]?(?:\d+\.?\d*|\.\d+)$"
 PLAIN_DECIMAL_DIGITS = 15
+NEGATIVE_ZERO = r"^-0*\.?0*$"
 
 
 def _plain_decimals(text: pd.Series, missing: np.ndarray) -> pd.Series | None:
@@ -443,6 +444,8 @@ def _plain_decimals(text: pd.Series, missing: np.ndarray) -> pd.Series | None:
     )
     if not pc.all(pc.fill_null(plain, True)).as_py():
         return None
+    if pc.any(pc.match_substring_regex(cells, NEGATIVE_ZERO)).as_py():
+        return None  # pandas reads "-0" as 0.0 in a column of whole numbers, else as -0.0
     try:
         numbers = pc.cast(cells, pa.float64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

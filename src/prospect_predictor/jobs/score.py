@@ -256,6 +256,8 @@ def encoded_batch(frame, rows, lang: str, fmt: str, first: bool, bundle=None):
     """One batch of valid rows scored and encoded as the output file holds it (in a worker
     process, with the bundle it holds; here, with ``bundle``): the piece, its row count
     and the file row of its last lead."""
+    import pandas as pd
+
     from prospect_predictor.jobs.parallel import held_bundle
     from prospect_predictor.scoring.writers import encode_batch, to_records
 

@@ -147,19 +147,22 @@ class ScoresWriter:
     def _flush_parquet(self) -> None:
         """Write the pending batches as one row group. The first has the schema pandas'
         ``to_parquet`` gives it (its types and the pandas metadata ``read_parquet`` reads
-        back); the next ones are built from their columns in that schema, without pandas."""
+        back); a later group of columns is built in that schema without pandas."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         if not self._pending:
             return
         pending, self._pending, self._pending_rows = self._pending, [], 0
-        if self._parquet is None:
+        frames = self._parquet is None or all(isinstance(b, pd.DataFrame) for b in pending)
+        if frames:  # one conversion of the whole group: pandas' own, and the fastest
             frame = pd.concat([as_frame(batch) for batch in pending], ignore_index=True)
-            table = pa.Table.from_pandas(frame, preserve_index=False)
-            self._parquet = pq.ParquetWriter(self.temp, table.schema, compression="snappy")
+            schema = None if self._parquet is None else self._parquet.schema
+            table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
         else:
             table = pa.concat_tables(arrow_table(b, self._parquet.schema) for b in pending)
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(self.temp, table.schema, compression="snappy")
         self._parquet.write_table(table, row_group_size=max(table.num_rows, 1))
 
     def close(self) -> Path:
