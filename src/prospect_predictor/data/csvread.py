@@ -3,7 +3,7 @@
 :mod:`prospect_predictor.data.tableio` reads every CSV as pandas' C parser does
 (:data:`CSV_AS_TEXT`: cells as text, ``""`` kept, a BOM tolerated, blank lines
 skipped). pyarrow reads the same files faster (1,000,000 generated leads, every column in
-50,000-row chunks: 0.49 s against 1.84 s; the id column alone: 0.29 s against 0.53 s;
+50,000-row chunks: 0.53 s against 1.62 s; the id column alone: 0.27 s against 0.47 s;
 ``benchmarks/results/csv_read.md``) and agrees with pandas on almost everything: quoting,
 doubled quotes, quotes inside a cell, quoted line breaks, ``\\n`` and ``\\r\\n`` line ends,
 a leading BOM, blank lines, NUL bytes, spaces kept. Where they differ, found by testing
