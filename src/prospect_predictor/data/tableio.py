@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from prospect_predictor.data.csvread import CSV_AS_TEXT, iter_csv
 from prospect_predictor.data.csvwriter import csv_lines, formula_cells, risky
 from prospect_predictor.errors import InputFileError, ProspectError
 
@@ -60,7 +61,8 @@ def read_table(path: str | Path) -> Table:
     if file_format == "parquet":
         return Table(path, _read_parquet(path), "parquet")
     delimiter = detect_delimiter(path)
-    return Table(path, _read_csv(path, delimiter), "csv", delimiter)
+    (frame,) = iter_csv(path, delimiter, None, None, lambda: [_read_csv(path, delimiter)])
+    return Table(path, frame, "csv", delimiter)
 
 
 def _check_readable(path: Path) -> str:
@@ -84,12 +86,26 @@ def iter_table(
     names stripped, same messages); the chunks' index continues from one to the next.
     ``columns``: read only the columns whose (stripped) name it accepts. A file with a
     header and no rows gives one empty chunk. A byte that is not UTF-8, wherever it is,
-    is reported with its row."""
+    is reported with its row. A CSV is read with pyarrow when :mod:`.csvread` is sure to
+    give pandas' frames (about twice as fast), else by pandas (:func:`_pandas_chunks`)."""
     path = Path(path)
     if _check_readable(path) == "parquet":
         yield from _iter_parquet(path, chunk_rows, columns)
         return
     delimiter = detect_delimiter(path)
+    yield from iter_csv(
+        path,
+        delimiter,
+        chunk_rows,
+        columns,
+        lambda: _pandas_chunks(path, delimiter, chunk_rows, columns),
+    )
+
+
+def _pandas_chunks(
+    path: Path, delimiter: str, chunk_rows: int, columns: Callable[[str], bool] | None
+) -> Iterator[pd.DataFrame]:
+    """:func:`iter_table` by pandas alone (what :mod:`.csvread` reads with arrow when it can)."""
     usecols = (lambda name: columns(str(name).strip())) if columns else None
     with (
         _csv_errors(path, delimiter),
@@ -184,15 +200,6 @@ def _first_line(path: Path) -> str:
     except UnicodeDecodeError:
         raise _not_utf8_at(path) from None
     return text.split("\r", 1)[0] + ("\r" if "\r" in text else "")  # a lone \r ends it too
-
-
-# Every CSV is read so: cells as text (converted against the schema later), a BOM tolerated.
-CSV_AS_TEXT = {
-    "dtype": str,
-    "keep_default_na": False,
-    "encoding": "utf-8-sig",
-    "skip_blank_lines": True,
-}
 
 
 def _read_csv(path: Path, delimiter: str) -> pd.DataFrame:
