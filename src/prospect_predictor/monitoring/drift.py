@@ -228,7 +228,7 @@ class RowSample:
     so a small file's drift is that of the whole file. Deterministic for a given input,
     whatever the sizes of the frames it is given (the keys are one stream of numbers).
 
-    Rows are gathered and the sample cut to ``size`` only when twice that many are held
+    Rows are gathered and the sample cut to ``size`` only when a fifth more are held
     (and when :attr:`frame` is read); once full, a row whose key cannot make the sample is
     dropped as it comes. Cutting at every frame copied the whole sample each time: a third
     of the main process's time on 1,000,000 leads."""
@@ -252,7 +252,7 @@ class RowSample:
         self._parts.append(frame)
         self._keys.append(keys)
         self._held += len(frame)
-        if self._held > 2 * self.size:
+        if self._held > self.size + self.size // 5:
             self._cut()
 
     @property
