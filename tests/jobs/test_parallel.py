@@ -32,15 +32,15 @@ def _score(run_cli, monkeypatch, workers: int, *args):
 
 @pytest.mark.parametrize("suffix", ["csv", "json", "jsonl", "parquet"])
 def test_two_workers_write_the_bytes_of_one_process(run_cli, in_trained, monkeypatch, suffix):
-    one = _score(run_cli, monkeypatch, 1, "leads.csv", "--out", f"one.{suffix}")
-    two = _score(run_cli, monkeypatch, 2, "leads.csv", "--out", f"two.{suffix}")
+    one = _score(run_cli, monkeypatch, 1, "leads.csv", "--out", f"par1.{suffix}")
+    two = _score(run_cli, monkeypatch, 2, "leads.csv", "--out", f"par2.{suffix}")
     assert one.exit_code == 0 and two.exit_code == 0, two.output
-    assert (in_trained / f"two.{suffix}").read_bytes() == (
-        in_trained / f"one.{suffix}"
+    assert (in_trained / f"par2.{suffix}").read_bytes() == (
+        in_trained / f"par1.{suffix}"
     ).read_bytes()
-    assert two.stderr.replace("two.", "one.") == one.stderr
+    assert two.stderr.replace("par2.", "par1.") == one.stderr
     if suffix == "parquet":
-        assert len(pd.read_parquet(in_trained / f"two.{suffix}")) == 400
+        assert len(pd.read_parquet(in_trained / f"par2.{suffix}")) == 400
 
 
 def test_rejects_duplicates_and_messages_are_the_same_with_workers(
@@ -51,12 +51,12 @@ def test_rejects_duplicates_and_messages_are_the_same_with_workers(
     frame.loc[150, "postponements"] = "lots"
     frame.loc[151, "referral_source"] = "tv_advert"  # unseen: scored as unknown, said once
     frame.to_csv(in_trained / "messy.csv", index=False)
-    one = _score(run_cli, monkeypatch, 1, "messy.csv", "--out", "m1.csv")
-    two = _score(run_cli, monkeypatch, 2, "messy.csv", "--out", "m2.csv")
+    one = _score(run_cli, monkeypatch, 1, "messy.csv", "--out", "par_m1.csv")
+    two = _score(run_cli, monkeypatch, 2, "messy.csv", "--out", "par_m2.csv")
     assert one.exit_code == two.exit_code == 0, two.output
     assert "3 row(s) rejected" in two.stderr and "tv_advert" in two.stderr
-    assert two.stderr.replace("m2", "m1") == one.stderr
-    for name in ("m{}.csv", "m{}.rejects.csv"):
+    assert two.stderr.replace("par_m2", "par_m1") == one.stderr
+    for name in ("par_m{}.csv", "par_m{}.rejects.csv"):
         assert (in_trained / name.format(2)).read_bytes() == (
             in_trained / name.format(1)
         ).read_bytes()
@@ -67,24 +67,24 @@ def test_a_file_that_cannot_be_scored_says_so_as_in_one_process(run_cli, in_trai
     frame.drop(columns="postponements").to_csv(in_trained / "no_column.csv", index=False)
     frame.assign(postponements="lots").to_csv(in_trained / "all_bad.csv", index=False)
     for name in ("no_column.csv", "all_bad.csv"):
-        one = _score(run_cli, monkeypatch, 1, name, "--out", "x1.csv")
-        two = _score(run_cli, monkeypatch, 2, name, "--out", "x2.csv")
+        one = _score(run_cli, monkeypatch, 1, name, "--out", "par_x1.csv")
+        two = _score(run_cli, monkeypatch, 2, name, "--out", "par_x2.csv")
         assert one.exit_code == two.exit_code != 0
-        assert two.stderr.replace("x2", "x1") == one.stderr
-        assert not (in_trained / "x2.csv").exists()
+        assert two.stderr.replace("par_x2", "par_x1") == one.stderr
+        assert not (in_trained / "par_x2.csv").exists()
     assert not list(in_trained.glob(".*.tmp*"))
 
 
 def test_a_worker_that_dies_leaves_the_previous_output_and_says_how_to_go_on(
     run_cli, in_trained, monkeypatch
 ):
-    (in_trained / "kept.csv").write_text("the previous scores\n")
+    (in_trained / "par_kept.csv").write_text("the previous scores\n")
     monkeypatch.setenv(FAULT, "scoring_worker")  # a worker ends itself at its first batch
-    result = _score(run_cli, monkeypatch, 2, "leads.csv", "--out", "kept.csv", "--overwrite")
+    result = _score(run_cli, monkeypatch, 2, "leads.csv", "--out", "par_kept.csv", "--overwrite")
     assert result.exit_code == 1
     assert "a worker process scoring the file stopped unexpectedly" in result.stderr
     assert f"{WORKERS_VARIABLE}=1" in result.stderr and "Traceback" not in result.output
-    assert (in_trained / "kept.csv").read_text() == "the previous scores\n"
+    assert (in_trained / "par_kept.csv").read_text() == "the previous scores\n"
     assert not list(in_trained.glob(".*.tmp*"))
 
 
