@@ -101,3 +101,24 @@ def test_worker_count_follows_the_file_size_and_the_variable(tmp_path, monkeypat
     assert worker_count(big) == 0
     monkeypatch.setenv(WORKERS_VARIABLE, "3")
     assert worker_count(small) == 3
+
+
+def test_scoring_runs_on_one_blas_thread_in_every_process(run_cli, in_trained, monkeypatch):
+    """BLAS splits a product between threads by rows, and the last bits of a row can
+    follow the split (seen on a file's last, shorter batch): so the main process scores on
+    one BLAS thread, as the workers do, and restores its setting after."""
+    from threadpoolctl import threadpool_info
+
+    seen = []
+    real = jobs.score_batch
+
+    def recording(*args, **kwargs):
+        seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "score_batch", recording)
+    before = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    for args in (["--out", "par_blas.csv"], ["--format", "csv"]):
+        assert _score(run_cli, monkeypatch, 1, "leads.csv", *args).exit_code == 0
+    assert seen and set(seen) == {1}
+    assert [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] == before

@@ -101,8 +101,20 @@ def ordered(
 _HELD: dict = {}  # in a worker: the bundle it was given
 
 
+def one_blas_thread():
+    """A context in which this process's matrix products run on one BLAS thread, as they
+    do in the workers. The last bits of a product can depend on how BLAS splits it between
+    threads (measured: a file's last, shorter batch), so scoring always runs on one, in
+    the main process and in the workers alike: the bytes then depend neither on the
+    number of workers nor on the number of cores."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _hold_bundle(path: str, files: dict[str, bytes]) -> None:
-    # one thread each: the workers are the parallelism (set before NumPy loads its BLAS)
+    # one thread each (set before NumPy loads its BLAS): the workers are the parallelism,
+    # and one BLAS thread is how every process scores (one_blas_thread)
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[name] = "1"
     from prospect_predictor.registry.bundle import bundle_from_files

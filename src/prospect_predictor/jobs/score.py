@@ -63,6 +63,7 @@ def run_scoring(
         unseen_lines,
     )
     from prospect_predictor.data.tableio import check_output, write_table
+    from prospect_predictor.jobs.parallel import one_blas_thread
     from prospect_predictor.monitoring.drift import RowSample, drift_warnings
     from prospect_predictor.registry.bundle import read_profile
     from prospect_predictor.scoring.writers import to_records
@@ -89,19 +90,20 @@ def run_scoring(
         drift = drift_warnings(sample.frame, read_profile(bundle.path), None, metadata)
     total = len(leads.frame)
     frames, all_scores = [], []
-    for start in range(0, total, SCORING_CHUNK_ROWS):
-        end = start + SCORING_CHUNK_ROWS
-        out, scores = score_batch(
-            bundle,
-            metadata,
-            leads.frame.iloc[start:end],
-            leads.rows[start:end],
-            lang,
-            leads.unknown_fields,
-        )
-        frames.append(pd.DataFrame(out))
-        all_scores.append(scores)
-        progress(min(end, total), total)
+    with one_blas_thread():  # the bits of a file scored to a file (run_file_scoring)
+        for start in range(0, total, SCORING_CHUNK_ROWS):
+            end = start + SCORING_CHUNK_ROWS
+            out, scores = score_batch(
+                bundle,
+                metadata,
+                leads.frame.iloc[start:end],
+                leads.rows[start:end],
+                lang,
+                leads.unknown_fields,
+            )
+            frames.append(pd.DataFrame(out))
+            all_scores.append(scores)
+            progress(min(end, total), total)
     frame = pd.concat(frames, ignore_index=True)
     first = all_scores[0]
     records = to_records(frame, *_record_context(first, lang))
@@ -173,7 +175,12 @@ def run_file_scoring(
         validate_chunk,
     )
     from prospect_predictor.data.tableio import CsvAppender, check_output, check_replaceable
-    from prospect_predictor.jobs.parallel import ordered, start_pool, worker_count
+    from prospect_predictor.jobs.parallel import (
+        one_blas_thread,
+        ordered,
+        start_pool,
+        worker_count,
+    )
     from prospect_predictor.monitoring.drift import RowSample, drift_warnings
     from prospect_predictor.registry.bundle import read_profile
     from prospect_predictor.scoring.writers import ScoresWriter
@@ -209,6 +216,7 @@ def run_file_scoring(
         for index, (frame, rows) in enumerate(batches(stream, SCORING_CHUNK_ROWS, each_chunk)):
             yield frame, rows, lang, fmt, index == 0, None if pool is not None else bundle
 
+    blas = one_blas_thread()  # as in the workers: the same bits whatever the workers
     try:
         for piece, scored, last_row in ordered(pool, encoded_batch, work(), SCORE_AHEAD):
             writer.append(piece, scored)
@@ -242,6 +250,7 @@ def run_file_scoring(
             f"{WORKERS_VARIABLE}=1"
         ) from None
     finally:
+        blas.restore_original_limits()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         writer.abort()
