@@ -7,6 +7,10 @@ is reported with its row instead of silently turning a column into text.
 Writing is atomic and never replaces a different existing file unless asked to, never
 writes over a file the command reads (compared as files, links included: :func:`check_output`)
 and escapes cells a spreadsheet would run as formulas (:func:`escape_formulas`).
+
+Its length (about 540 lines) is the one entry to files both ways, kept whole so that every
+reader and writer of the product goes through the same guards; the fast paths that give
+pandas' exact frames and bytes live beside it (``csvread``, ``csvwriter``).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ A large file can be validated one chunk at a time (``first_row`` keeps the file'
 numbers, :func:`find_duplicate_ids` finds duplicated ids across the whole file first, and
 :func:`merge_problems` joins the chunks' problems into one per column and kind).
 
-Its length (about 520 lines) is one cohesive thing: the checks of a table against its
+Its length (about 560 lines) is one cohesive thing: the checks of a table against its
 schema, per column type, and the wording of each problem, which merging words again.
 """
 
