@@ -118,7 +118,10 @@ class ScoringForm:
     KINDS: ClassVar[dict[str, type[ScoringForm]]] = {}
 
     classes: list[str]
+    fitted_classes: list[str]
     feature_names: list[str]
+    scale: float
+    bias: np.ndarray | None
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -161,6 +164,20 @@ class ScoringForm:
     def feature_contributions(self, frame: Columns, with_logits: bool = False):
         """As :func:`~prospect_predictor.explaining.contributions.feature_contributions`."""
         raise NotImplementedError
+
+    def calibrated_output(self, explained: tuple, names: list[str], with_logits: bool):
+        """A kind's raw SHAP values, base values and raw scores (features in ``names``
+        order) as :meth:`feature_contributions` returns them (:func:`calibrated`)."""
+        values, base, logits = calibrated(
+            *explained,
+            self.fitted_classes,
+            self.classes,
+            names,
+            self.feature_names,
+            self.scale,
+            self.bias,
+        )
+        return (values, base, logits) if with_logits else (values, base)
 
     def logits(self, frame: Columns) -> np.ndarray:
         """Calibrated logits, one column per class in ``classes`` order."""

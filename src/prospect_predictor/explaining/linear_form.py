@@ -26,7 +26,6 @@ from prospect_predictor.explaining.form_base import (
     FormError,
     ScoringForm,
     as_float,
-    calibrated,
     category_index,
     consistent,
     read_calibration,
@@ -115,16 +114,4 @@ class LinearForm(ScoringForm):
 
     def feature_contributions(self, frame: Columns, with_logits: bool = False):
         """As :func:`~prospect_predictor.explaining.contributions.feature_contributions`."""
-        values, base, raw = self.explain(frame)
-        values, base, logits = calibrated(
-            values,
-            base,
-            raw,
-            self.fitted_classes,
-            self.classes,
-            self.feature_names,
-            self.feature_names,
-            self.scale,
-            self.bias,
-        )
-        return (values, base, logits) if with_logits else (values, base)
+        return self.calibrated_output(self.explain(frame), self.feature_names, with_logits)

@@ -61,19 +61,8 @@ class OrdinalInputs:
     def feature_contributions(self, frame: Columns, with_logits: bool = False):
         """As :func:`~prospect_predictor.explaining.contributions.feature_contributions`
         (``explain``: the kind's raw SHAP values, base values and raw scores)."""
-        values, base, raw = self.explain(self.encode(frame))
-        values, base, logits = calibrated(
-            values,
-            base,
-            raw,
-            self.fitted_classes,
-            self.classes,
-            self.encoded_names,
-            self.feature_names,
-            self.scale,
-            self.bias,
-        )
-        return (values, base, logits) if with_logits else (values, base)
+        explained = self.explain(self.encode(frame))
+        return self.calibrated_output(explained, self.encoded_names, with_logits)
 
     def encode(self, frame: Columns) -> np.ndarray:
         """The matrix the trees read, columns in ``encoded_names`` order (as the Pipeline's
