@@ -4,7 +4,6 @@ a bundle; a file scored to a file streams in bounded memory."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,7 +12,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 from prospect_predictor.errors import ProspectError
-from prospect_predictor.jobs.parallel import WORKERS_VARIABLE
 
 SCORING_CHUNK_ROWS = 5_000  # rows explained at a time within a chunk read from the file
 Counter = Callable[[int, int | None], None]  # (rows done, rows in all or None if unknown)
@@ -166,6 +164,8 @@ def run_file_scoring(
     rejects), then ``out``. Any error before leaves both files as they were. Drift is measured
     on a uniform sample of :data:`DRIFT_SAMPLE_ROWS` valid rows. Output bytes are those of
     :func:`run_scoring` + ``output.write_scores`` on the whole file."""
+    from concurrent.futures.process import BrokenProcessPool
+
     from prospect_predictor.data.leads import (
         CHUNK_ROWS,
         LeadStream,
@@ -176,6 +176,7 @@ def run_file_scoring(
     )
     from prospect_predictor.data.tableio import CsvAppender, check_output, check_replaceable
     from prospect_predictor.jobs.parallel import (
+        WORKERS_VARIABLE,
         one_blas_thread,
         ordered,
         start_pool,
