@@ -186,6 +186,75 @@ def test_lookup_tables_equal_shap_and_the_model_on_real_columns(model_on_20k):
     assert np.abs(logits - result.model.logits(test.features)).max() < 1e-9
 
 
+def _explained_with_blanks(model_on_20k, rows: int, seed: int):
+    """The lookup tables and an encoded test set with blanks in every column the trees read
+    (at random, a tenth of the cells), so that both ways a missing value goes are taken."""
+    from prospect_predictor.explaining.fastshap import CompiledTrees
+
+    pipeline, result = model_on_20k
+    test, _ = _history(rows, seed, pipeline)
+    estimator = result.model.pipeline[-1]
+    encoded = np.array(result.model.pipeline[:-1].transform(test.features), dtype=float)
+    encoded[np.random.default_rng(seed).random(encoded.shape) < 0.1] = np.nan
+    return CompiledTrees(estimator), estimator, encoded
+
+
+def test_a_rows_explanation_is_its_own_to_the_last_bit(model_on_20k):
+    """A lead gets the same bits alone, in a batch of any size or at any place in it (the
+    old matrix product gave the last row of an odd-sized batch other bits)."""
+    compiled, estimator, encoded = _explained_with_blanks(model_on_20k, 1_501, 909)
+    missing_left = np.concatenate([t["missing_left"].ravel() for t in compiled.outputs])
+    assert missing_left.any() and not missing_left.all()  # both ways are exercised
+    values, base, raw = compiled.explain(encoded)
+    assert np.abs(raw - estimator.decision_function(encoded)).max() < 1e-9
+    rng = np.random.default_rng(3)
+    cuts = np.unique(np.r_[0, rng.choice(np.arange(1, len(encoded)), 40), len(encoded)])
+    pieces = [compiled.explain(encoded[a:b]) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+    assert np.array_equal(np.concatenate([p[0] for p in pieces]), values)
+    assert np.array_equal(np.concatenate([p[2] for p in pieces]), raw)
+    for row in rng.choice(len(encoded), 25, replace=False):
+        alone, alone_base, alone_raw = compiled.explain(encoded[row : row + 1])
+        assert np.array_equal(alone[0], values[row]) and np.array_equal(alone_raw[0], raw[row])
+        assert np.array_equal(alone_base, base)
+
+
+def _as_matrix_product(compiled, encoded):
+    """The SHAP values as the lookup tables gave them before: each position's value
+    gathered, times a 0/1 matrix from positions to features (BLAS's matrix product)."""
+    from prospect_predictor.explaining.fastshap import CELLS, POSITIONS
+
+    values = []
+    for tables in compiled.outputs:
+        positions = tables["positions"]
+        trees = len(positions)
+        x = encoded[:, tables["features"]]
+        answers = np.where(np.isnan(x), tables["missing_left"], x <= tables["thresholds"])
+        index = answers[..., 0] + 2 * answers[..., 1] + 4 * answers[..., 2]
+        index = index + np.arange(trees) * CELLS
+        phi = np.take(tables["phi"].reshape(-1, POSITIONS), index, axis=0)
+        scatter = np.zeros((trees * POSITIONS, compiled.n_features))
+        flat = positions.ravel()
+        scatter[np.flatnonzero(flat >= 0), flat[flat >= 0]] = 1.0
+        values.append(phi.reshape(len(encoded), -1) @ scatter)
+    return np.stack(values, axis=-1)
+
+
+def test_feature_sums_equal_the_matrix_product_they_replace(model_on_20k):
+    """Equal to 1e-12 anywhere; on OpenBLAS's Haswell kernel (x86-64 with AVX2, as the
+    machines files were scored on before), equal to the bit for a batch of even size, so
+    the bytes of files scored there before are kept."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    compiled, _, encoded = _explained_with_blanks(model_on_20k, 2_000, 911)
+    values, _, _ = compiled.explain(encoded)
+    with threadpool_limits(limits=1, user_api="blas"):
+        product = _as_matrix_product(compiled, encoded)
+    assert np.abs(values - product).max() <= 1e-12
+    blas = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    if [(i.get("internal_api"), i.get("architecture")) for i in blas] == [("openblas", "Haswell")]:
+        assert np.array_equal(values, product)
+
+
 def test_scoring_form_equals_the_model_on_real_columns(model_on_20k):
     """The bundle's plain-array form against the scikit-learn Pipeline + lookup tables."""
     pipeline, result = model_on_20k

@@ -183,32 +183,110 @@ class CompiledTrees:
         for tables in self.outputs:
             positions = tables["positions"]
             trees = len(positions)
-            scatter = np.zeros((trees * POSITIONS, self.n_features))
-            flat = positions.ravel()
-            scatter[np.flatnonzero(flat >= 0), flat[flat >= 0]] = 1.0
-            tables["features"] = np.where(positions >= 0, positions, 0)
-            tables["scatter"] = scatter  # (trees * 3, features): position -> its feature
-            tables["phi_flat"] = tables["phi"].reshape(-1, POSITIONS)
+            features = np.where(positions >= 0, positions, 0)
+            # A missing value goes left as -inf would (-inf <= any threshold) and right as
+            # NaN does (NaN <= anything is false): the columns are read from
+            # [x | x with NaN as -inf], so one comparison answers every position.
+            tables["features"] = features
+            tables["read"] = features + self.n_features * tables["missing_left"]
             tables["output_flat"] = tables["output"].ravel()
             tables["cell_offset"] = (np.arange(trees) * CELLS).astype(np.int64)
+            # the SHAP tables position-major: (3, trees * cells), flat
+            tables["phi_by_position"] = np.ascontiguousarray(
+                tables["phi"].reshape(-1, POSITIONS).T
+            ).ravel()
+            tables["sums"] = _summation_plan(positions, trees)
 
     def explain(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """SHAP values ``(rows, features, outputs)``, base values ``(outputs,)`` and raw
-        scores ``(rows, outputs)`` (= ``decision_function``) for an encoded matrix."""
+        scores ``(rows, outputs)`` (= ``decision_function``) for an encoded matrix.
+
+        Each row's values depend on that row alone, to the last bit: a lead gets the same
+        bytes scored alone or in a file, in a batch of any size (:func:`_summation_plan`)."""
         X = np.asarray(X, dtype=float)
         n = X.shape[0]
         values = np.zeros((n, self.n_features, self.n_outputs))
         raw = np.empty((n, self.n_outputs))
         base = np.empty(self.n_outputs)
+        missing = np.isnan(X)
+        either = np.hstack([X, np.where(missing, -np.inf, X)]) if missing.any() else None
         for k, tables in enumerate(self.outputs):
-            x = X[:, tables["features"]]  # (rows, trees, 3)
-            answers = np.where(np.isnan(x), tables["missing_left"], x <= tables["thresholds"])
+            if either is None:
+                answers = X[:, tables["features"]] <= tables["thresholds"]  # (rows, trees, 3)
+            else:
+                answers = either[:, tables["read"]] <= tables["thresholds"]
             # flat index of (tree, cell) into the tables, one per row and tree
             index = (
                 answers[..., 0] + 2 * answers[..., 1] + 4 * answers[..., 2] + tables["cell_offset"]
             )
-            phi = np.take(tables["phi_flat"], index, axis=0)  # (rows, trees, 3)
-            values[:, :, k] = phi.reshape(n, phi.shape[1] * POSITIONS) @ tables["scatter"]
+            values[:, :, k] = _feature_sums(tables, index, self.n_features).T
             raw[:, k] = self.baseline[k] + np.take(tables["output_flat"], index).sum(axis=1)
             base[k] = self.baseline[k] + tables["base"]
         return values, base, raw
+
+
+# How a feature's SHAP value is summed from the positions that split on it. It was a
+# matrix product (the positions' values times a 0/1 matrix) whose last bits followed the
+# BLAS kernel: on OpenBLAS they differed for the last row of a batch of odd size, so a
+# lead's values depended on the rows scored with it. The sum is now written out in the
+# order OpenBLAS's x86-64 (Haswell) kernel adds for the other rows -- the positions in
+# tree order, in blocks cut as its driver cuts the inner dimension, each block summed from
+# zero and the blocks added in turn -- so files scored before keep their bytes, and every
+# row's sum is its own.
+SUM_BLOCK = 256  # OpenBLAS's GEMM_Q for double precision on Haswell
+SUM_UNROLL = 4  # its GEMM_UNROLL_M
+
+
+def _sum_blocks(length: int) -> list[int]:
+    """Where the inner dimension of ``length`` is cut: OpenBLAS ``driver/level3``."""
+    cuts, start = [0], 0
+    while start < length:
+        size = length - start
+        if size >= 2 * SUM_BLOCK:
+            size = SUM_BLOCK
+        elif size > SUM_BLOCK:
+            size = (size // 2 + SUM_UNROLL - 1) // SUM_UNROLL * SUM_UNROLL
+        start += size
+        cuts.append(start)
+    return cuts
+
+
+def _summation_plan(positions: np.ndarray, trees: int) -> list[tuple]:
+    """Per block: the positions that split, ordered by (feature, position), as the offset
+    of their table row and their tree; where each feature's run starts and ends; the
+    features."""
+    flat = positions.ravel()
+    cuts = _sum_blocks(flat.size)
+    plan = []
+    for start, end in zip(cuts[:-1], cuts[1:], strict=True):
+        order = [p for p in range(start, end) if flat[p] >= 0]
+        order.sort(key=lambda p: (flat[p], p))
+        order = np.array(order, dtype=np.int64)
+        if not len(order):
+            continue
+        tree, position = np.divmod(order, POSITIONS)
+        features = flat[order]
+        starts = np.flatnonzero(np.r_[True, features[1:] != features[:-1]])
+        ends = np.r_[starts[1:], len(order)]
+        plan.append(
+            (
+                (position * trees * CELLS)[:, None],
+                tree,
+                list(zip(features[starts].tolist(), starts.tolist(), ends.tolist(), strict=True)),
+            )
+        )
+    return plan
+
+
+def _feature_sums(tables: dict, index: np.ndarray, n_features: int) -> np.ndarray:
+    """``(features, rows)``: each feature's SHAP value, summed as :func:`_summation_plan`
+    orders it (``np.add.reduce`` over the first axis adds the rows in turn)."""
+    if index.shape[0] == 1:  # one column would be summed pairwise, not in turn: make two
+        return _feature_sums(tables, np.vstack([index, index]), n_features)[:, :1]
+    sums = np.zeros((n_features, index.shape[0]))
+    by_tree = index.T
+    for offset, tree, runs in tables["sums"]:
+        gathered = np.take(tables["phi_by_position"], by_tree[tree] + offset)
+        for feature, start, end in runs:
+            sums[feature] += np.add.reduce(gathered[start:end], axis=0)
+    return sums
