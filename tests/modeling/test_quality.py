@@ -309,3 +309,12 @@ def test_every_offered_family_trains_scores_and_explains_exactly(family):
     out = to_frame(score(result.model, metadata, frame), metadata, "en")
     assert set(out["recommendation"]) <= {"pursue", "qualify", "walk_away"}
     assert (out["top_reason"] != "").any()
+    # the bundle's form gives each lead its own bits, alone or with any other leads (a
+    # big file's chunks are scored wherever they were validated: jobs/score.scored_chunk)
+    files = compile_files(result.model)
+    form = ScoringForm.from_bytes(files["scoring.json"], files["scoring.npz"])
+    whole = form.feature_contributions(test.features, with_logits=True)
+    for start, end in ((0, 1), (1, 2), (2, 5), (5, 104), (104, 300)):
+        part = form.feature_contributions(test.features.iloc[start:end], with_logits=True)
+        for got, expected in zip(part, whole, strict=True):
+            assert np.array_equal(got, expected if got.ndim == 1 else expected[start:end])

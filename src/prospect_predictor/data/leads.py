@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -345,33 +345,6 @@ def lead_from_json(text: str, metadata: dict, source: str = "--lead") -> Leads:
     return Leads(
         with_derived(report.frame, metadata), np.array([1]), pd.DataFrame(), report, lead.unknown
     )
-
-
-def batches(chunks, size: int, each_chunk: Callable):
-    """The valid rows of ``chunks`` (:class:`LeadChunk`) as (frame, row numbers) batches of
-    exactly ``size`` rows in file order (the last may be shorter), whatever the chunks'
-    sizes: the batches scoring a whole file in memory makes, so the scores are the
-    same to the last bit (explained values can differ in the last bit with the batch).
-    ``each_chunk`` sees every chunk as it is read."""
-    frames, numbers, held = [], [], 0
-    for chunk in chunks:
-        each_chunk(chunk)
-        if not len(chunk.frame):
-            continue
-        frames.append(chunk.frame)
-        numbers.append(chunk.rows)
-        held += len(chunk.frame)
-        while held >= size:
-            frame = pd.concat(frames) if len(frames) > 1 else frames[0]
-            rows = np.concatenate(numbers) if len(numbers) > 1 else numbers[0]
-            yield frame.iloc[:size], rows[:size]
-            held -= size
-            frames, numbers = ([frame.iloc[size:]], [rows[size:]]) if held else ([], [])
-    if held:
-        yield (
-            pd.concat(frames) if len(frames) > 1 else frames[0],
-            np.concatenate(numbers) if len(numbers) > 1 else numbers[0],
-        )
 
 
 def one_prospect(leads: Leads, prospect_id: str, input_path, metadata: dict) -> Leads:

@@ -166,14 +166,7 @@ def run_file_scoring(
     :func:`run_scoring` + ``output.write_scores`` on the whole file."""
     from concurrent.futures.process import BrokenProcessPool
 
-    from prospect_predictor.data.leads import (
-        CHUNK_ROWS,
-        LeadStream,
-        absent_lines,
-        batches,
-        rejects_file,
-        validate_chunk,
-    )
+    from prospect_predictor.data.leads import CHUNK_ROWS, LeadStream, absent_lines, rejects_file
     from prospect_predictor.data.tableio import CsvAppender, check_output, check_replaceable
     from prospect_predictor.jobs.parallel import (
         WORKERS_VARIABLE,
@@ -202,26 +195,25 @@ def run_file_scoring(
     sample = RowSample(DRIFT_SAMPLE_ROWS)
     first_rejects: list[tuple[int, str]] = []
     pool = start_pool(workers, bundle)
-    if pool is not None:  # chunks validated in the workers, a few ahead of the scoring
-        stream.validate = lambda chunks: ordered(pool, validate_chunk, chunks, VALIDATE_AHEAD)
-
-    def each_chunk(chunk) -> None:  # as it is read: its rejects, and the drift sample
-        rejects.append(chunk.rejects)
-        kept = zip(chunk.rejects["row"], chunk.rejects["problems"], strict=True)
-        first_rejects.extend(
-            (int(r), p) for r, p in list(kept)[: FIRST_REJECTS - len(first_rejects)]
-        )
-        sample.add(chunk.frame[metadata["features"]])
-
-    def work():  # each batch of valid rows, with what scoring and encoding it needs
-        for index, (frame, rows) in enumerate(batches(stream, SCORING_CHUNK_ROWS, each_chunk)):
-            yield frame, rows, lang, fmt, index == 0, None if pool is not None else bundle
-
+    here = None if pool is not None else bundle  # a worker scores with the bundle it holds
+    # each chunk validated, scored and encoded where it is (a row's scores are its own,
+    # whatever rows are scored with it), a few chunks ahead of the one written
+    stream.validate = lambda chunks: ordered(
+        pool, scored_chunk, ((*chunk, lang, fmt, here) for chunk in chunks), CHUNKS_AHEAD
+    )
+    features = metadata["features"]
     blas = one_blas_thread()  # as in the workers: the same bits whatever the workers
     try:
-        for piece, scored, last_row in ordered(pool, encoded_batch, work(), SCORE_AHEAD):
-            writer.append(piece, scored)
-            progress(last_row, stream.total)
+        for chunk in stream:
+            rejects.append(chunk.rejects)
+            kept = zip(chunk.rejects["row"], chunk.rejects["problems"], strict=True)
+            first_rejects.extend(
+                (int(r), p) for r, p in list(kept)[: FIRST_REJECTS - len(first_rejects)]
+            )
+            sample.add(chunk.frame[features])
+            for piece, rows in chunk.pieces:
+                writer.append(piece, rows, chunk.header)
+            progress(chunk.rows_read, stream.total)
         drift = drift_warnings(sample.frame, read_profile(bundle.path), None, metadata)
         drift = stream.unseen_lines() + drift  # categories never seen in training, once
         report = FileScoringReport(
@@ -258,26 +250,63 @@ def run_file_scoring(
         rejects.abort()
 
 
-WORKER_CHUNK_ROWS = 10_000  # rows read and validated at a time when workers score the file
-VALIDATE_AHEAD = 2  # chunks of CHUNK_ROWS rows given to workers beyond the one waited for
-SCORE_AHEAD = 4  # batches of SCORING_CHUNK_ROWS rows likewise
+WORKER_CHUNK_ROWS = 10_000  # rows read, validated and scored at a time by a worker
+CHUNKS_AHEAD = 3  # chunks given to workers beyond the one waited for
 
 
-def encoded_batch(frame, rows, lang: str, fmt: str, first: bool, bundle=None):
-    """One batch of valid rows scored and encoded as the output file holds it (in a worker
-    process, with the bundle it holds; here, with ``bundle``): the piece, its row count
-    and the file row of its last lead."""
+@dataclass
+class ScoredChunk:
+    """A chunk of a file validated (as ``leads.LeadChunk``), its valid rows scored and
+    encoded: ``frame`` holds only the model's features (for the drift sample), ``pieces``
+    the output as the file holds it, (piece, rows) per batch, and ``header`` the CSV
+    header (None for other formats)."""
+
+    frame: pd.DataFrame  # the valid rows' features
+    rows: object  # their 1-based row numbers in the file (a NumPy array)
+    rejects: pd.DataFrame  # invalid rows as read, with `row` and `problems` first
+    rows_read: int  # rows of the file read so far, this chunk included
+    pieces: list = field(default_factory=list)
+    header: str | None = None
+
+
+def scored_chunk(*arguments):
+    """``leads.validate_chunk(*arguments[:-3])``, then the valid rows scored and encoded in
+    batches of :data:`SCORING_CHUNK_ROWS` (``arguments[-3:]``: the language, the format and
+    the bundle, or None in a worker process, which uses the one it holds): the
+    :class:`ScoredChunk` and the validation report."""
+    from prospect_predictor.data.leads import validate_chunk
+    from prospect_predictor.jobs.parallel import held_bundle
+
+    *validating, lang, fmt, bundle = arguments
+    bundle = held_bundle(bundle)
+    chunk, report = validate_chunk(*validating)
+    valid = chunk.frame
+    features = valid[bundle.metadata["features"]]
+    scored = ScoredChunk(features, chunk.rows, chunk.rejects, chunk.rows_read)
+    for start in range(0, len(valid), SCORING_CHUNK_ROWS):
+        end = start + SCORING_CHUNK_ROWS
+        rows = chunk.rows[start:end]
+        piece, header = encoded_batch(valid.iloc[start:end], rows, lang, fmt, bundle)
+        scored.pieces.append((piece, len(rows)))
+        scored.header = header
+    return scored, report
+
+
+def encoded_batch(frame, rows, lang: str, fmt: str, bundle):
+    """One batch of valid rows scored and encoded as the output file holds it, without
+    the CSV header: the piece, and the header (None for other formats)."""
     import pandas as pd
 
-    from prospect_predictor.jobs.parallel import held_bundle
     from prospect_predictor.scoring.writers import encode_batch, to_records
 
-    bundle = held_bundle(bundle)
     out, scores = score_batch(bundle, bundle.metadata, frame, rows, lang)
     records = None
     if fmt in ("json", "jsonl"):
         records = to_records(pd.DataFrame(out), *_record_context(scores, lang))
-    return encode_batch(fmt, out, records, first), len(rows), int(rows[-1])
+    header = None
+    if fmt == "csv":
+        header = encode_batch(fmt, {name: values[:0] for name, values in out.items()}, [], True)
+    return encode_batch(fmt, out, records, False), header
 
 
 FIRST_REJECTS = 5

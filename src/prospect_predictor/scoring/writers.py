@@ -73,6 +73,8 @@ def arrow_table(batch, schema):
     ``schema``, NaN and None as nulls as pandas' ``to_parquet`` writes them."""
     import pyarrow as pa
 
+    if isinstance(batch, pa.Table):
+        return batch
     if isinstance(batch, pd.DataFrame):
         return pa.Table.from_pandas(batch, schema=schema, preserve_index=False)
     arrays = []
@@ -127,10 +129,13 @@ class ScoresWriter:
         (:func:`to_records`)."""
         self.append(encode_batch(self.fmt, batch, records, self.rows == 0), batch_rows(batch))
 
-    def append(self, piece, rows: int) -> None:
+    def append(self, piece, rows: int, header: str | None = None) -> None:
         """Append one batch of ``rows`` rows as :func:`encode_batch` encoded it (where the
-        batch was scored, in a worker process or here)."""
+        batch was scored, in a worker process or here); CSV pieces encoded without their
+        header come with it (``header``), written before the first."""
         if self.fmt in ("csv", "jsonl"):
+            if header is not None and self.rows == 0:
+                self._handle.write(header)
             self._handle.write(piece)
         elif self.fmt == "json":
             for text in piece:
@@ -144,10 +149,12 @@ class ScoresWriter:
                 self._flush_parquet()
         self.rows += rows
 
-    def _flush_parquet(self) -> None:
-        """Write the pending batches as one row group. The first has the schema pandas'
-        ``to_parquet`` gives it (its types and the pandas metadata ``read_parquet`` reads
-        back); a later group of columns is built in that schema without pandas."""
+    def _flush_parquet(self, last: bool = False) -> None:
+        """Write the pending batches as row groups of exactly ``row_group_rows`` rows
+        (whatever the batches' sizes), the rest kept for the next (``last``: written too).
+        The first has the schema pandas' ``to_parquet`` gives it (its types and the pandas
+        metadata ``read_parquet`` reads back); later groups of columns are built in that
+        schema without pandas."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -163,7 +170,12 @@ class ScoresWriter:
             table = pa.concat_tables(arrow_table(b, self._parquet.schema) for b in pending)
         if self._parquet is None:
             self._parquet = pq.ParquetWriter(self.temp, table.schema, compression="snappy")
-        self._parquet.write_table(table, row_group_size=max(table.num_rows, 1))
+        size = self.row_group_rows
+        whole = table.num_rows if last else table.num_rows // size * size
+        if whole or not self.rows:  # an empty file still gets its schema
+            self._parquet.write_table(table.slice(0, whole), row_group_size=max(size, 1))
+        if whole < table.num_rows:
+            self._pending, self._pending_rows = [table.slice(whole)], table.num_rows - whole
 
     def close(self) -> Path:
         """Complete the temporary file (once): ready to check with
@@ -173,7 +185,7 @@ class ScoresWriter:
                 self._handle.write("\n]\n" if self.rows else "[]\n")
             self._handle.close()
         elif self._handle is None:
-            self._flush_parquet()
+            self._flush_parquet(last=True)
             if self._parquet is not None:
                 self._parquet.close()
                 self._parquet = None
