@@ -259,3 +259,21 @@ def test_the_form_does_not_depend_on_the_scikit_learn_version(both, tmp_path):
     ).hexdigest()
     (copy / MANIFEST_FILE).write_text(json.dumps(manifest))
     assert isinstance(load_bundle(copy).model, ScoringForm)
+
+
+def test_category_rows_are_the_same_from_a_column_or_from_plain_values():
+    """A frame's column (pandas, each distinct value looked up once) and plain values (one
+    lead, no pandas) give each cell the same table row: its category's, then an unknown
+    value's, then a blank's."""
+    import pandas as pd
+
+    from prospect_predictor.explaining.form_base import category_index
+
+    categories = ["email", "referral", "event"]
+    cells = ["event", None, "tv_advert", "email", float("nan"), "", "referral", "event"]
+    expected = [2, 4, 3, 0, 4, 3, 1, 2]
+    assert category_index(cells, categories).tolist() == expected
+    assert category_index(pd.Series(cells, dtype=object), categories).tolist() == expected
+    with_na = pd.Series(["email", pd.NA, "event"], dtype="string")
+    assert category_index(with_na, categories).tolist() == [0, 4, 2]
+    assert category_index(pd.Series([], dtype=object), categories).tolist() == []

@@ -68,12 +68,14 @@ def category_index(values, categories: list[str]) -> np.ndarray:
     or NaN where missing."""
     rows = {category: row for row, category in enumerate(categories)}
     unknown = len(categories)
-    if hasattr(values, "isna"):  # a Series
-        cells, blank = values.to_numpy(object), values.isna().to_numpy()
-    else:
-        cells = list(values)
-        blank = np.array([v is None or v != v for v in cells], dtype=bool)
-    # a dict lookup per cell: 2.5x faster than pd.Index.get_indexer on object columns
+    if hasattr(values, "isna"):  # a Series: each distinct value looked up once
+        import pandas as pd
+
+        codes, distinct = pd.factorize(values)  # a blank's code is -1: the last row
+        lookup = [rows.get(value, unknown) for value in distinct] + [unknown + 1]
+        return np.array(lookup, dtype=np.int64)[codes]
+    cells = list(values)
+    blank = np.array([v is None or v != v for v in cells], dtype=bool)
     index = np.fromiter((rows.get(v, unknown) for v in cells), dtype=np.int64, count=len(cells))
     return np.where(blank, unknown + 1, index)
 

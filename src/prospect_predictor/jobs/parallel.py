@@ -112,11 +112,32 @@ def one_blas_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
+def keep_freed_memory() -> None:
+    """Ask glibc to keep the large blocks a process frees for its next ones instead of
+    giving them back to the system at once: scoring allocates and frees arrays of a few
+    MB per batch, and with glibc's defaults each came back as fresh pages, every page a
+    fault. Measured, 1,000,000 leads on 2 cores: 1.56 million page faults and 6.4 s of
+    system time, against 0.22 million and 3.3 s; the processes' peaks grew by about 3 %.
+    Elsewhere (no glibc: macOS, Windows, musl's no-op) nothing changes."""
+    try:
+        import ctypes
+
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(M_MMAP_THRESHOLD, 32 << 20)  # blocks below 32 MB come from the heap, reused
+    mallopt(M_TRIM_THRESHOLD, 128 << 20)  # the heap's free top is kept up to 128 MB
+
+
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
+
+
 def _hold_bundle(path: str, files: dict[str, bytes]) -> None:
     # one thread each (set before NumPy loads its BLAS): the workers are the parallelism,
     # and one BLAS thread is how every process scores (one_blas_thread)
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[name] = "1"
+    keep_freed_memory()
     from prospect_predictor.registry.bundle import bundle_from_files
 
     _HELD["bundle"] = bundle_from_files(Path(path), files)
