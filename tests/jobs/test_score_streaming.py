@@ -9,7 +9,7 @@ import pytest
 
 import prospect_predictor.data.leads as leads_module
 import prospect_predictor.jobs.score as jobs
-from prospect_predictor.monitoring.drift import RowSample
+from prospect_predictor.monitoring.drift import RowSample, row_keys
 
 CHUNK = 8  # rows per chunk in these tests: a 30-row file spans four chunks
 
@@ -175,35 +175,53 @@ def test_stream_knows_the_row_count_before_the_end(in_trained, monkeypatch):
     ]
 
 
+def _added(sample: RowSample, frame: pd.DataFrame) -> None:
+    sample.add(frame, row_keys(frame["x"].to_numpy() + 1))  # x is the row's number less 1
+
+
 def test_row_sample_is_all_rows_when_small_and_a_bounded_ordered_sample_otherwise():
     frames = [pd.DataFrame({"x": np.arange(start, start + 10)}) for start in range(0, 50, 10)]
     small = RowSample(100)
     for frame in frames:
-        small.add(frame)
+        _added(small, frame)
     assert small.frame["x"].tolist() == list(range(50))
     bounded, again = RowSample(12), RowSample(12)
     for frame in frames:
-        bounded.add(frame)
-        again.add(frame)
+        _added(bounded, frame)
+        _added(again, frame)
     values = bounded.frame["x"].tolist()
     assert len(values) == 12 and values == sorted(values) and len(set(values)) == 12
-    assert values == again.frame["x"].tolist()  # seeded: the same file, the same sample
+    assert values == again.frame["x"].tolist()  # the same file, the same sample
     assert values[-1] >= 20  # later chunks are sampled too, not only the first rows
 
 
 @pytest.mark.parametrize("sizes", [[5_000], [7, 993, 1, 2_000, 1_999], [300] * 17])
 def test_row_sample_keeps_the_smallest_keys_whatever_the_frame_sizes(sizes):
-    """The sample is the rows with the 500 smallest of one stream of seeded keys, in the
-    order they came, however the rows are split into frames."""
+    """The sample is the rows with the 500 smallest keys of their row numbers, in the
+    order they came, however the rows are split into frames, and whether or not the rows
+    that could not make it were left out before (as workers leave them out)."""
     total = sum(sizes)
     rows = pd.DataFrame({"x": np.arange(total)}, index=np.arange(total) + 10)
-    keys = np.random.default_rng(0).random(total)
+    keys = row_keys(np.arange(total) + 1)
     expected = rows.iloc[np.sort(np.argpartition(keys, 499)[:500])]
-    sample, start = RowSample(500), 0
+    sample, filtered, start = RowSample(500), RowSample(500), 0
     for size in sizes:
-        sample.add(rows.iloc[start : start + size])
+        _added(sample, rows.iloc[start : start + size])
+        part, part_keys = rows.iloc[start : start + size], keys[start : start + size]
+        can = part_keys < filtered.limit
+        filtered.add(part[can], part_keys[can])
         start += size
     pd.testing.assert_frame_equal(sample.frame, expected)
+    pd.testing.assert_frame_equal(filtered.frame, expected)
+
+
+def test_row_keys_are_uniform_and_depend_on_the_row_alone():
+    keys = row_keys(np.arange(1, 200_001))
+    assert ((keys >= 0) & (keys < 1)).all() and len(np.unique(keys)) == len(keys)
+    assert abs(keys.mean() - 0.5) < 0.005  # uniform: mean 1/2, sd of the mean ~0.0006
+    assert np.histogram(keys, bins=10, range=(0, 1))[0].min() > 19_000  # ~20,000 each
+    assert np.array_equal(row_keys(np.arange(1000, 1010)), keys[999:1009])
+    assert not np.array_equal(row_keys(np.arange(1, 11), seed=1), keys[:10])
 
 
 def test_parquet_input_streams_by_record_batches(run_cli, in_trained, monkeypatch):

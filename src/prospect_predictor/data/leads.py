@@ -117,7 +117,7 @@ class LeadStream:
                 self.absent = [p for p in report.warnings if p.kind == "absent_column"]
                 first = False
             self.rows_read = chunk.rows_read
-            self.scorable += len(chunk.frame)
+            self.scorable += len(chunk.rows)
             self.rejected += len(chunk.rejects)
             if self.keep_problems or not self.scorable:
                 self.problems.extend(report.problems)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 from prospect_predictor.errors import ProspectError
@@ -62,7 +63,7 @@ def run_scoring(
     )
     from prospect_predictor.data.tableio import check_output, write_table
     from prospect_predictor.jobs.parallel import one_blas_thread
-    from prospect_predictor.monitoring.drift import RowSample, drift_warnings
+    from prospect_predictor.monitoring.drift import RowSample, drift_warnings, row_keys
     from prospect_predictor.registry.bundle import read_profile
     from prospect_predictor.scoring.writers import to_records
 
@@ -84,7 +85,7 @@ def run_scoring(
         leads = one_prospect(leads, only_id, input_path, metadata)
     elif lead_json is None:
         sample = RowSample(DRIFT_SAMPLE_ROWS)
-        sample.add(leads.frame[metadata["features"]])
+        sample.add(leads.frame[metadata["features"]], row_keys(leads.rows))
         drift = drift_warnings(sample.frame, read_profile(bundle.path), None, metadata)
     total = len(leads.frame)
     frames, all_scores = [], []
@@ -199,11 +200,14 @@ def run_file_scoring(
     pool = start_pool(workers, bundle)
     here = None if pool is not None else bundle  # a worker scores with the bundle it holds
     # each chunk validated, scored and encoded where it is (a row's scores are its own,
-    # whatever rows are scored with it), a few chunks ahead of the one written
+    # whatever rows are scored with it), a few chunks ahead of the one written; of its
+    # valid rows, only those that can still make the drift sample come back
     stream.validate = lambda chunks: ordered(
-        pool, scored_chunk, ((*chunk, lang, fmt, here) for chunk in chunks), CHUNKS_AHEAD
+        pool,
+        scored_chunk,
+        ((*chunk, lang, fmt, here, sample.limit) for chunk in chunks),
+        CHUNKS_AHEAD,
     )
-    features = metadata["features"]
     blas = one_blas_thread()  # as in the workers: the same bits whatever the workers
     try:
         for chunk in stream:
@@ -212,7 +216,7 @@ def run_file_scoring(
             first_rejects.extend(
                 (int(r), p) for r, p in list(kept)[: FIRST_REJECTS - len(first_rejects)]
             )
-            sample.add(chunk.frame[features])
+            sample.add(chunk.sample, chunk.sample_keys)
             for piece, rows in chunk.pieces:
                 writer.append(piece, rows, chunk.header)
             progress(chunk.rows_read, stream.total)
@@ -258,33 +262,40 @@ CHUNKS_AHEAD = 3  # chunks given to workers beyond the one waited for
 
 @dataclass
 class ScoredChunk:
-    """A chunk of a file validated (as ``leads.LeadChunk``), its valid rows scored and
-    encoded: ``frame`` holds only the model's features (for the drift sample), ``pieces``
-    the output as the file holds it, (piece, rows) per batch, and ``header`` the CSV
-    header (None for other formats)."""
+    """A chunk of a file validated (as ``leads.LeadChunk``, without its valid rows), and
+    its valid rows scored and encoded: ``pieces`` holds the output as the file holds it,
+    (piece, rows) per batch, ``header`` the CSV header (None for other formats), and
+    ``sample`` the valid rows' features that can make the drift sample, with their keys
+    (``drift.row_keys``)."""
 
-    frame: pd.DataFrame  # the valid rows' features
-    rows: object  # their 1-based row numbers in the file (a NumPy array)
+    rows: np.ndarray  # the valid rows' 1-based row numbers in the file
     rejects: pd.DataFrame  # invalid rows as read, with `row` and `problems` first
     rows_read: int  # rows of the file read so far, this chunk included
+    sample: pd.DataFrame
+    sample_keys: np.ndarray
     pieces: list = field(default_factory=list)
     header: str | None = None
 
 
 def scored_chunk(*arguments):
-    """``leads.validate_chunk(*arguments[:-3])``, then the valid rows scored and encoded in
-    batches of :data:`SCORING_CHUNK_ROWS` (``arguments[-3:]``: the language, the format and
-    the bundle, or None in a worker process, which uses the one it holds): the
-    :class:`ScoredChunk` and the validation report."""
+    """``leads.validate_chunk(*arguments[:-4])``, then the valid rows scored and encoded in
+    batches of :data:`SCORING_CHUNK_ROWS` (``arguments[-4:]``: the language, the format,
+    the bundle, or None in a worker process, which uses the one it holds, and the drift
+    sample's ``limit``): the :class:`ScoredChunk` and the validation report."""
     from prospect_predictor.data.leads import validate_chunk
     from prospect_predictor.jobs.parallel import held_bundle
+    from prospect_predictor.monitoring.drift import row_keys
 
-    *validating, lang, fmt, bundle = arguments
+    *validating, lang, fmt, bundle, limit = arguments
     bundle = held_bundle(bundle)
     chunk, report = validate_chunk(*validating)
     valid = chunk.frame
-    features = valid[bundle.metadata["features"]]
-    scored = ScoredChunk(features, chunk.rows, chunk.rejects, chunk.rows_read)
+    keys = row_keys(chunk.rows)
+    candidates = keys < limit
+    sample = valid[bundle.metadata["features"]]
+    if not candidates.all():
+        sample, keys = sample[candidates], keys[candidates]
+    scored = ScoredChunk(chunk.rows, chunk.rejects, chunk.rows_read, sample, keys)
     for start in range(0, len(valid), SCORING_CHUNK_ROWS):
         end = start + SCORING_CHUNK_ROWS
         rows = chunk.rows[start:end]

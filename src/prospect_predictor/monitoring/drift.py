@@ -221,32 +221,51 @@ def beyond_noise(
     return statistic > quantile
 
 
+def row_keys(rows, seed: int = 0) -> np.ndarray:
+    """Each row's sampling key in [0, 1), from its number in the file and ``seed`` alone
+    (SplitMix64's mixing of the two): uniform, and the same wherever the row is read --
+    in the process that samples or in a worker that only sends the rows that can make
+    the sample (``jobs/score.scored_chunk``)."""
+    with np.errstate(over="ignore"):
+        z = np.asarray(rows, dtype=np.uint64) + np.uint64(seed) * np.uint64(_GOLDEN)
+        z = z * np.uint64(_GOLDEN)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z ^= z >> np.uint64(31)
+    return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+_GOLDEN = 0x9E3779B97F4A7C15
+
+
 class RowSample:
     """A uniform random sample of at most ``size`` rows of frames seen one after another
-    (each row gets a seeded random key; the rows with the ``size`` smallest keys are kept),
-    in the order they came. While fewer than ``size`` rows have come, it is all of them,
-    so a small file's drift is that of the whole file. Deterministic for a given input,
-    whatever the sizes of the frames it is given (the keys are one stream of numbers).
+    (each row has a random key, :func:`row_keys` of its number in the file; the rows with
+    the ``size`` smallest keys are kept), in the order they came. While fewer than
+    ``size`` rows have come, it is all of them, so a small file's drift is that of the
+    whole file. The same rows for a given file, whatever the sizes of the frames it is
+    given and wherever their keys were computed.
 
     Rows are gathered and the sample cut to ``size`` only when a fifth more are held
     (and when :attr:`frame` is read); once full, a row whose key cannot make the sample is
-    dropped as it comes. Cutting at every frame copied the whole sample each time: a third
-    of the main process's time on 1,000,000 leads."""
+    dropped as it comes (:attr:`limit`: a row whose key is at or above it cannot).
+    Cutting at every frame copied the whole sample each time: a third of the main
+    process's time on 1,000,000 leads."""
 
-    def __init__(self, size: int, seed: int = 0) -> None:
+    def __init__(self, size: int) -> None:
         self.size = size
         self._parts: list[pd.DataFrame] = []
         self._keys: list[np.ndarray] = []
         self._held = 0
-        self._limit = np.inf  # a key at or above it cannot make the sample any more
-        self._rng = np.random.default_rng(seed)
+        self.limit = np.inf  # a key at or above it cannot make the sample any more
 
-    def add(self, frame: pd.DataFrame) -> None:
-        keys = self._rng.random(len(frame))
+    def add(self, frame: pd.DataFrame, keys: np.ndarray) -> None:
+        """Rows and their keys (:func:`row_keys`; rows whose keys are at or above
+        :attr:`limit` may have been left out already)."""
         if self._parts and not len(frame):
             return
-        if self._parts and self._limit < np.inf:
-            kept = keys < self._limit
+        if self._parts and self.limit < np.inf:
+            kept = keys < self.limit
             if not kept.all():
                 frame, keys = frame[kept], keys[kept]
         self._parts.append(frame)
@@ -270,7 +289,7 @@ class RowSample:
         if len(combined) > self.size:
             keep = np.sort(np.argpartition(keys, self.size - 1)[: self.size])
             combined, keys = combined.iloc[keep], keys[keep]
-            self._limit = float(keys.max())
+            self.limit = float(keys.max())
         self._parts, self._keys, self._held = [combined], [keys], len(combined)
 
 
