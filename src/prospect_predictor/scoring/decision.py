@@ -268,20 +268,20 @@ def decide(
     top_reason[named] = np.asarray(present, dtype=object)[best[named]]
     top_points[named] = best_points[named]
     chosen = np.flatnonzero(named | incomplete)
-    if len(chosen):  # drivers: computed for the leads that get them, in one array pass
-        count = len(features)
-        feature_points = points_without(
-            np.repeat(total[chosen, None, :], count, axis=1),
-            values[chosen],
-            np.repeat(k[chosen, None], count, axis=1),
-            np.repeat(share[chosen, None], count, axis=1),
-        )
-        reason_of = np.array([feature_reasons.get(f, "") for f in features], dtype=object)
+    if len(chosen):  # drivers: for the leads that get them, of the features that can be
+        count = len(features)  # (the top reason's, or the blank ones), in one array pass
+        code = {reason: index for index, reason in enumerate(present)}
+        reason_code = np.array([code.get(feature_reasons.get(f), -1) for f in features])
         blank = missing[chosen] if missing is not None else np.zeros((len(chosen), count), bool)
-        eligible = np.where(
-            incomplete[chosen, None], blank, reason_of[None, :] == top_reason[chosen, None]
-        ) & (feature_points >= rules["min_driver_points"])
-        feature_points = np.where(eligible, feature_points, -np.inf)
+        candidate = np.where(
+            incomplete[chosen, None], blank, reason_code[None, :] == best[chosen, None]
+        )
+        row, feature = np.nonzero(candidate)
+        lead = chosen[row]
+        pair_points = points_without(total[lead], values[lead, feature], k[lead], share[lead])
+        kept = pair_points >= rules["min_driver_points"]
+        feature_points = np.full((len(chosen), count), -np.inf)
+        feature_points[row[kept], feature[kept]] = pair_points[kept]
         order = np.argsort(-feature_points, axis=1, kind="stable")[:, :width]
         ranked = np.take_along_axis(feature_points, order, axis=1)
         driver_index[chosen, : order.shape[1]] = np.where(ranked > -np.inf, order, -1)
