@@ -1,13 +1,14 @@
-"""Both cores for one file: the chunks of a file of leads validated, and its batches scored
-and written out as text, by worker processes while the main process reads and writes.
+"""Both cores for one file: the chunks of a file of leads validated, scored and written out
+as text by worker processes while the main process reads the file and writes the results.
 
 What runs in a worker is what runs in the main process for a small file — the same
-functions on the same rows in the same batches (``leads.validate_chunk``,
-``jobs.score.score_batch``, ``writers.encode_batch``) — so the output is the same, byte for
-byte, whatever the number of workers (``tests/jobs/test_parallel.py``). Results come back
-in the order the work was given; at most a few chunks and batches are in flight, so memory
-stays bounded. Workers are started with ``spawn`` (a fresh interpreter: nothing of the
-main process's threads or open files is inherited, on every platform) and receive the
+function on the same chunk (``jobs.score.scored_chunk``: ``leads.validate_chunk``, then
+``score_batch`` and ``writers.encode_batch``) — and a lead's scores depend on that lead
+alone, to the last bit, so the output is the same, byte for byte, whatever the number of
+workers and the size of the chunks (``tests/jobs/test_parallel.py``). Results come back
+in the order the work was given; at most a few chunks are in flight, so memory stays
+bounded. Workers are started with ``spawn`` (a fresh interpreter: nothing of the main
+process's threads or open files is inherited, on every platform) and receive the
 bundle's verified bytes, never its folder. Workers are processes, not threads: validation
 and the output text are Python code that holds the GIL (measured: 2 threads gave no gain).
 """
