@@ -83,8 +83,8 @@ SCORE_KEYS = {
     ),
     "TreeSHAP: shap TreeExplainer.shap_values": ("shap/explainers/_tree.py", "(shap_values)"),
     "decision.decide (tier, outcome explained, reason points, drivers)": ("(decide)",),
-    "score.to_frame (output columns, plain words, advice)": ("(to_frame)",),
-    "score.describe_drivers (per row)": ("(describe_drivers)",),
+    "score.batch_columns (output columns, plain words, advice)": ("(batch_columns)",),
+    "score.driver_texts (drivers in plain words)": ("(driver_texts)",),
 }
 
 
@@ -283,13 +283,15 @@ FILE_STAGES = (
     ("prospect_predictor.data.leads", "validate_frame", "validate, per chunk"),
     ("prospect_predictor.data.leads", "with_derived", "derived features, per chunk"),
     (
-        "prospect_predictor.data.leads",
-        "batches",
-        "chunks to batches (split, rejects, drift sample)",
+        "prospect_predictor.jobs.score",
+        "scored_chunk",
+        "a chunk's valid rows: drift-sample candidates, batches",
     ),
     ("prospect_predictor.scoring.score", "score", "score (SHAP, decision), per batch"),
-    ("prospect_predictor.scoring.score", "to_frame", "output columns (drivers, advice)"),
-    ("prospect_predictor.scoring.writers", "ScoresWriter.write", "write the output, per batch"),
+    ("prospect_predictor.scoring.score", "batch_columns", "output columns (drivers, advice)"),
+    ("prospect_predictor.scoring.writers", "encode_batch", "output text (CSV, JSON), per batch"),
+    ("prospect_predictor.scoring.writers", "ScoresWriter.append", "write the output, per batch"),
+    ("prospect_predictor.monitoring.drift", "RowSample.add", "drift sample, per chunk"),
     ("prospect_predictor.monitoring.drift", "drift_warnings", "drift check (sample)"),
     ("prospect_predictor.scoring.writers", "ScoresWriter.finish", "move the output into place"),
 )
