@@ -15,6 +15,7 @@ and the output text are Python code that holds the GIL (measured: 2 threads gave
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -133,12 +134,25 @@ def keep_freed_memory() -> None:
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
 
 
+def lean_arrow_memory() -> None:
+    """Arrow's buffers (the CSV reader's, the text columns') from jemalloc, which gives
+    freed pages back, rather than pyarrow's default mimalloc, which keeps them. Measured,
+    1,000,000 leads on 2 cores, the processes' peaks summed: 946 MB with mimalloc, 823 MB
+    with jemalloc (839 MB with the system allocator), at the same speed. Where pyarrow
+    was built without jemalloc (its Windows wheels), its default stays."""
+    import pyarrow as pa
+
+    with contextlib.suppress(NotImplementedError):
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+
+
 def _hold_bundle(path: str, files: dict[str, bytes]) -> None:
     # one thread each (set before NumPy loads its BLAS): the workers are the parallelism,
     # and one BLAS thread is how every process scores (one_blas_thread)
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[name] = "1"
     keep_freed_memory()
+    lean_arrow_memory()
     from prospect_predictor.registry.bundle import bundle_from_files
 
     _HELD["bundle"] = bundle_from_files(Path(path), files)

@@ -172,6 +172,7 @@ def run_file_scoring(
     from prospect_predictor.jobs.parallel import (
         WORKERS_VARIABLE,
         keep_freed_memory,
+        lean_arrow_memory,
         one_blas_thread,
         ordered,
         start_pool,
@@ -187,6 +188,7 @@ def run_file_scoring(
     bundle, metadata, lang, notices = _scoring_bundle(model_dir, lang)
     workers = worker_count(Path(input_path))
     keep_freed_memory()  # a file's chunks: the same sizes again and again
+    lean_arrow_memory()
     # smaller chunks with workers: each of the three processes holds some (the three
     # processes' peaks summed, 1,000,000 leads, sampled from /proc: chunks of 50,000 rows
     # 1,124 MB; 20,000 rows 980 MB; 10,000 rows 910 MB, at the same speed)
