@@ -122,3 +122,30 @@ def test_scoring_runs_on_one_blas_thread_in_every_process(run_cli, in_trained, m
         assert _score(run_cli, monkeypatch, 1, "leads.csv", *args).exit_code == 0
     assert seen and set(seen) == {1}
     assert [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] == before
+
+
+def test_a_scoring_process_keeps_freed_memory_and_takes_arrow_buffers_from_jemalloc():
+    """Run in a fresh process, as a worker starts: glibc takes both settings (on Linux
+    with glibc) and Arrow's default pool is jemalloc (where pyarrow has it)."""
+    import platform
+    import subprocess
+    import sys
+
+    code = (
+        "import pyarrow as pa\n"
+        "from prospect_predictor.jobs.parallel import keep_freed_memory, lean_arrow_memory\n"
+        "print(keep_freed_memory(), lean_arrow_memory(), pa.default_memory_pool().backend_name)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    took, pool, default = done.stdout.split()
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert took == "True"
+    import pyarrow as pa
+
+    try:
+        pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        assert pool == default  # nothing to switch to: the default stays
+    else:
+        assert pool == default == "jemalloc"

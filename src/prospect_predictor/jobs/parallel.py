@@ -114,36 +114,39 @@ def one_blas_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def keep_freed_memory() -> None:
+def keep_freed_memory() -> bool:
     """Ask glibc to keep the large blocks a process frees for its next ones instead of
     giving them back to the system at once: scoring allocates and frees arrays of a few
     MB per batch, and with glibc's defaults each came back as fresh pages, every page a
     fault. Measured, 1,000,000 leads on 2 cores: 1.56 million page faults and 6.4 s of
     system time, against 0.22 million and 3.3 s; the processes' peaks grew by about 3 %.
-    Elsewhere (no glibc: macOS, Windows, musl's no-op) nothing changes."""
+    Elsewhere (no glibc: macOS, Windows, musl's no-op) nothing changes. True when glibc
+    took both settings."""
     try:
         import ctypes
 
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
-        return
-    mallopt(M_MMAP_THRESHOLD, 32 << 20)  # blocks below 32 MB come from the heap, reused
-    mallopt(M_TRIM_THRESHOLD, 128 << 20)  # the heap's free top is kept up to 128 MB
+        return False
+    reused = mallopt(M_MMAP_THRESHOLD, 32 << 20)  # blocks below 32 MB come from the heap
+    kept = mallopt(M_TRIM_THRESHOLD, 128 << 20)  # the heap's free top is kept up to 128 MB
+    return reused == 1 and kept == 1
 
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
 
 
-def lean_arrow_memory() -> None:
+def lean_arrow_memory() -> str:
     """Arrow's buffers (the CSV reader's, the text columns') from jemalloc, which gives
     freed pages back, rather than pyarrow's default mimalloc, which keeps them. Measured,
     1,000,000 leads on 2 cores, the processes' peaks summed: 946 MB with mimalloc, 823 MB
     with jemalloc (839 MB with the system allocator), at the same speed. Where pyarrow
-    was built without jemalloc (its Windows wheels), its default stays."""
+    was built without jemalloc (its Windows wheels), its default stays. The pool in use."""
     import pyarrow as pa
 
     with contextlib.suppress(NotImplementedError):
         pa.set_memory_pool(pa.jemalloc_memory_pool())
+    return pa.default_memory_pool().backend_name
 
 
 def _hold_bundle(path: str, files: dict[str, bytes]) -> None:
