@@ -190,8 +190,8 @@ def run_file_scoring(
     keep_freed_memory()  # a file's chunks: the same sizes again and again
     lean_arrow_memory()
     # smaller chunks with workers: each of the three processes holds some (the three
-    # processes' peaks summed, 1,000,000 leads, sampled from /proc: chunks of 50,000 rows
-    # 1,124 MB; 20,000 rows 980 MB; 10,000 rows 910 MB, at the same speed)
+    # processes' peaks summed, 1,000,000 leads, sampled from /proc: chunks of 20,000 rows
+    # 955 MB, 10,000 rows 835 MB, at about the same speed)
     stream = LeadStream(
         input_path, metadata, chunk_rows or (WORKER_CHUNK_ROWS if workers else None)
     )
