@@ -106,9 +106,9 @@ _HELD: dict = {}  # in a worker: the bundle it was given
 def one_blas_thread():
     """A context in which this process's matrix products run on one BLAS thread, as they
     do in the workers. The last bits of a product can depend on how BLAS splits it between
-    threads (measured: a file's last, shorter batch), so scoring always runs on one, in
-    the main process and in the workers alike: the bytes then depend neither on the
-    number of workers nor on the number of cores."""
+    threads. The scoring forms no longer compute one (``fastshap`` sums in a fixed order),
+    so this guards what a form or library may compute by BLAS (the Pipeline's linear SHAP,
+    a kind to come): the bytes then depend neither on the workers nor on the cores."""
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=1, user_api="blas")

@@ -301,15 +301,17 @@ def scored_chunk(*arguments):
     for start in range(0, len(valid), SCORING_CHUNK_ROWS):
         end = start + SCORING_CHUNK_ROWS
         rows = chunk.rows[start:end]
-        piece, header = encoded_batch(valid.iloc[start:end], rows, lang, fmt, bundle)
+        piece, header = encoded_batch(
+            valid.iloc[start:end], rows, lang, fmt, bundle, header=not start
+        )
         scored.pieces.append((piece, len(rows)))
-        scored.header = header
+        scored.header = scored.header or header
     return scored, report
 
 
-def encoded_batch(frame, rows, lang: str, fmt: str, bundle):
+def encoded_batch(frame, rows, lang: str, fmt: str, bundle, header: bool = False):
     """One batch of valid rows scored and encoded as the output file holds it, without
-    the CSV header: the piece, and the header (None for other formats)."""
+    the CSV header: the piece, and with ``header`` the CSV header (else None)."""
     import pandas as pd
 
     from prospect_predictor.scoring.writers import encode_batch, to_records
@@ -318,10 +320,10 @@ def encoded_batch(frame, rows, lang: str, fmt: str, bundle):
     records = None
     if fmt in ("json", "jsonl"):
         records = to_records(pd.DataFrame(out), *_record_context(scores, lang))
-    header = None
-    if fmt == "csv":
-        header = encode_batch(fmt, {name: values[:0] for name, values in out.items()}, [], True)
-    return encode_batch(fmt, out, records, False), header
+    head = None
+    if header and fmt == "csv":
+        head = encode_batch(fmt, {name: values[:0] for name, values in out.items()}, [], True)
+    return encode_batch(fmt, out, records, False), head
 
 
 FIRST_REJECTS = 5
