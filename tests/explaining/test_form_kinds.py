@@ -15,6 +15,7 @@ import pytest
 from prospect_predictor.config.pipeline import load_pipeline
 from prospect_predictor.data.derived import add_derived
 from prospect_predictor.data.validate import validate_frame
+from prospect_predictor.explaining import fastshap
 from prospect_predictor.explaining.compile_form import Unsupported, compile_files, disagreement
 from prospect_predictor.explaining.contributions import feature_contributions
 from prospect_predictor.explaining.scoring_form import (
@@ -28,6 +29,7 @@ from prospect_predictor.explaining.scoring_form import (
     TreeForm,
     UnknownForm,
 )
+from prospect_predictor.modeling.calibration import softmax
 from prospect_predictor.modeling.families import FAMILIES
 from prospect_predictor.modeling.train import fit_uncalibrated
 from prospect_predictor.synthetic.generate import generate
@@ -95,6 +97,9 @@ def assert_same(model, form, frame: pd.DataFrame, exact_logits: bool = False) ->
     if exact_logits:  # our traversal sums the leaves in decision_function's order
         assert np.array_equal(form.logits(frame), model.logits(frame))
     values, base, logits = got
+    # predicting alone gives the explained scores' own bits: a lead's probabilities do not
+    # depend on whether it was explained
+    assert np.array_equal(form.logits(frame), logits)
     assert np.abs(base + values.sum(axis=1) - logits).max() < ADDITIVE  # SHAP additivity
     assert values.shape == (len(frame), len(model.feature_names), len(model.classes))
 
@@ -132,6 +137,21 @@ def test_the_form_equals_the_pipeline_on_new_prospects(fitted, pipeline):
         expected = feature_contributions(model, frame)
         got = feature_contributions(form, frame)
         assert all(np.array_equal(a, b) for a, b in zip(got, expected, strict=True))
+
+
+def test_the_depth2_form_predicts_without_computing_shap_values(monkeypatch, pipeline):
+    _, _, model, _, form = fit_case("hgb-depth2")
+    frame, _ = typed(200, 34, pipeline)
+    explained = feature_contributions(form, frame, with_logits=True)[2]
+
+    def no_shap(*args):
+        raise AssertionError("SHAP values computed to predict")
+
+    monkeypatch.setattr(fastshap, "_feature_sums", no_shap)
+    assert np.array_equal(form.logits(frame), explained)
+    assert np.array_equal(form.predict_proba(frame), softmax(explained))
+    with pytest.raises(AssertionError, match="SHAP values computed"):
+        form.feature_contributions(frame)  # the guard is live: explaining does compute them
 
 
 def test_the_form_equals_the_pipeline_on_blanks_unseen_and_rare_values(fitted, pipeline):

@@ -204,25 +204,41 @@ class CompiledTrees:
         Each row's values depend on that row alone, to the last bit: a lead gets the same
         bytes scored alone or in a file, in a batch of any size (:func:`_summation_plan`)."""
         X = np.asarray(X, dtype=float)
-        n = X.shape[0]
-        values = np.zeros((n, self.n_features, self.n_outputs))
-        raw = np.empty((n, self.n_outputs))
+        values = np.zeros((X.shape[0], self.n_features, self.n_outputs))
+        raw = np.empty((X.shape[0], self.n_outputs))
         base = np.empty(self.n_outputs)
+        for k, (tables, index) in enumerate(self._cells(X)):
+            values[:, :, k] = _feature_sums(tables, index, self.n_features).T
+            raw[:, k] = self._raw(k, tables, index)
+            base[k] = self.baseline[k] + tables["base"]
+        return values, base, raw
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        """The raw scores alone ``(rows, outputs)``: the bits :meth:`explain` gives, without
+        the SHAP values (a third of the work: one table read per tree instead of four)."""
+        X = np.asarray(X, dtype=float)
+        raw = np.empty((X.shape[0], self.n_outputs))
+        for k, (tables, index) in enumerate(self._cells(X)):
+            raw[:, k] = self._raw(k, tables, index)
+        return raw
+
+    def _raw(self, k: int, tables: dict, index: np.ndarray) -> np.ndarray:
+        return self.baseline[k] + np.take(tables["output_flat"], index).sum(axis=1)
+
+    def _cells(self, X: np.ndarray):
+        """Per output: its tables, and the flat index of each row's cell in each tree
+        ``(rows, trees)`` into them."""
         missing = np.isnan(X)
         either = np.hstack([X, np.where(missing, -np.inf, X)]) if missing.any() else None
-        for k, tables in enumerate(self.outputs):
+        for tables in self.outputs:
             if either is None:
                 answers = X[:, tables["features"]] <= tables["thresholds"]  # (rows, trees, 3)
             else:
                 answers = either[:, tables["read"]] <= tables["thresholds"]
-            # flat index of (tree, cell) into the tables, one per row and tree
             index = (
                 answers[..., 0] + 2 * answers[..., 1] + 4 * answers[..., 2] + tables["cell_offset"]
             )
-            values[:, :, k] = _feature_sums(tables, index, self.n_features).T
-            raw[:, k] = self.baseline[k] + np.take(tables["output_flat"], index).sum(axis=1)
-            base[k] = self.baseline[k] + tables["base"]
-        return values, base, raw
+            yield tables, index
 
 
 # How a feature's SHAP value is summed from the positions that split on it. It was a

@@ -72,6 +72,24 @@ class OrdinalInputs:
             parts.append(codes[category_index(frame[column], categories)][:, None])
         return np.hstack(parts) if parts else np.empty((row_count(frame), 0))
 
+    def logits(self, frame: Columns) -> np.ndarray:
+        """Calibrated logits from the raw scores alone (``raw``): no SHAP value is computed
+        to predict."""
+        raw = self.raw(self.encode(frame))
+        empty = np.zeros((len(raw), 0, raw.shape[1]))
+        _, _, logits = calibrated(
+            empty,
+            np.zeros(raw.shape[1]),
+            raw,
+            self.fitted_classes,
+            self.classes,
+            [],
+            [],
+            self.scale,
+            self.bias,
+        )
+        return logits
+
 
 class Depth2Form(OrdinalInputs, ScoringForm):
     """Depth-2 trees as lookup tables: scores and explains with NumPy alone."""
@@ -98,6 +116,10 @@ class Depth2Form(OrdinalInputs, ScoringForm):
     def explain(self, encoded: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Raw SHAP values, base values and raw scores, from the lookup tables."""
         return self.trees.explain(encoded)
+
+    def raw(self, encoded: np.ndarray) -> np.ndarray:
+        """Raw scores ``(rows, outputs)``, the bits :meth:`explain` gives."""
+        return self.trees.raw(encoded)
 
 
 class TreeForm(OrdinalInputs, ScoringForm):
@@ -250,19 +272,3 @@ class TreeForm(OrdinalInputs, ScoringForm):
             values = values[:, :, None]
         base = np.atleast_1d(np.asarray(self._explainer.expected_value, dtype=float))
         return values, base, self.raw(encoded)
-
-    def logits(self, frame: Columns) -> np.ndarray:
-        raw = self.raw(self.encode(frame))
-        empty = np.zeros((len(raw), 0, raw.shape[1]))
-        _, _, logits = calibrated(
-            empty,
-            np.zeros(raw.shape[1]),
-            raw,
-            self.fitted_classes,
-            self.classes,
-            [],
-            [],
-            self.scale,
-            self.bias,
-        )
-        return logits
