@@ -47,6 +47,9 @@ def test_random_decimals_are_read_to_the_bits_pandas_reads():
         ["abc", "2", "3,5"],  # not numbers: pandas names them
         ["inf", "nan", "-Infinity"],
         ["", "n/a", "4"],
+        ["+.", "-", ".", "+-1", "1.2.3", "1-"],  # signs and points out of place
+        ["-123456789012345.", "+.123456789012345"],  # 15 digits: Arrow reads them
+        ["-1234567890123456", "1234567890.123456"],  # 16 digits: pandas reads them
     ],
 )
 def test_every_kind_of_cell_reads_as_pandas_reads_it(cells):
@@ -57,3 +60,22 @@ def test_every_kind_of_cell_reads_as_pandas_reads_it(cells):
     assert np.array_equal(values.to_numpy(), expected, equal_nan=True)
     assert np.array_equal(np.signbit(values.to_numpy()), np.signbit(expected))  # -0.0 stays -0.0
     assert (unparsable == (~missing & np.isnan(expected))).all()
+
+
+@pytest.mark.parametrize(
+    ("cells", "by_arrow"),
+    [
+        (["-123456789012345.", "+.123456789012345", "1"], True),  # 15 digits, sign, point
+        (["-1234567890123456"], False),  # 16 digits
+        ([".1234567890123456"], False),
+        (["1e5"], False),
+        (["+.", "1"], False),  # no digit
+    ],
+)
+def test_arrow_reads_only_plain_decimals_of_at_most_15_digits(cells, by_arrow):
+    text = _text(cells)
+    fast = _plain_decimals(text, np.zeros(len(text), dtype=bool))
+    assert (fast is not None) == by_arrow
+    if by_arrow:
+        expected = _pandas(text, np.zeros(len(text), dtype=bool))
+        assert np.array_equal(fast.to_numpy().view(np.int64), expected.view(np.int64))

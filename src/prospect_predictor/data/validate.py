@@ -384,10 +384,19 @@ def _missing_mask(
     """Missing cells: NA, or (``text``: the cells of a text column, stripped) a missing
     token such as "" or "n/a", or one of the column's declared ``placeholders``."""
     missing = raw.isna().to_numpy().copy()
-    if text is not None:
-        missing |= (
-            text.str.lower().isin(missing_tokens(placeholders)).fillna(True).to_numpy(dtype=bool)
-        )
+    if text is None:
+        return missing
+    tokens = missing_tokens(placeholders)
+    if isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow":
+        # pandas' own str.lower().isin() for Arrow text, without its wrapping: twice faster
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        cells = text.array.__arrow_array__()
+        found = pc.is_in(pc.utf8_lower(cells), value_set=pa.array(sorted(tokens), cells.type))
+        missing |= pc.fill_null(found, True).to_numpy(zero_copy_only=False)
+    else:
+        missing |= text.str.lower().isin(tokens).fillna(True).to_numpy(dtype=bool)
     return missing
 
 
@@ -437,7 +446,13 @@ def _plain_decimals(text: pd.Series, missing: np.ndarray) -> pd.Series | None:
 
     null = pa.scalar(None, pa.string())
     cells = pc.if_else(pa.array(missing), null, text.array.__arrow_array__())
-    digits = pc.utf8_length(pc.replace_substring_regex(cells, r"[+\-.]", ""))
+    # a cell of PLAIN_DECIMAL is ASCII, at most one sign (first) and one point: its digits
+    # are its bytes less those (without a regular expression: 4 times faster)
+    signed = pc.or_(pc.starts_with(cells, "-"), pc.starts_with(cells, "+"))
+    digits = pc.subtract(
+        pc.subtract(pc.binary_length(cells), pc.count_substring(cells, ".")),
+        pc.cast(signed, pa.int64()),
+    )
     plain = pc.and_(
         pc.match_substring_regex(cells, PLAIN_DECIMAL),
         pc.less_equal(digits, PLAIN_DECIMAL_DIGITS),
