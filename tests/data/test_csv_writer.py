@@ -217,3 +217,53 @@ def test_a_text_handle_and_a_path_get_the_same_bytes(tmp_path):
     expected = "t,x\né,0.5\n'=x,\n".encode()
     assert (tmp_path / "path.csv").read_bytes() == expected
     assert (tmp_path / "handle.csv").read_bytes() == expected
+
+
+@pytest.mark.parametrize("kernel", ["copies", "refuses", "absent", "stops"])
+def test_a_spooled_piece_is_appended_whole_however_the_kernel_copies(tmp_path, monkeypatch, kernel):
+    """``writers.append_file``: by ``copy_file_range`` where the kernel does it, else (not
+    Linux, other file systems, a copy that stops short) read and written."""
+    import os
+
+    from prospect_predictor.scoring import writers
+
+    real = getattr(os, "copy_file_range", None)
+    calls = []
+
+    def refuses(*args):
+        raise OSError(18, "Invalid cross-device link")
+
+    def stops(source, target, size):  # a first part, then nothing more
+        calls.append(size)
+        return real(source, target, 1_000) if len(calls) == 1 else 0
+
+    if kernel == "refuses":
+        monkeypatch.setattr(os, "copy_file_range", refuses, raising=False)
+    elif kernel == "absent":
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    elif kernel == "stops" and real is not None:
+        monkeypatch.setattr(os, "copy_file_range", stops)
+    piece = tmp_path / "piece.csv"
+    body = bytes(range(256)) * 4_000
+    piece.write_bytes(body)
+    out = tmp_path / "out.csv"
+    with out.open("wb") as handle:
+        handle.write(b"head\n")
+        handle.flush()
+        writers.append_file(piece, handle.fileno())
+        handle.write(b"tail\n")
+    assert out.read_bytes() == b"head\n" + body + b"tail\n"
+    assert piece.read_bytes() == body  # the caller deletes it
+
+
+def test_the_scores_writer_moves_a_spooled_piece_in_and_deletes_it(tmp_path):
+    columns = {"prospect_id": np.array(["a", "b"], dtype=object), "p": np.array([0.25, 0.5])}
+    piece = tmp_path / "rows-2.csv"
+    piece.write_bytes(csv_text(columns, header=False).encode())
+    writer = ScoresWriter(tmp_path / "scores.csv", "csv")
+    writer.append(piece, 2, csv_text({k: v[:0] for k, v in columns.items()}).encode())
+    writer.write(columns)
+    writer.finish(overwrite=False)
+    assert not piece.exists()
+    body = csv_text(columns, header=False)
+    assert (tmp_path / "scores.csv").read_text() == "prospect_id,p\n" + body + body

@@ -32,9 +32,21 @@ def _score(run_cli, monkeypatch, workers: int, *args):
 
 @pytest.mark.parametrize("suffix", ["csv", "json", "jsonl", "parquet"])
 def test_two_workers_write_the_bytes_of_one_process(run_cli, in_trained, monkeypatch, suffix):
+    spools = []
+
+    def spool_folder(out):  # the workers' pieces of CSV and JSON lines go through files
+        spools.append(made(out))
+        return spools[-1]
+
+    made = jobs.spool_folder
+    monkeypatch.setattr(jobs, "spool_folder", spool_folder)
     one = _score(run_cli, monkeypatch, 1, "leads.csv", "--out", f"par1.{suffix}")
+    assert not spools  # one process: nothing spooled
     two = _score(run_cli, monkeypatch, 2, "leads.csv", "--out", f"par2.{suffix}")
     assert one.exit_code == 0 and two.exit_code == 0, two.output
+    assert len(spools) == (suffix in jobs.SPOOLED)
+    assert all(s.parent == in_trained.resolve() and s.name.startswith(".par2.") for s in spools)
+    assert not list(in_trained.glob(".*.parts"))  # removed, with every piece
     assert (in_trained / f"par2.{suffix}").read_bytes() == (
         in_trained / f"par1.{suffix}"
     ).read_bytes()
@@ -72,7 +84,7 @@ def test_a_file_that_cannot_be_scored_says_so_as_in_one_process(run_cli, in_trai
         assert one.exit_code == two.exit_code != 0
         assert two.stderr.replace("par_x2", "par_x1") == one.stderr
         assert not (in_trained / "par_x2.csv").exists()
-    assert not list(in_trained.glob(".*.tmp*"))
+    assert not list(in_trained.glob(".*.tmp*")) and not list(in_trained.glob(".*.parts"))
 
 
 def test_a_worker_that_dies_leaves_the_previous_output_and_says_how_to_go_on(
@@ -85,7 +97,7 @@ def test_a_worker_that_dies_leaves_the_previous_output_and_says_how_to_go_on(
     assert "a worker process scoring the file stopped unexpectedly" in result.stderr
     assert f"{WORKERS_VARIABLE}=1" in result.stderr and "Traceback" not in result.output
     assert (in_trained / "par_kept.csv").read_text() == "the previous scores\n"
-    assert not list(in_trained.glob(".*.tmp*"))
+    assert not list(in_trained.glob(".*.tmp*")) and not list(in_trained.glob(".*.parts"))
 
 
 def test_worker_count_follows_the_file_size_and_the_variable(tmp_path, monkeypatch):

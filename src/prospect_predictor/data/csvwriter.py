@@ -54,6 +54,13 @@ def csv_lines(columns: Mapping, header: bool = True, sep: str = ",") -> Iterator
     promise that. Values: numpy float64, integer or bool arrays, numpy text arrays
     (object arrays of ``str`` with None or NaN for a blank cell), pyarrow string arrays,
     and the pandas columns holding them."""
+    blocks = csv_blocks(columns, header, sep)
+    return None if blocks is None else (block.decode("utf-8") for block in blocks)
+
+
+def csv_blocks(columns: Mapping, header: bool = True, sep: str = ",") -> Iterator[bytes] | None:
+    """:func:`csv_lines` as UTF-8 bytes, as Arrow builds them (for a file opened in
+    binary: no decoding and encoding again)."""
     names = list(columns.keys())
     if len(names) < 2 or sep not in SEPARATORS or not all(isinstance(n, str) for n in names):
         return None  # one column: csv writes a lone empty cell as ""
@@ -123,32 +130,32 @@ def _is_text(kind) -> bool:
     return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
-def _blocks(names, values, rows: int, header: bool, sep: str) -> Iterator[str]:
+def _blocks(names, values, rows: int, header: bool, sep: str) -> Iterator[bytes]:
     if header:
         line = io.StringIO()
         csv.writer(line, delimiter=sep, lineterminator="\n").writerow(
             ["'" + n if risky(n) else n for n in names]
         )
-        yield line.getvalue()
+        yield line.getvalue().encode("utf-8")
     # each cell at most twice its text (quotes doubled), a number at most 24 characters
     text_bytes = sum(v.nbytes for v in values if not isinstance(v, np.ndarray))
     row_bytes = 2 * text_bytes // max(rows, 1) + 32 * len(values)
     step = max(1, min(BLOCK_ROWS, BLOCK_BYTES // row_bytes))
     for start in range(0, rows, step):
-        yield _block_text([v[start : start + step] for v in values], sep)
+        yield _block_bytes([v[start : start + step] for v in values], sep)
 
 
-def _block_text(values, sep: str) -> str:
+def _block_bytes(values, sep: str) -> bytes:
     import pyarrow.compute as pc
 
     cells = [_cell_text(v, sep) for v in values]
     cells[-1] = pc.binary_join_element_wise(cells[-1], _text(""), _text("\n"))
     lines = pc.binary_join_element_wise(*cells, _text(sep))
     if not len(lines):
-        return ""
+        return b""
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
     start, end = offsets[lines.offset], offsets[lines.offset + len(lines)]
-    return lines.buffers()[2].slice(int(start), int(end - start)).to_pybytes().decode("utf-8")
+    return lines.buffers()[2].slice(int(start), int(end - start)).to_pybytes()
 
 
 def _text(value: str):

@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from prospect_predictor.data.csvread import CSV_AS_TEXT, iter_csv
-from prospect_predictor.data.csvwriter import csv_lines, formula_cells, risky
+from prospect_predictor.data.csvwriter import csv_blocks, csv_lines, formula_cells, risky
 from prospect_predictor.errors import InputFileError, ProspectError
 
 CSV_SUFFIXES = (".csv", ".txt")
@@ -316,6 +316,15 @@ def csv_text(columns, header: bool = True) -> str:
     buffer = io.StringIO()
     to_csv(columns, buffer, header)
     return buffer.getvalue()
+
+
+def csv_bytes(columns, header: bool = True) -> bytes:
+    """:func:`csv_text` as UTF-8 bytes, built as bytes where the columnar writer writes
+    them (no text decoded to be encoded again)."""
+    blocks = csv_blocks(columns, header)
+    if blocks is None:
+        return csv_text(columns, header).encode("utf-8")
+    return b"".join(blocks)
 
 
 def pandas_csv(frame, target, header: bool = True, **options) -> None:

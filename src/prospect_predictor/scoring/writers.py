@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from prospect_predictor.data.tableio import (
+    csv_bytes,
     csv_text,
     move_into_place,
     temp_file_for,
@@ -89,12 +90,13 @@ def arrow_table(batch, schema):
 
 def encode_batch(fmt: str, batch, records: list[dict] | None, first: bool):
     """One batch of scores (the output frame or its columns) as :class:`ScoresWriter`
-    appends it: CSV text (with the header when ``first``), JSON lines, the JSON array's
-    elements (indented), or the batch itself for Parquet (written by row groups)."""
+    appends it: CSV (with the header when ``first``) or JSON lines as UTF-8 bytes, the
+    JSON array's elements (indented text), or the batch itself for Parquet (written by
+    row groups)."""
     if fmt == "csv":
-        return csv_text(batch, header=first)
+        return csv_bytes(batch, header=first)
     if fmt == "jsonl":
-        return "".join(json_line(record) for record in records or [])
+        return "".join(json_line(record) for record in records or []).encode("utf-8")
     if fmt == "json":
         return [
             json.dumps(record, indent=2, ensure_ascii=False).replace("\n", "\n  ")
@@ -119,7 +121,7 @@ class ScoresWriter:
         self.out, self.fmt, self.row_group_rows = out, fmt, row_group_rows
         self.rows = 0
         self.temp = temp_file_for(out)
-        self._handle = None if fmt == "parquet" else self.temp.open("w", encoding="utf-8")
+        self._handle = None if fmt == "parquet" else self.temp.open("wb")
         self._parquet = None
         self._pending: list = []  # batches not yet written
         self._pending_rows = 0
@@ -129,17 +131,23 @@ class ScoresWriter:
         (:func:`to_records`)."""
         self.append(encode_batch(self.fmt, batch, records, self.rows == 0), batch_rows(batch))
 
-    def append(self, piece, rows: int, header: str | None = None) -> None:
+    def append(self, piece, rows: int, header: bytes | None = None) -> None:
         """Append one batch of ``rows`` rows as :func:`encode_batch` encoded it (where the
         batch was scored, in a worker process or here); CSV pieces encoded without their
-        header come with it (``header``), written before the first."""
+        header come with it (``header``), written before the first. A CSV or JSON lines
+        piece may also be a file holding those bytes (a worker's), moved in and deleted."""
         if self.fmt in ("csv", "jsonl"):
             if header is not None and self.rows == 0:
                 self._handle.write(header)
-            self._handle.write(piece)
+            if isinstance(piece, Path):
+                self._handle.flush()
+                append_file(piece, self._handle.fileno())
+                piece.unlink()
+            else:
+                self._handle.write(piece)
         elif self.fmt == "json":
             for text in piece:
-                self._handle.write(("[\n  " if self.rows == 0 else ",\n  ") + text)
+                self._handle.write((("[\n  " if self.rows == 0 else ",\n  ") + text).encode())
                 self.rows += 1
             return
         else:
@@ -182,7 +190,7 @@ class ScoresWriter:
         ``tableio.check_replaceable`` before :meth:`finish`."""
         if self._handle is not None and not self._handle.closed:
             if self.fmt == "json":
-                self._handle.write("\n]\n" if self.rows else "[]\n")
+                self._handle.write(b"\n]\n" if self.rows else b"[]\n")
             self._handle.close()
         elif self._handle is None:
             self._flush_parquet(last=True)
@@ -208,6 +216,30 @@ class ScoresWriter:
             self._parquet.close()
             self._parquet = None
         self.temp.unlink(missing_ok=True)
+
+
+def append_file(source: Path, target: int) -> None:
+    """Append the bytes of the file ``source`` to the open file descriptor ``target``: by
+    the kernel where it can (``copy_file_range``: no copy through this process), else read
+    and written."""
+    import os
+    import shutil
+
+    with source.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        done = 0
+        try:
+            while done < size:
+                copied = os.copy_file_range(handle.fileno(), target, size - done)
+                if not copied:
+                    break
+                done += copied
+        except (AttributeError, OSError):  # not Linux, or not between these file systems
+            pass
+        if done < size:
+            handle.seek(done)
+            with open(target, "wb", closefd=False) as out:
+                shutil.copyfileobj(handle, out)
 
 
 def table(frame: pd.DataFrame, lang: str, classes: list[str], width: int | None = None):
