@@ -136,6 +136,18 @@ def keep_freed_memory() -> bool:
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
 
 
+def spare_the_collector() -> None:
+    """Move every object alive now (the imported libraries, the bundle) out of the cyclic
+    garbage collector's reach: they live as long as the process, yet each full collection
+    walked them all, and scoring a file allocates enough to run many. Objects made later
+    are collected as before. Measured, 1,000,000 leads on 2 cores, three alternating pairs:
+    about 0.5 core-second less in the main process and 1.5 in the workers."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 def lean_arrow_memory() -> str:
     """Arrow's buffers (the CSV reader's, the text columns') from jemalloc, which gives
     freed pages back, rather than pyarrow's default mimalloc, which keeps them. Measured,
@@ -159,6 +171,9 @@ def _hold_bundle(path: str, files: dict[str, bytes]) -> None:
     from prospect_predictor.registry.bundle import bundle_from_files
 
     _HELD["bundle"] = bundle_from_files(Path(path), files)
+    import pandas  # noqa: F401  (what every chunk needs, loaded before the collector is spared)
+
+    spare_the_collector()
 
 
 def held_bundle(bundle):

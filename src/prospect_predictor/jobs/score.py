@@ -3,6 +3,7 @@ a bundle; a file scored to a file streams in bounded memory."""
 
 from __future__ import annotations
 
+import gc
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -176,6 +177,7 @@ def run_file_scoring(
         lean_arrow_memory,
         one_blas_thread,
         ordered,
+        spare_the_collector,
         start_pool,
         worker_count,
     )
@@ -218,6 +220,7 @@ def run_file_scoring(
         # output by the kernel: measured, 1,000,000 leads to CSV, the main process 8.4 ->
         # 7.3 core-seconds and the workers' 1 to 2 fewer than through the pipes
         spool = spool_folder(out) if pool is not None and fmt in SPOOLED else None
+        spare_the_collector()  # given back in `finally`: this process may go on
         for chunk in stream:
             rejects.append(chunk.rejects)
             kept = zip(chunk.rejects["row"], chunk.rejects["problems"], strict=True)
@@ -264,6 +267,7 @@ def run_file_scoring(
         rejects.abort()
         if spool is not None:
             shutil.rmtree(spool, ignore_errors=True)
+        gc.unfreeze()
 
 
 def spool_folder(out: Path) -> Path:
