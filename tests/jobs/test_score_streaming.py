@@ -9,7 +9,7 @@ import pytest
 
 import prospect_predictor.data.leads as leads_module
 import prospect_predictor.jobs.score as jobs
-from prospect_predictor.monitoring.drift import RowSample, row_keys
+from prospect_predictor.monitoring.drift import RowSample, compact_text, row_keys, text_objects
 
 CHUNK = 8  # rows per chunk in these tests: a 30-row file spans four chunks
 
@@ -256,3 +256,32 @@ def test_progress_counts_rows_read_up_to_the_total(in_trained, monkeypatch):
     done = [d for d, _ in calls]
     assert done == sorted(done) and calls[-1] == (400, 400)
     assert {total for _, total in calls} == {400}  # known before the end: the id pass
+
+
+def test_the_sample_sent_as_arrow_text_is_the_sample_of_python_objects():
+    """Workers send the sample's text as Arrow text (``drift.compact_text``): the sample
+    read back holds the same values, ``str`` or None, as one given Python objects."""
+    rng = np.random.default_rng(4)
+    texts = np.array(["a", "", "é ü", "tv_advert", "x" * 300, "日本", None], dtype=object)
+    index = np.arange(3_000) + 1  # text as validated: str or None, Python objects
+    frame = pd.DataFrame(
+        {
+            "x": np.arange(3_000),
+            "category": pd.Series(rng.choice(texts, 3_000), index=index, dtype=object),
+            "amount": np.where(rng.random(3_000) < 0.2, np.nan, rng.random(3_000)),
+            "flag": pd.array(rng.choice([True, False, None], 3_000), dtype="boolean"),
+            "mixed": pd.Series([1, "a", None] * 1_000, index=index, dtype=object),  # kept
+        },
+        index=index,
+    )
+    assert frame["category"].isna().sum() == (frame["category"].to_numpy() == None).sum()  # noqa: E711
+    compact = compact_text(frame)
+    assert str(compact["category"].dtype) == "string" and compact["mixed"].dtype == object
+    as_objects, as_arrow = RowSample(700), RowSample(700)
+    for start in range(0, 3_000, 250):
+        _added(as_objects, frame.iloc[start : start + 250])
+        _added(as_arrow, compact_text(frame.iloc[start : start + 250]))
+    pd.testing.assert_frame_equal(as_arrow.frame, as_objects.frame, check_exact=True)
+    values = as_arrow.frame["category"].tolist()
+    assert None in values and all(v is None or type(v) is str for v in values)
+    assert text_objects(frame) is frame  # nothing to undo

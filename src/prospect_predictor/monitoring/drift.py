@@ -276,11 +276,12 @@ class RowSample:
 
     @property
     def frame(self) -> pd.DataFrame | None:
-        """The sample (None before any frame came)."""
+        """The sample (None before any frame came), text as Python objects again where it
+        came as Arrow text (:func:`compact_text`)."""
         if not self._parts:
             return None
         self._cut()
-        return self._parts[0]
+        return text_objects(self._parts[0])
 
     def _cut(self) -> None:
         parts, keys = self._parts, self._keys
@@ -291,6 +292,39 @@ class RowSample:
             combined, keys = combined.iloc[keep], keys[keep]
             self.limit = float(keys.max())
         self._parts, self._keys, self._held = [combined], [keys], len(combined)
+
+
+ARROW_TEXT = pd.StringDtype("pyarrow", na_value=pd.NA)  # text as Arrow buffers, blanks NA
+
+
+def compact_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its text columns (Python objects: ``str`` or None) as Arrow text: a
+    few buffers to send between processes, cut and join, instead of an object per cell
+    (a worker sends a file's sample rows so). :func:`text_objects` undoes it exactly."""
+    text = [
+        name
+        for name, kind in frame.dtypes.items()
+        if pd.api.types.is_object_dtype(kind)
+        and pd.api.types.infer_dtype(frame[name], skipna=True) in ("string", "empty")
+    ]  # only columns of str and blanks: Arrow would write any other value as text
+    if not text:
+        return frame
+    return frame.assign(**{name: frame[name].astype(ARROW_TEXT) for name in text})
+
+
+def text_objects(frame: pd.DataFrame) -> pd.DataFrame:
+    """The Arrow text columns of ``frame`` as Python objects, ``str`` or None."""
+    arrow = [name for name, kind in frame.dtypes.items() if kind == ARROW_TEXT]
+    if not arrow:
+        return frame
+    return frame.assign(
+        **{
+            name: pd.Series(
+                frame[name].to_numpy(dtype=object, na_value=None), index=frame.index, dtype=object
+            )
+            for name in arrow
+        }
+    )
 
 
 # --------------------------------------------------------------------------- per feature
