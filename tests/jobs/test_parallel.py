@@ -168,3 +168,22 @@ def test_a_scoring_process_keeps_freed_memory_and_takes_arrow_buffers_from_jemal
         assert pool == default  # nothing to switch to: the default stays
     else:
         assert pool == default == "jemalloc"
+
+
+def test_a_workers_chunk_comes_back_with_its_problems_but_not_its_typed_rows(in_trained):
+    """What a worker sends back: the scored pieces and the validation's problems, not the
+    typed frame (the rows were scored where they were validated)."""
+    from prospect_predictor.data.leads import validate_chunk
+    from prospect_predictor.data.tableio import iter_table
+    from prospect_predictor.registry.bundle import load_bundle
+
+    bundle = load_bundle(in_trained / "models" / "prospects")
+    raw = next(iter_table(in_trained / "leads.csv", 60))
+    raw.loc[3, "postponements"] = "lots"
+    arguments = (raw, bundle.metadata, "leads.csv", 1, {}, None, None)
+    scored, report = jobs.scored_chunk(*arguments, "en", "csv", bundle, float("inf"), None)
+    _, full = validate_chunk(*arguments)
+    assert report.frame is None and report.bad_rows is None and full.frame is not None
+    assert report.problems == full.problems and report.errors  # the bad row is reported
+    assert len(scored.rows) == 59 and len(scored.rejects) == 1
+    assert sum(rows for _, rows in scored.pieces) == 59
