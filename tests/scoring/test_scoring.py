@@ -171,7 +171,12 @@ def test_text_columns_gathered_per_distinct_value_say_what_each_row_says(scored,
     they must read exactly as each row worded on its own (``describe_drivers``,
     ``advice_for``), blanks and incomplete records included."""
     from prospect_predictor.language import texts
-    from prospect_predictor.scoring.score import advice_for, column_units, describe_drivers
+    from prospect_predictor.scoring.score import (
+        advice_for,
+        column_units,
+        describe_drivers,
+        driver_texts,
+    )
 
     bundle, frame = scored
     holed = frame.copy()
@@ -187,3 +192,6 @@ def test_text_columns_gathered_per_distinct_value_say_what_each_row_says(scored,
         words = describe_drivers(scores, i, metadata["feature_types"], units, lang)
         assert out["top_drivers"].iloc[i] == texts.listed(words, lang)
         assert out["advice"].iloc[i] == advice_for(scores, i, lang)
+    # a batch in which no lead has a driver (e.g. every lead pursued, nothing to say)
+    scores.decision.driver_index[:] = -1
+    assert (driver_texts(scores, metadata, lang) == "").all()

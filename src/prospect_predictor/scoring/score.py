@@ -237,18 +237,20 @@ def driver_texts(scores: Scores, metadata: dict, lang: str) -> np.ndarray:
     rows, width = index.shape
     slots = np.full((rows, width), None, dtype=object)
     feature_types, units = metadata["feature_types"], column_units(metadata)
-    for j in np.unique(index[index >= 0]):
-        name = scores.features[j]
-        where = index == j
-        hit = np.flatnonzero(where.any(axis=1))
-        codes, distinct = pd.factorize(scores.feature_values[name].iloc[hit])
+    # every (row, slot) holding a driver, grouped by feature in one sort (a lead names a
+    # feature once, so each group's rows are distinct and in order)
+    at = np.flatnonzero(index.ravel() >= 0)
+    at = at[np.argsort(index.ravel()[at], kind="stable")]
+    features = index.ravel()[at]
+    starts = np.flatnonzero(np.r_[True, features[1:] != features[:-1]]) if len(at) else []
+    for start, end in zip(starts, [*starts[1:], len(at)][: len(starts)], strict=True):
+        name = scores.features[features[start]]
+        at_row, at_slot = np.divmod(at[start:end], width)
+        codes, distinct = pd.factorize(scores.feature_values[name].array.take(at_row))
         # the last: a blank value (code -1)
         values = [*pd.Series(distinct, dtype=distinct.dtype).tolist(), None]
         words = _phrases(name, values, lang, feature_types[name], units.get(name), scores.phrases)
-        code = np.empty(rows, dtype=np.int64)
-        code[hit] = codes
-        at_row, at_slot = np.nonzero(where)
-        slots[at_row, at_slot] = np.asarray(words, dtype=object)[code[at_row]]
+        slots[at_row, at_slot] = np.asarray(words, dtype=object)[codes]
     listed = np.full(rows, "", dtype=object)
     separator = texts.listed(["", ""], lang)
     for slot in range(width):
