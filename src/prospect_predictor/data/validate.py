@@ -387,7 +387,7 @@ def _missing_mask(
     if text is None:
         return missing
     tokens = missing_tokens(placeholders)
-    if isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow":
+    if _is_arrow_text(text):
         # pandas' own str.lower().isin() for Arrow text, without its wrapping: twice faster
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -398,6 +398,11 @@ def _missing_mask(
     else:
         missing |= text.str.lower().isin(tokens).fillna(True).to_numpy(dtype=bool)
     return missing
+
+
+def _is_arrow_text(text: pd.Series) -> bool:
+    """Whether a text column is held by Arrow (its cells can go to Arrow's kernels)."""
+    return isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow"
 
 
 def _canonical_categories(text: pd.Series, spec: ColumnSpec) -> pd.Series:
@@ -439,7 +444,7 @@ def _plain_decimals(text: pd.Series, missing: np.ndarray) -> pd.Series | None:
     numbers ``pd.to_numeric`` gives (``tests/data/test_plain_decimals.py``), several times
     faster (it parses Python objects one by one); None otherwise (``to_numeric`` then
     reads them, and names the cells that are not numbers)."""
-    if not isinstance(text.dtype, pd.StringDtype) or text.dtype.storage != "pyarrow":
+    if not _is_arrow_text(text):
         return None
     import pyarrow as pa
     import pyarrow.compute as pc
