@@ -35,6 +35,27 @@ def test_random_decimals_are_read_to_the_bits_pandas_reads():
     assert np.array_equal(fast.to_numpy().view(np.int64), _pandas(text, missing).view(np.int64))
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_negative_zeros_are_read_as_pandas_reads_them(seed):
+    """pandas reads a column of whole numbers (blanks aside) as integers, where -0 is 0.0,
+    and any other as floats, where it is -0.0: random columns of each kind, some with a
+    blank."""
+    rng = np.random.default_rng(seed)
+    whole = seed % 2 == 0
+    cells = [str(v) for v in rng.integers(-50, 50, 400)]
+    for index in rng.choice(len(cells), 20, replace=False):
+        zeros = ["-0", "-00", "+0", "0"] + ([] if whole else ["-0.0", "-.0", "-0."])
+        cells[index] = rng.choice(zeros)
+    if seed % 3 == 1:
+        cells[int(rng.integers(len(cells)))] = ""  # a blank
+    text = _text(cells)
+    missing = text.str.lower().isin({""}).to_numpy(dtype=bool)
+    fast = _plain_decimals(text, missing)
+    assert fast is not None
+    expected = _pandas(text, missing)
+    assert np.array_equal(fast.to_numpy().view(np.int64), expected.view(np.int64))
+
+
 @pytest.mark.parametrize(
     "cells",
     [
@@ -50,6 +71,14 @@ def test_random_decimals_are_read_to_the_bits_pandas_reads():
         ["+.", "-", ".", "+-1", "1.2.3", "1-"],  # signs and points out of place
         ["-123456789012345.", "+.123456789012345"],  # 15 digits: Arrow reads them
         ["-1234567890123456", "1234567890.123456"],  # 16 digits: pandas reads them
+        ["-0", "-00", "+0", "7"],  # whole numbers: pandas' integers, 0.0
+        ["-0", "", "7"],  # whole numbers and a blank: still integers
+        ["-0", "7."],  # a point anywhere: floats, -0.0
+        ["-.0", "-0.", "-000.000", "-0"],
+        ["\u0663", "1"],  # an Arabic-Indic digit: not ASCII, pandas decides
+        ["1 000", "2"],  # a space inside
+        ["0x10", "1"],
+        ["5-", "+", "-+1"],
     ],
 )
 def test_every_kind_of_cell_reads_as_pandas_reads_it(cells):
@@ -79,3 +108,23 @@ def test_arrow_reads_only_plain_decimals_of_at_most_15_digits(cells, by_arrow):
     if by_arrow:
         expected = _pandas(text, np.zeros(len(text), dtype=bool))
         assert np.array_equal(fast.to_numpy().view(np.int64), expected.view(np.int64))
+
+
+def test_a_slice_or_a_column_in_pieces_reads_as_a_whole_column():
+    """The bytes are read from Arrow's buffers: a column cut from another (an offset into
+    them) and one held in several pieces must read its own cells, not its neighbours'."""
+    whole = _text(["12.5", "-0", "x", "7", "-3.25", "8", "", "9.75"])
+    tail = whole.iloc[3:]  # "7" onwards: its buffers start at "12.5"
+    missing = tail.str.lower().isin({""}).to_numpy(dtype=bool)
+    fast = _plain_decimals(tail, missing)
+    assert fast is not None  # "x" is not in the slice
+    assert np.array_equal(fast.to_numpy(), _pandas(tail, missing), equal_nan=True)
+    pieces = pd.concat([tail, _text(["1.5", "-0.0"])])
+    assert pieces.array.__arrow_array__().num_chunks == 2
+    missing = pieces.str.lower().isin({""}).to_numpy(dtype=bool)
+    fast = _plain_decimals(pieces, missing)
+    expected = _pandas(pieces, missing)
+    assert fast is not None
+    assert np.array_equal(fast.to_numpy(), expected, equal_nan=True)
+    assert np.array_equal(np.signbit(fast.to_numpy()), np.signbit(expected))
+    assert _plain_decimals(whole.iloc[:3], np.zeros(3, dtype=bool)) is None  # "x"

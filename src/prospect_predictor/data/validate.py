@@ -198,7 +198,7 @@ def _check_column(
     duplicates: dict[str, Problem] | None = None,
     unseen: str = "error",
 ) -> tuple[pd.Series, list[Problem]]:
-    values, missing, unparsable = _convert(raw, spec)
+    values, missing, unparsable, text = _converted(raw, spec)
     problems = []
     if unparsable.any():
         expected = f"expected {spec.expected()}"
@@ -209,7 +209,8 @@ def _check_column(
             _rows_problem("wrong_type", name, raw, unparsable, expected, True, first_row)
         )
     if spec.type == "int":
-        fractional = ~missing & ~unparsable & (values != np.floor(values))
+        numbers = values.to_numpy()
+        fractional = ~missing & ~unparsable & (numbers != np.floor(numbers))
         if fractional.any():
             problems.append(
                 _rows_problem(
@@ -218,8 +219,9 @@ def _check_column(
             )
     if spec.type in ("int", "float"):
         problems.extend(_range_problems(values, raw, name, spec, first_row))
+    listed = _listed(values, text, spec.categories or ()) if spec.type == "category" else None
     if spec.type == "category" and unseen == "unknown":
-        found = ~missing & ~values.isin(set(spec.categories or ())).to_numpy()
+        found = ~missing & ~listed
         if found.any():
             problems.append(
                 _rows_problem(
@@ -237,7 +239,7 @@ def _check_column(
             # requires one is satisfied
             values = values.where(~pd.Series(found, index=values.index), None)
     elif spec.type == "category":
-        problems.extend(_category_problems(values, missing, raw, name, spec, first_row))
+        problems.extend(_category_problems(values, missing, listed, raw, name, spec, first_row))
     if not spec.nullable and missing.any():
         problems.append(
             _rows_problem(
@@ -257,6 +259,13 @@ def _check_column(
 
 def _convert(raw: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """Typed values, the missing mask and the cells that could not be converted."""
+    values, missing, unparsable, _ = _converted(raw, spec)
+    return values, missing, unparsable
+
+
+def _converted(raw: pd.Series, spec: ColumnSpec):
+    """:func:`_convert`, and the cells as the text the values were read from (stripped,
+    categories as spelt in the schema), or None for a column read typed."""
     as_text = raw.dtype == object or pd.api.types.is_string_dtype(raw)
     typed = _is_typed(raw, spec)
     # the cells as stripped text, converted once for both the missing check and parsing
@@ -269,7 +278,7 @@ def _convert(raw: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, np.ndarray, n
         values = pd.to_datetime(
             text.where(~missing, None), errors="coerce", format=spec.date_format
         )
-        return values, missing, ~missing & values.isna().to_numpy()
+        return values, missing, ~missing & values.isna().to_numpy(), text
     converter = {
         "string": _as_string,
         "category": _as_string,
@@ -281,7 +290,7 @@ def _convert(raw: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, np.ndarray, n
     if text is not None and spec.type in ("int", "float"):
         text = _plain_number_text(text, spec)
     values, unparsable = converter(raw, text, missing)
-    return values, missing, unparsable
+    return values, missing, unparsable, text
 
 
 def _plain_number_text(text: pd.Series, spec: ColumnSpec) -> pd.Series:
@@ -416,8 +425,26 @@ def _canonical_categories(text: pd.Series, spec: ColumnSpec) -> pd.Series:
 
 def _as_string(raw, text, missing):
     source = text if text is not None else raw.astype("string")
-    values = source.astype(object).where(~missing, None)
+    if _is_arrow_text(source):  # Arrow makes the Python strings (twice faster)
+        values = source.array.to_numpy(dtype=object, na_value=None)
+        values[missing] = None
+    else:
+        values = source.astype(object).where(~missing, None)
     return pd.Series(values, index=raw.index, dtype=object), np.zeros(len(raw), dtype=bool)
+
+
+def _listed(values: pd.Series, text: pd.Series | None, categories) -> np.ndarray:
+    """Whether each value is one of ``categories`` (a blank is not): Arrow compares the
+    text the values were read from when it holds it (the same strings, without hashing a
+    Python object per cell)."""
+    if text is not None and _is_arrow_text(text):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        cells = text.array.__arrow_array__()
+        found = pc.is_in(cells, value_set=pa.array(list(categories), cells.type))
+        return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+    return values.isin(set(categories)).to_numpy()
 
 
 def _as_number(raw, text, missing):
@@ -433,9 +460,17 @@ def _as_number(raw, text, missing):
 
 # Decimals of at most 15 digits, no exponent: pandas and Arrow both read them correctly
 # rounded (an integer below 2**53 and one division by a power of ten), so to the same bits.
-PLAIN_DECIMAL = r"^[+-]?(?:\d+\.?\d*|\.\d+)$"
+PLAIN_DECIMAL = r"^[+-]?(?:\d+\.?\d*|\.\d+)$"  # the rule, checked byte by byte below
 PLAIN_DECIMAL_DIGITS = 15
-NEGATIVE_ZERO = r"^-0*\.?0*$"
+# A cell's bytes by kind, for PLAIN_DECIMAL without a regular expression: 0 a zero, 1 another
+# digit, 2 a point, 3 a minus, 4 a plus, 5 anything else (non-ASCII bytes included).
+_BYTE_KINDS_ORDER = _ZERO, _DIGIT, _POINT, _MINUS, _PLUS, _OTHER = range(6)
+_BYTE_KINDS = np.full(256, _OTHER, dtype=np.uint8)
+_BYTE_KINDS[ord("0")] = _ZERO
+_BYTE_KINDS[ord("1") : ord("9") + 1] = _DIGIT
+_BYTE_KINDS[ord(".")] = _POINT
+_BYTE_KINDS[ord("-")] = _MINUS
+_BYTE_KINDS[ord("+")] = _PLUS
 
 
 def _plain_decimals(text: pd.Series, missing: np.ndarray) -> pd.Series | None:
@@ -443,42 +478,89 @@ def _plain_decimals(text: pd.Series, missing: np.ndarray) -> pd.Series | None:
     decimal (:data:`PLAIN_DECIMAL`, at most :data:`PLAIN_DECIMAL_DIGITS` digits): the
     numbers ``pd.to_numeric`` gives (``tests/data/test_plain_decimals.py``), several times
     faster (it parses Python objects one by one); None otherwise (``to_numeric`` then
-    reads them, and names the cells that are not numbers)."""
+    reads them, and names the cells that are not numbers).
+
+    A negative zero is read as pandas reads it: 0.0 in a column of whole numbers (blanks
+    aside: pandas reads those as integers), else -0.0."""
     if not _is_arrow_text(text):
         return None
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    null = pa.scalar(None, pa.string())
-    cells = pc.if_else(pa.array(missing), null, text.array.__arrow_array__())
-    # a cell of PLAIN_DECIMAL is ASCII, at most one sign (first) and one point: its digits
-    # are its bytes less those (without a regular expression: 4 times faster)
-    signed = pc.or_(pc.starts_with(cells, "-"), pc.starts_with(cells, "+"))
-    digits = pc.subtract(
-        pc.subtract(pc.binary_length(cells), pc.count_substring(cells, ".")),
-        pc.cast(signed, pa.int64()),
+    cells = text.array.__arrow_array__()
+    cells = cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells
+    blank = missing | cells.is_null().to_numpy(zero_copy_only=False)
+    counts, first = _byte_kind_counts(cells)
+    digits = counts[:, _ZERO] + counts[:, _DIGIT]
+    signs = counts[:, _MINUS] + counts[:, _PLUS]
+    signed_first = (first == _MINUS) | (first == _PLUS)
+    plain = (
+        (counts[:, _OTHER] == 0)
+        & (counts[:, _POINT] <= 1)
+        & (signs == signed_first)  # at most one sign, and first
+        & (digits >= 1)
+        & (digits <= PLAIN_DECIMAL_DIGITS)
     )
-    plain = pc.and_(
-        pc.match_substring_regex(cells, PLAIN_DECIMAL),
-        pc.less_equal(digits, PLAIN_DECIMAL_DIGITS),
-    )
-    if not pc.all(pc.fill_null(plain, True)).as_py():
+    if not (plain | blank).all():
         return None
-    if pc.any(pc.match_substring_regex(cells, NEGATIVE_ZERO)).as_py():
-        return None  # pandas reads "-0" as 0.0 in a column of whole numbers, else as -0.0
+    if blank.any():
+        cells = pc.if_else(pa.array(blank), pa.scalar(None, pa.string()), cells)
     try:
         numbers = pc.cast(cells, pa.float64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
+    negative_zero = ~blank & (first == _MINUS) & (counts[:, _DIGIT] == 0)
+    if negative_zero.any() and not counts[:, _POINT][~blank].any():
+        numbers = numbers + 0.0  # whole numbers: pandas' integer -0 is 0.0 (the rest as is)
     return pd.Series(numbers, index=text.index, dtype="float64")
+
+
+def _byte_kind_counts(cells) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell of a pyarrow text array: how many of its bytes are of each kind
+    (``_BYTE_KINDS``; ``counts[:, kind]``), and the kind of its first byte (``_OTHER`` for
+    an empty cell). Digits 1-9 are counted as what is left: only the other bytes, a few
+    per number, are located."""
+    import pyarrow as pa
+
+    wide = np.int64 if pa.types.is_large_string(cells.type) else np.int32
+    n = len(cells)
+    offsets = np.frombuffer(cells.buffers()[1], dtype=wide)[cells.offset : cells.offset + n + 1]
+    data = cells.buffers()[2]
+    raw = np.frombuffer(data, np.uint8) if data is not None else np.empty(0, np.uint8)
+    kinds = _BYTE_KINDS[raw[offsets[0] : offsets[-1]]]
+    starts = (offsets - offsets[0]).astype(np.int64)
+    lengths = np.diff(starts)
+    first = np.full(n, _OTHER, dtype=np.uint8)
+    filled = lengths > 0
+    first[filled] = kinds[starts[:-1][filled]]
+    marks = np.flatnonzero(kinds != _DIGIT)
+    cell = np.searchsorted(starts, marks, side="right") - 1  # an empty cell holds no byte
+    kinds_count = len(_BYTE_KINDS_ORDER)
+    counts = np.bincount(cell * kinds_count + kinds[marks], minlength=n * kinds_count)
+    counts = counts.reshape(n, kinds_count)
+    counts[:, _DIGIT] = lengths - np.bincount(cell, minlength=n)
+    return counts, first
 
 
 def _as_bool(raw, text, missing):
     if text is None:
         return raw.astype("boolean"), np.zeros(len(raw), dtype=bool)
-    lowered = text.str.lower()
-    is_true = lowered.isin(TRUE_TOKENS).fillna(False).to_numpy(dtype=bool)
-    is_false = lowered.isin(FALSE_TOKENS).fillna(False).to_numpy(dtype=bool)
+    if _is_arrow_text(text):  # as below, by Arrow's kernels: twice faster
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        cells = text.array.__arrow_array__()
+        lowered = pc.utf8_lower(cells)
+
+        def among(tokens):
+            found = pc.is_in(lowered, value_set=pa.array(sorted(tokens), cells.type))
+            return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+
+        is_true, is_false = among(TRUE_TOKENS), among(FALSE_TOKENS)
+    else:
+        lowered = text.str.lower()
+        is_true = lowered.isin(TRUE_TOKENS).fillna(False).to_numpy(dtype=bool)
+        is_false = lowered.isin(FALSE_TOKENS).fillna(False).to_numpy(dtype=bool)
     values = pd.array(np.where(is_true, True, False), dtype="boolean")
     values[missing | ~(is_true | is_false)] = pd.NA
     unparsable = ~missing & ~is_true & ~is_false
@@ -513,10 +595,10 @@ def _range_problems(
 
 
 def _category_problems(
-    values, missing, raw, name, spec: ColumnSpec, first_row: int = 1
+    values, missing, listed, raw, name, spec: ColumnSpec, first_row: int = 1
 ) -> list[Problem]:
     allowed = set(spec.categories or ())
-    unknown = ~missing & ~values.isin(allowed).to_numpy()
+    unknown = ~missing & ~listed
     if not unknown.any():
         return []
     hints = []
