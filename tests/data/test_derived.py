@@ -181,3 +181,40 @@ def test_months_out_of_calendar_order_are_refused():
     spec = DayOfYear(kind="day_of_year", month="season", day="day")
     (problem,) = check_specs({"doy": spec}, shuffled)
     assert "has 2 categories; expected the 12 months" in problem
+
+
+def test_pair_in_and_value_in_agree_with_every_row_judged_alone():
+    """Each distinct value (pair) is judged once and gathered: on random columns with
+    blanks of both kinds, the same as judging every row's own value (pair)."""
+    rng = np.random.default_rng(5)
+    needs = ["growth", "income", "crypto", "debt", None, np.nan]
+    products = ["fund", "note", "bond", None]
+    frame = pd.DataFrame(
+        {
+            "need": pd.Series([needs[i] for i in rng.integers(0, 6, 3_000)], dtype=object),
+            "product": pd.Series([products[i] for i in rng.integers(0, 4, 3_000)], dtype=object),
+        },
+        index=rng.permutation(3_000) + 10,  # not 0..n-1: the rows keep their labels
+    )
+    pairs = [["growth", "fund"], ["income", "bond"], ["crypto", "nothing"]]
+    derived = {
+        "serves": {"kind": "pair_in", "columns": ["need", "product"], "pairs": pairs},
+        "outside": {"kind": "value_in", "column": "need", "values": ["crypto", "debt"]},
+    }
+    out = add_derived(frame, derived, SCHEMA)
+    blank_pair = frame["need"].isna() | frame["product"].isna()
+    listed = {tuple(p) for p in pairs}
+    each_pair = zip(frame["need"], frame["product"], strict=True)
+    for name, blank, judged in [
+        ("serves", blank_pair, [pair in listed for pair in each_pair]),
+        ("outside", frame["need"].isna(), [v in {"crypto", "debt"} for v in frame["need"]]),
+    ]:
+        column = out[name]
+        assert column.dtype == "boolean"
+        assert column.index.equals(frame.index)
+        assert column.isna().tolist() == blank.tolist()
+        kept = ~blank.to_numpy()
+        assert column[kept].tolist() == list(np.asarray(judged)[kept])
+        assert column[kept].any() and not column[kept].all()
+    empty = add_derived(frame.iloc[:3].assign(need=None), derived, SCHEMA)  # every need blank
+    assert empty["outside"].isna().all() and empty["serves"].isna().all()
