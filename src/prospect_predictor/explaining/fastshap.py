@@ -5,8 +5,9 @@ Our default trees have depth 2: each tree routes a row by at most three yes/no q
 distinct values, one per combination of answers (a *cell*). We compile, once per model,
 each tree's SHAP values per cell — the Shapley values of the tree's game
 ``v(S) = E[tree(x) | x_S]``, the expectation taken over each node's training cover exactly
-as shap's path-dependent TreeExplainer does — and explaining rows becomes a gather and a
-matrix product: fast enough to explain every scored row, without importing shap.
+as shap's path-dependent TreeExplainer does — and explaining rows becomes comparisons
+(each distinct question of the model asked once per row), gathers and sums in a fixed
+order: fast enough to explain every scored row, without importing shap.
 Tests compare the values with shap's TreeExplainer and with ``decision_function``.
 
 Relies on scikit-learn's private tree layout (``_predictors``, ``_baseline_prediction``,
