@@ -121,8 +121,10 @@ class ScoresWriter:
         self.out, self.fmt, self.row_group_rows = out, fmt, row_group_rows
         self.rows = 0
         self.temp = temp_file_for(out)
-        self._handle = None if fmt == "parquet" else self.temp.open("wb")
+        # opened as created, not truncated: see temp_file_for
+        self._handle = None if fmt == "parquet" else self.temp.open("r+b")
         self._parquet = None
+        self._parquet_file = None  # the file the Parquet writer writes to (it leaves it open)
         self._pending: list = []  # batches not yet written
         self._pending_rows = 0
 
@@ -177,7 +179,8 @@ class ScoresWriter:
         else:
             table = pa.concat_tables(arrow_table(b, self._parquet.schema) for b in pending)
         if self._parquet is None:
-            self._parquet = pq.ParquetWriter(self.temp, table.schema, compression="snappy")
+            self._parquet_file = self.temp.open("r+b")  # not truncated either (__init__)
+            self._parquet = pq.ParquetWriter(self._parquet_file, table.schema, compression="snappy")
         size = self.row_group_rows
         whole = table.num_rows if last else table.num_rows // size * size
         if whole or not self.rows:  # an empty file still gets its schema
@@ -194,9 +197,7 @@ class ScoresWriter:
             self._handle.close()
         elif self._handle is None:
             self._flush_parquet(last=True)
-            if self._parquet is not None:
-                self._parquet.close()
-                self._parquet = None
+            self._close_parquet()
         return self.temp
 
     def finish(self, overwrite: bool) -> str:
@@ -212,10 +213,15 @@ class ScoresWriter:
         """Delete the temporary file (nothing else is touched)."""
         if self._handle is not None:
             self._handle.close()
+        self._close_parquet()
+        self.temp.unlink(missing_ok=True)
+
+    def _close_parquet(self) -> None:
         if self._parquet is not None:
             self._parquet.close()
             self._parquet = None
-        self.temp.unlink(missing_ok=True)
+        if self._parquet_file is not None:
+            self._parquet_file.close()
 
 
 def append_file(source: Path, target: int) -> None:
