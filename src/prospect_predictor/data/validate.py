@@ -533,8 +533,10 @@ def _byte_kind_counts(cells) -> tuple[np.ndarray, np.ndarray]:
     per number, are located."""
     import pyarrow as pa
 
-    wide = np.int64 if pa.types.is_large_string(cells.type) else np.int32
     n = len(cells)
+    if not n:  # an empty array may have no offsets at all
+        return np.zeros((0, len(_BYTE_KINDS_ORDER)), dtype=np.int64), np.zeros(0, np.uint8)
+    wide = np.int64 if pa.types.is_large_string(cells.type) else np.int32
     offsets = np.frombuffer(cells.buffers()[1], dtype=wide)[cells.offset : cells.offset + n + 1]
     data = cells.buffers()[2]
     raw = np.frombuffer(data, np.uint8) if data is not None else np.empty(0, np.uint8)

@@ -181,27 +181,6 @@ class CompiledTrees:
 
     def _derive(self) -> None:
         """The arrays ``explain`` works with, computed from the stored tables."""
-        # Every question a tree asks, asked once: the same column against the same
-        # threshold recurs across trees and outputs (measured on the default model: 358
-        # distinct questions of 1,536 positions), so each row answers the distinct ones and
-        # each tree gathers its answers (bytes) from them.
-        reads = np.concatenate([self._reads(tables) for tables in self.outputs])
-        thresholds = np.concatenate([tables["thresholds"].ravel() for tables in self.outputs])
-        questions, asked = np.unique(
-            np.stack([reads.astype(float), thresholds]), axis=1, return_inverse=True
-        )
-        self._question_read = questions[0].astype(np.int64)
-        self._question_column = self._question_read % max(self.n_features, 1)
-        self._question_threshold = questions[1]
-        asked = asked.reshape(-1)
-        start = 0
-        for tables in self.outputs:
-            size = tables["thresholds"].size
-            # position-major (3, trees): each position's answers gathered contiguous
-            tables["asks"] = np.ascontiguousarray(
-                asked[start : start + size].reshape(-1, POSITIONS).T
-            )
-            start += size
         for tables in self.outputs:
             positions = tables["positions"]
             trees = len(positions)
@@ -218,6 +197,27 @@ class CompiledTrees:
                 tables["phi"].reshape(-1, POSITIONS).T
             ).ravel()
             tables["sums"] = _summation_plan(positions, trees)
+        # Every question a tree asks, asked once: the same column against the same
+        # threshold recurs across trees and outputs (measured on the default model: 358
+        # distinct questions of 1,536 positions), so each row answers the distinct ones and
+        # each tree gathers its answers (bytes) from them.
+        reads = np.concatenate([tables["read"].ravel() for tables in self.outputs])
+        thresholds = np.concatenate([tables["thresholds"].ravel() for tables in self.outputs])
+        questions, asked = np.unique(
+            np.stack([reads.astype(float), thresholds]), axis=1, return_inverse=True
+        )
+        self._question_read = questions[0].astype(np.int64)
+        self._question_column = self._question_read % max(self.n_features, 1)
+        self._question_threshold = questions[1]
+        asked = asked.reshape(-1)
+        start = 0
+        for tables in self.outputs:
+            size = tables["thresholds"].size
+            # position-major (3, trees): each position's answers gathered contiguous
+            tables["asks"] = np.ascontiguousarray(
+                asked[start : start + size].reshape(-1, POSITIONS).T
+            )
+            start += size
 
     def explain(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """SHAP values ``(rows, features, outputs)``, base values ``(outputs,)`` and raw
@@ -253,13 +253,6 @@ class CompiledTrees:
 
     def _raw(self, k: int, tables: dict, index: np.ndarray) -> np.ndarray:
         return self.baseline[k] + np.take(tables["output_flat"], index).sum(axis=1)
-
-    def _reads(self, tables: dict) -> np.ndarray:
-        """The column of ``[x | x with NaN as -inf]`` each position reads (see
-        :meth:`_derive`), flat."""
-        positions = tables["positions"]
-        features = np.where(positions >= 0, positions, 0)
-        return (features + self.n_features * tables["missing_left"]).ravel()
 
     def _answers(self, X: np.ndarray) -> np.ndarray:
         """Each row's answer to each distinct question, as bytes ``(rows, questions)``."""
