@@ -29,6 +29,9 @@ def run_cli(capsys, monkeypatch):
 
     def run(*args: str) -> CliResult:
         monkeypatch.setattr(sys, "argv", ["prospect", *map(str, args)])
+        # click names the program after `python -m PACKAGE` when __main__ is a package's
+        # (`python -m pytest`); as the console script runs it, it is argv[0]
+        monkeypatch.setattr(sys.modules["__main__"], "__package__", None, raising=False)
         code = 0
         try:
             main()
