@@ -90,6 +90,35 @@ def test_random_columns_of_every_kind_are_written_as_pandas_writes_them(seed, he
     assert csv_text(frame.astype({"=name": object}), header) == expected
 
 
+@pytest.mark.parametrize("sep", [",", ";"])
+def test_columns_of_few_distinct_texts_are_written_as_pandas_writes_them(sep):
+    """A column of few distinct cells is written a distinct cell at a time and gathered:
+    cells to escape, quote or leave blank, in columns long enough to be taken that way,
+    and columns that only start like one."""
+    rng = np.random.default_rng(9)
+    rows = 1_000
+    words = nasty_text(rng, 12, PIECES + [sep])  # blanks, formulas, quotes, separators
+    few = words[rng.integers(0, len(words), rows)]
+    many_later = few.copy()
+    many_later[500:] = nasty_text(rng, 500)  # starts like a vocabulary, is not one
+    columns = {
+        "few": few,
+        "advice": np.array(['Go for the "no", kindly', "=refer", "x;y"] * (rows // 3) + ["z"]),
+        "many_later": many_later,
+        "x": rng.standard_normal(rows),
+    }
+    lines = csv_lines(columns, True, sep)
+    assert lines is not None  # the columnar writer writes it
+    assert "".join(lines) == pandas_text(columns, sep=sep)
+    mixed = few.copy()
+    mixed[700] = 3.5  # a number among the texts: left to pandas
+    returns = np.where(few == None, "a\rb", few)  # noqa: E711 (a carriage return: pandas)
+    for other in (mixed, returns):
+        odd = {**columns, "odd": other}
+        assert csv_lines(odd, True, sep) is None
+        assert csv_text(odd) == pandas_text(odd)
+
+
 @pytest.mark.parametrize("sep", [";", "\t"])
 def test_other_separators_are_quoted_as_pandas_quotes_them(sep, tmp_path):
     rng = np.random.default_rng(5)

@@ -27,6 +27,11 @@ from prospect_predictor.data.cells import is_formula
 _FORMULA_START = "^[=+\\-@\t\r]"  # FORMULA_STARTS for pyarrow's RE2
 
 SEPARATORS = (",", ";", "\t")
+# A text column of few distinct cells (a recommendation, a reason, its advice) is written
+# a distinct cell at a time, then gathered (:func:`_vocabulary`): guessed from its first
+# cells, confirmed when it has at most this many.
+VOCABULARY_PROBE = 64
+VOCABULARY_MAX = 32
 BLOCK_ROWS = 65_536  # rows formatted at once at most: bounds the text held in memory
 BLOCK_BYTES = 1 << 29  # and a block's text well below pyarrow's 2 GiB per string array
 
@@ -71,7 +76,7 @@ def csv_blocks(columns: Mapping, header: bool = True, sep: str = ",") -> Iterato
     if len(lengths) != 1:
         return None
 
-    texts = [v for v in values if not isinstance(v, np.ndarray)]
+    texts = [_words(v) for v in values if not isinstance(v, np.ndarray)]
     if any(_has_carriage_return(t) for t in texts):
         return None  # pandas then quotes every text cell (tableio.to_csv)
     return _blocks(names, values, lengths.pop(), header, sep)
@@ -113,6 +118,9 @@ def _supported(values):
     elif getattr(dtype, "name", None) not in ("str", "string"):  # pandas' text dtypes
         return None
     array = getattr(values, "array", values)  # a pandas Series: its array
+    vocabulary = _vocabulary(array)
+    if vocabulary is not None:
+        return vocabulary
     try:
         text = pa.array(array, from_pandas=True)
     except (pa.ArrowException, TypeError, ValueError):
@@ -122,6 +130,39 @@ def _supported(values):
     if pa.types.is_null(text.type):
         return pa.nulls(len(text), pa.string())
     return text if _is_text(text.type) else None
+
+
+def _vocabulary(array):
+    """An object array of few distinct texts as a pyarrow dictionary array (its distinct
+    texts, and each cell's index into them; a blank: null), or None for any other."""
+    import pyarrow as pa
+
+    if not isinstance(array, np.ndarray) or array.dtype != object:
+        return None
+    if len(array) < 2 * VOCABULARY_PROBE:
+        return None
+    if len(set(array[:VOCABULARY_PROBE].tolist())) > VOCABULARY_MAX // 2:
+        return None  # the first cells already differ too much: no hashing of them all
+    import pandas as pd
+
+    codes, distinct = pd.factorize(array)  # a blank (None, NaN): -1
+    if len(distinct) > VOCABULARY_MAX:
+        return None
+    try:
+        words = pa.array(distinct, from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+    if not _is_text(words.type):
+        return None  # not all text: the caller decides
+    indices = pa.array(codes, type=pa.int32(), mask=codes < 0)
+    return pa.DictionaryArray.from_arrays(indices, words)
+
+
+def _words(text):
+    """A text array's distinct cells: its dictionary, or the array itself."""
+    import pyarrow as pa
+
+    return text.dictionary if isinstance(text, pa.DictionaryArray) else text
 
 
 def _is_text(kind) -> bool:
@@ -176,6 +217,9 @@ def _cell_text(values, sep: str):
         if values.dtype.kind in "iu":
             return pc.cast(values, pa.string())
         return _float_text(values)
+    if isinstance(values, pa.DictionaryArray):  # each distinct cell written once, gathered
+        cells = pc.take(_cell_text(values.dictionary, sep), values.indices)
+        return pc.fill_null(cells, "") if cells.null_count else cells
     text = values.cast(pa.string())  # one type for the row's join; a block fits
     risky_cells = formula_cells(text)
     if risky_cells.any():
