@@ -358,6 +358,12 @@ def encoded_batch(frame, rows, lang: str, fmt: str, bundle, header: bool = False
     from prospect_predictor.scoring.writers import encode_batch, to_records
 
     out, scores = score_batch(bundle, bundle.metadata, frame, rows, lang)
+    if fmt == "jsonl":  # built a column at a time where it can be (scoring/jsonlines.py)
+        from prospect_predictor.scoring.jsonlines import jsonl_bytes
+
+        lines = jsonl_bytes(out, *_record_context(scores, lang))
+        if lines is not None:
+            return lines, None
     records = None
     if fmt in ("json", "jsonl"):
         records = to_records(pd.DataFrame(out), *_record_context(scores, lang))
