@@ -28,7 +28,7 @@ _FORMULA_START = "^[=+\\-@\t\r]"  # FORMULA_STARTS for pyarrow's RE2
 
 SEPARATORS = (",", ";", "\t")
 # A text column of few distinct cells (a recommendation, a reason, its advice) is written
-# a distinct cell at a time, then gathered (:func:`_vocabulary`): guessed from its first
+# a distinct cell at a time, then gathered (:func:`few_texts`): guessed from its first
 # cells, confirmed when it has at most this many.
 VOCABULARY_PROBE = 64
 VOCABULARY_MAX = 32
@@ -118,7 +118,7 @@ def _supported(values):
     elif getattr(dtype, "name", None) not in ("str", "string"):  # pandas' text dtypes
         return None
     array = getattr(values, "array", values)  # a pandas Series: its array
-    vocabulary = _vocabulary(array)
+    vocabulary = few_texts(array)
     if vocabulary is not None:
         return vocabulary
     try:
@@ -132,7 +132,7 @@ def _supported(values):
     return text if _is_text(text.type) else None
 
 
-def _vocabulary(array):
+def few_texts(array):
     """An object array of few distinct texts as a pyarrow dictionary array (its distinct
     texts, and each cell's index into them; a blank: null), or None for any other."""
     import pyarrow as pa
@@ -216,7 +216,7 @@ def _cell_text(values, sep: str):
             return pc.if_else(values, _text("True"), _text("False"))
         if values.dtype.kind in "iu":
             return pc.cast(values, pa.string())
-        return _float_text(values)
+        return float_text(values)
     if isinstance(values, pa.DictionaryArray):  # each distinct cell written once, gathered
         cells = pc.take(_cell_text(values.dictionary, sep), values.indices)
         return pc.fill_null(cells, "") if cells.null_count else cells
@@ -233,7 +233,7 @@ def _cell_text(values, sep: str):
     return pc.fill_null(text, "") if text.null_count else text
 
 
-def _float_text(values: np.ndarray):
+def float_text(values: np.ndarray):
     """float64 as Python's ``repr`` (what pandas writes), NaN blank. Arrow's cast gives
     the same shortest round-trip digits but another layout: fixed notation from 1e-6 to
     1e10 (Python: 1e-4 to 1e16), no ".0" on whole numbers, one-digit exponents ("1e-7").

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from prospect_predictor.data.csvwriter import _float_text, _vocabulary
+from prospect_predictor.data.csvwriter import few_texts, float_text
 from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
 
 # json.dumps' escapes for the characters below U+0020 it is most likely to meet; a cell
@@ -102,7 +102,7 @@ def _value_text(values):
     if isinstance(values, np.ndarray) and values.dtype == np.float64:
         if np.isinf(values).any():
             return None  # json.dumps writes Infinity: rare, left to it
-        text = _float_text(values)  # repr's digits and layout, NaN blank
+        text = float_text(values)  # repr's digits and layout, NaN blank
         return pc.if_else(np.isnan(values), pa.scalar("null", pa.string()), text)
     if isinstance(values, np.ndarray) and values.dtype == np.bool_:
         return pc.if_else(values, pa.scalar("true"), pa.scalar("false"))
@@ -110,7 +110,7 @@ def _value_text(values):
         return pc.cast(values, pa.string())
     if not (isinstance(values, np.ndarray) and values.dtype == object):
         return None
-    vocabulary = _vocabulary(values)
+    vocabulary = few_texts(values)
     if vocabulary is not None:  # each distinct cell written once, then gathered
         words = _string_text(vocabulary.dictionary)
         if words is None:
@@ -147,7 +147,7 @@ def _list_text(values):
 
     if not (isinstance(values, np.ndarray) and values.dtype == object):
         return None
-    vocabulary = _vocabulary(values)
+    vocabulary = few_texts(values)
     if vocabulary is None or vocabulary.null_count:
         return None
     written = [
