@@ -191,11 +191,18 @@ def _block_bytes(values, sep: str) -> bytes:
 
     cells = [_cell_text(v, sep) for v in values]
     cells[-1] = pc.binary_join_element_wise(cells[-1], _text(""), _text("\n"))
-    lines = pc.binary_join_element_wise(*cells, _text(sep))
+    return joined_bytes(pc.binary_join_element_wise(*cells, _text(sep)))
+
+
+def joined_bytes(lines) -> bytes:
+    """The cells of a pyarrow text array (``string``) one after another, as bytes: its
+    data buffer between its first and last offsets, copied once."""
     if not len(lines):
         return b""
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
     start, end = offsets[lines.offset], offsets[lines.offset + len(lines)]
+    if start == end:
+        return b""
     return lines.buffers()[2].slice(int(start), int(end - start)).to_pybytes()
 
 
