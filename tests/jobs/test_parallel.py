@@ -57,6 +57,33 @@ def test_two_workers_write_the_bytes_of_one_process(run_cli, in_trained, monkeyp
         assert len(pd.read_parquet(in_trained / f"par2.{suffix}")) == 400
 
 
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+def test_two_workers_to_stdout_spool_in_the_temporary_folder(
+    run_cli, in_trained, monkeypatch, tmp_path, suffix
+):
+    import tempfile
+
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))
+    spools = []
+
+    def spool_folder(out):
+        spools.append(made(out))
+        return spools[-1]
+
+    made = jobs.spool_folder
+    monkeypatch.setattr(jobs, "spool_folder", spool_folder)
+    one = _score(run_cli, monkeypatch, 1, "leads.csv", "--format", suffix)
+    two = _score(run_cli, monkeypatch, 2, "leads.csv", "--format", suffix)
+    assert one.exit_code == 0 and two.exit_code == 0, two.output
+    assert two.stdout == one.stdout and two.stderr == one.stderr
+    assert len(two.stdout.splitlines()) == 400 + (suffix == "csv")
+    # the workers' pieces go next to the scores' temporary file, never next to the input
+    assert [s.parent for s in spools] == [spool.resolve()]
+    assert list(spool.iterdir()) == [] and not list(in_trained.glob(".*.parts"))
+
+
 def test_rejects_duplicates_and_messages_are_the_same_with_workers(
     run_cli, in_trained, monkeypatch
 ):

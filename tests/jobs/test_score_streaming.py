@@ -38,17 +38,64 @@ def _no_temp_files(folder) -> bool:
 def test_chunked_output_is_byte_identical_to_whole(run_cli, in_trained, monkeypatch, suffix):
     # A lead's output depends on that lead alone, to the last bit: the whole file in the
     # default batches and 64-row chunks scored 3 rows at a time give the same bytes.
+    from prospect_predictor.scoring.writers import write_scores
+
     whole = run_cli("score", "leads.csv", "--out", f"whole.{suffix}")
     assert whole.exit_code == 0, whole.output
-    stdout = run_cli("score", "leads.csv", "--format", suffix)
+    # the in-memory path (the terminal's table, explain, the demo) writes the same bytes
+    report = jobs.run_scoring(None, "leads.csv")
+    in_memory = write_scores(report.frame, suffix, None, report.records, False)
     _chunked(monkeypatch, 64)  # 400 leads: seven chunks, the last one short
     chunked = run_cli("score", "leads.csv", "--out", f"chunked.{suffix}")
     assert chunked.exit_code == 0, chunked.output
     assert "400 prospect(s) scored" in chunked.stderr
+    stdout = run_cli("score", "leads.csv", "--format", suffix)  # streamed too, chunked
     expected = (in_trained / f"whole.{suffix}").read_bytes()
     assert (in_trained / f"chunked.{suffix}").read_bytes() == expected
-    assert stdout.stdout.encode() == expected  # the in-memory path writes the same bytes
+    assert in_memory.encode() == expected
+    assert stdout.stdout.encode() == expected
     assert _no_temp_files(in_trained)
+
+
+@pytest.mark.parametrize("suffix", ["csv", "json", "jsonl"])
+def test_a_file_to_stdout_streams_through_a_temporary_file_it_removes(
+    run_cli, in_trained, monkeypatch, tmp_path, suffix
+):
+    # stdout gets the bytes the file gets, once every row is scored, in bounded memory:
+    # through a temporary file in TMPDIR, removed whether scoring ends well or not
+    import tempfile
+
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))
+    frame = _leads(in_trained)
+    frame.loc[4, "no_shows"] = "-2"  # a reject: its file goes next to the input
+    frame.to_csv(in_trained / "some.csv", index=False)
+    _chunked(monkeypatch)
+    to_file = run_cli("score", "some.csv", "--out", f"some_scored.{suffix}")
+    assert to_file.exit_code == 0, to_file.output
+    rejects_beside_output = (in_trained / "some_scored.rejects.csv").read_bytes()
+
+    def whole_file_in_memory(*args, **kwargs):
+        raise AssertionError("a file to stdout was held in memory")
+
+    monkeypatch.setattr(jobs, "run_scoring", whole_file_in_memory)
+    to_stdout = run_cli("score", "some.csv", "--format", suffix)
+    assert to_stdout.exit_code == 0, to_stdout.output
+    assert to_stdout.stdout.encode() == (in_trained / f"some_scored.{suffix}").read_bytes()
+    assert (in_trained / "some.rejects.csv").read_bytes() == rejects_beside_output
+    assert "1 row(s) rejected, written to some.rejects.csv" in to_stdout.stderr
+    assert "row 5: no_shows" in to_stdout.stderr
+    assert "scored, written to" not in to_stdout.stderr  # stdout holds the data alone
+    assert list(spool.iterdir()) == []
+    # a failure in a later chunk: nothing on stdout, no file left behind
+    lines = (in_trained / "some.csv").read_bytes().split(b"\n")
+    lines[20] = lines[20].replace(b"L", b"\xe9", 1)
+    (in_trained / "latin1.csv").write_bytes(b"\n".join(lines))
+    failed = run_cli("score", "latin1.csv", "--format", suffix)
+    assert failed.exit_code == 1 and "in row 20)" in failed.stderr
+    assert failed.stdout == ""
+    assert list(spool.iterdir()) == [] and not (in_trained / "latin1.rejects.csv").exists()
 
 
 def test_chunked_parquet_has_the_same_rows_and_types(run_cli, in_trained, monkeypatch):

@@ -413,7 +413,10 @@ def score(
         check_output(out, [file, lead_file(lead)])
 
     console = render.console()
-    if file is not None and out is not None:  # file to file: streamed, in bounded memory
+    if file is not None and (out is not None or fmt in ("csv", "json", "jsonl")):
+        # a file to a file or to stdout: streamed, in bounded memory (stdout gets the bytes
+        # the file would hold, once every row is scored); rejects go next to the output,
+        # else next to the input, and leads from standard input only list theirs
 
         def before_output(report) -> None:
             render.print_notices(report.notices)
@@ -431,8 +434,10 @@ def score(
             overwrite,
             progress=render.count_progress("scoring"),
             before_output=before_output,
+            rejects_next_to=None if out is not None or from_stdin else file,
         )
-        console.print(f"{streamed.scored:,} prospect(s) scored, written to {out}", markup=False)
+        if out is not None:
+            console.print(f"{streamed.scored:,} prospect(s) scored, written to {out}", markup=False)
         return
 
     report = run_scoring(

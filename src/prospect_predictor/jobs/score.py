@@ -134,8 +134,8 @@ class FileScoringReport:
     rejected: int
     first_rejects: list[tuple[int, str]]  # (row, problems) of the first rejected rows
     rejects_path: Path | None  # where the rejected rows were written, if any
-    out: Path
-    status: str  # written, replaced or unchanged
+    out: Path | None  # None: standard output
+    status: str  # written, replaced or unchanged (standard output: written)
     metadata: dict
     lang: str
     drift_warnings: list[str]
@@ -146,27 +146,32 @@ class FileScoringReport:
 def run_file_scoring(
     model_dir: str | Path | None,
     input_path: str | Path,
-    out: Path,
+    out: Path | None,
     fmt: str,
     lang: str | None = None,
     overwrite: bool = False,
     progress: Counter = lambda done, total: None,
     before_output: Callable[[FileScoringReport], None] = lambda report: None,
     chunk_rows: int | None = None,
+    rejects_next_to: Path | None = None,
 ) -> FileScoringReport:
-    """Score a file of leads to ``out`` (``fmt``: csv, json or parquet) in bounded memory.
+    """Score a file of leads to ``out`` (``fmt``: csv, json, jsonl or parquet; ``out``
+    None: standard output, not Parquet) in bounded memory.
 
     The file is read, validated and scored one chunk at a time (:class:`leads.LeadStream`,
     ``chunk_rows`` defaults to ``leads.CHUNK_ROWS``, or :data:`WORKER_CHUNK_ROWS` when worker
     processes score it: ``jobs/parallel.py``); each chunk's scores are appended to a
-    temporary file next to ``out`` and its rejected rows to one next to
-    ``<out>.rejects.csv``. Neither may be the input (refused before any work, whatever
-    ``overwrite``). Only when every row is done are they moved into place, after checking
-    that both can be (an existing file with other contents is refused unless
-    ``overwrite``): the rejects, then ``before_output(report)`` (the CLI prints drift and
-    rejects), then ``out``. Any error before leaves both files as they were. Drift is measured
-    on a uniform sample of :data:`DRIFT_SAMPLE_ROWS` valid rows. Output bytes are those of
-    :func:`run_scoring` + ``output.write_scores`` on the whole file."""
+    temporary file next to ``out`` (for standard output, in the system's temporary
+    folder) and its rejected rows to one next to ``<rejects_next_to>.rejects.csv``
+    (``rejects_next_to`` None: next to ``out``; writing to standard output, no rejects
+    file). Neither may be the input (refused before any work, whatever ``overwrite``).
+    Only when every row is done are they moved into place, after checking that both can
+    be (an existing file with other contents is refused unless ``overwrite``): the
+    rejects, then ``before_output(report)`` (the CLI prints drift and rejects), then
+    ``out`` (or the scores are copied to standard output). Any error before leaves both
+    files as they were and standard output empty. Drift is measured on a uniform sample
+    of :data:`DRIFT_SAMPLE_ROWS` valid rows. Output bytes are those of :func:`run_scoring`
+    + ``output.write_scores`` on the whole file."""
     from concurrent.futures.process import BrokenProcessPool
 
     from prospect_predictor.data.leads import CHUNK_ROWS, LeadStream, absent_lines, rejects_file
@@ -185,9 +190,12 @@ def run_file_scoring(
     from prospect_predictor.registry.bundle import read_profile
     from prospect_predictor.scoring.writers import ScoresWriter
 
-    rejects_path = rejects_file(out)
-    check_output(out, [input_path])
-    check_output(rejects_path, [input_path], "the rejects file")
+    rejects_next_to = rejects_next_to if rejects_next_to is not None else out
+    rejects_path = rejects_file(rejects_next_to) if rejects_next_to is not None else None
+    if out is not None:
+        check_output(out, [input_path])
+    if rejects_path is not None:
+        check_output(rejects_path, [input_path], "the rejects file")
     bundle, metadata, lang, notices = _scoring_bundle(model_dir, lang)
     workers = worker_count(Path(input_path))
     keep_freed_memory()  # a file's chunks: the same sizes again and again
@@ -199,7 +207,7 @@ def run_file_scoring(
         input_path, metadata, chunk_rows or (WORKER_CHUNK_ROWS if workers else None)
     )
     writer = ScoresWriter(out, fmt, chunk_rows or CHUNK_ROWS)  # row groups: the same either way
-    rejects = CsvAppender(rejects_path)
+    rejects = CsvAppender(rejects_path) if rejects_path is not None else None
     sample = RowSample(DRIFT_SAMPLE_ROWS)
     first_rejects: list[tuple[int, str]] = []
     pool = start_pool(workers, bundle)
@@ -219,10 +227,12 @@ def run_file_scoring(
         # a worker writes its chunk's text to a file here, which the writer moves into the
         # output by the kernel: measured, 1,000,000 leads to CSV, the main process 8.4 ->
         # 7.3 core-seconds and the workers' 1 to 2 fewer than through the pipes
-        spool = spool_folder(out) if pool is not None and fmt in SPOOLED else None
+        if pool is not None and fmt in SPOOLED:
+            spool = spool_folder(out if out is not None else writer.temp)
         spare_the_collector()  # given back in `finally`: this process may go on
         for chunk in stream:
-            rejects.append(chunk.rejects)
+            if rejects is not None:
+                rejects.append(chunk.rejects)
             kept = zip(chunk.rejects["row"], chunk.rejects["problems"], strict=True)
             first_rejects.extend(
                 (int(r), p) for r, p in list(kept)[: FIRST_REJECTS - len(first_rejects)]
@@ -246,10 +256,12 @@ def run_file_scoring(
             notices + absent_lines(stream.absent, input_path),
         )
         progress(stream.rows_read, stream.rows_read)
-        check_replaceable(writer.close(), out, overwrite)  # both, before moving either
-        if rejects.close() is not None:
+        finished = writer.close()
+        if out is not None:
+            check_replaceable(finished, out, overwrite)  # both, before moving either
+        if rejects is not None and rejects.close() is not None:
             check_replaceable(rejects.temp, rejects_path, overwrite)
-        rejects.finish(overwrite)
+            rejects.finish(overwrite)
         before_output(report)
         report.status = writer.finish(overwrite)
         return report
@@ -264,7 +276,8 @@ def run_file_scoring(
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         writer.abort()
-        rejects.abort()
+        if rejects is not None:
+            rejects.abort()
         if spool is not None:
             shutil.rmtree(spool, ignore_errors=True)
         gc.unfreeze()

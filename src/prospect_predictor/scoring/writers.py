@@ -115,12 +115,16 @@ class ScoresWriter:
 
     A batch is the output frame, or its columns (an ordered mapping of names to numpy or
     pyarrow arrays, as ``pd.DataFrame`` would take them): CSV and Parquet are then written
-    from the columns without building the frame, with the same bytes and schema."""
+    from the columns without building the frame, with the same bytes and schema.
 
-    def __init__(self, out: Path, fmt: str, row_group_rows: int = 50_000) -> None:
+    ``out`` None: standard output. The scores then go to a temporary file in the
+    system's temporary folder, copied to standard output by :meth:`finish`: as for a
+    file, nothing is written unless every row was scored, and memory stays bounded."""
+
+    def __init__(self, out: Path | None, fmt: str, row_group_rows: int = 50_000) -> None:
         self.out, self.fmt, self.row_group_rows = out, fmt, row_group_rows
         self.rows = 0
-        self.temp = temp_file_for(out)
+        self.temp = temp_file_for(out) if out is not None else _temp_file(fmt)
         # opened as created, not truncated: see temp_file_for
         self._handle = None if fmt == "parquet" else self.temp.open("r+b")
         self._parquet = None
@@ -202,9 +206,13 @@ class ScoresWriter:
 
     def finish(self, overwrite: bool) -> str:
         """Complete the file and move it into place: ``written``, ``replaced`` or
-        ``unchanged``; an existing different file without ``overwrite`` is an error."""
+        ``unchanged``; an existing different file without ``overwrite`` is an error.
+        Without ``out``, its bytes are copied to standard output (``written``)."""
         try:
             self.close()
+            if self.out is None:
+                copy_to_stdout(self.temp)
+                return "written"
             return move_into_place(self.temp, self.out, overwrite)
         finally:
             self.abort()
@@ -246,6 +254,30 @@ def append_file(source: Path, target: int) -> None:
             handle.seek(done)
             with open(target, "wb", closefd=False) as out:
                 shutil.copyfileobj(handle, out)
+
+
+def _temp_file(fmt: str) -> Path:
+    """A new empty file in the system's temporary folder (``TMPDIR``), for scores bound for
+    standard output."""
+    import os
+    import tempfile
+
+    handle, name = tempfile.mkstemp(prefix="prospect-scores-", suffix=f".{fmt}.tmp")
+    os.close(handle)
+    return Path(name)
+
+
+def copy_to_stdout(source: Path) -> None:
+    """The bytes of the file ``source`` written to standard output as they are (UTF-8, the
+    bytes a file would hold), after what was already written to it."""
+    import shutil
+    import sys
+
+    sys.stdout.flush()
+    target = sys.stdout.buffer
+    with source.open("rb") as handle:
+        shutil.copyfileobj(handle, target, 1 << 20)
+    target.flush()
 
 
 def table(frame: pd.DataFrame, lang: str, classes: list[str], width: int | None = None):
