@@ -1,6 +1,6 @@
-"""JSON lines built a column at a time (scoring/jsonlines.py) are the bytes the records
-give, one json.dumps per row (rows.record + rows.json_line), and anything it cannot
-promise is left to them."""
+"""JSON lines and the JSON array built a column at a time (scoring/jsonlines.py) are the
+bytes the records give, one json.dumps per row (rows.record + rows.json_line) or one for
+the whole array (rows.json_text), and anything it cannot promise is left to them."""
 
 from __future__ import annotations
 
@@ -9,16 +9,30 @@ import pandas as pd
 import pytest
 
 from prospect_predictor.domain import CONTEXT, OUTCOMES, REASONS
-from prospect_predictor.scoring.jsonlines import jsonl_bytes
-from prospect_predictor.scoring.rows import json_line, record
+from prospect_predictor.scoring.jsonlines import json_bytes
+from prospect_predictor.scoring.rows import json_line, json_text, record
 
 BASE = {"win_win": 0.0, "win_lose": -0.8586089113864699, "stalled": float("nan")}
 WORDS = ['say "no"', "back\\slash", "a\nb", "tab\there", "é日本", "=1+2", "", "x, y"]
 
 
-def by_records(columns: dict, reference: str = "win_win", unit: str = "log-odds") -> bytes:
+def by_records(
+    columns: dict, reference: str = "win_win", unit: str = "log-odds", fmt: str = "jsonl"
+) -> bytes:
     rows = pd.DataFrame(columns).to_dict(orient="records")
-    return "".join(json_line(record(row, BASE, reference, unit)) for row in rows).encode()
+    records = [record(row, BASE, reference, unit) for row in rows]
+    if fmt == "json":
+        return json_text(records, "json").encode()
+    return "".join(json_line(one) for one in records).encode()
+
+
+def built(columns: dict, reference: str, unit: str, fmt: str) -> bytes | None:
+    """json_bytes' text as the file holds it: the array opened and closed around its
+    elements, as writers.ScoresWriter writes them."""
+    text = json_bytes(columns, BASE, reference, unit, fmt)
+    if text is None or fmt == "jsonl":
+        return text
+    return b"[" + text[1:] + b"\n]\n"
 
 
 def output_columns(rng: np.random.Generator, rows: int) -> dict:
@@ -56,20 +70,22 @@ def output_columns(rng: np.random.Generator, rows: int) -> dict:
     return columns
 
 
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_json_lines_are_the_records_bytes(seed):
+def test_json_lines_and_the_array_are_the_records_bytes(seed, fmt):
     columns = output_columns(np.random.default_rng(seed), 1_500)
-    got = jsonl_bytes(columns, BASE, "win_win", "log-odds (ln)")
+    got = built(columns, "win_win", "log-odds (ln)", fmt)
     assert got is not None  # built a column at a time
-    assert got == by_records(columns, unit="log-odds (ln)")
+    assert got == by_records(columns, unit="log-odds (ln)", fmt=fmt)
 
 
-def test_another_reference_and_missing_columns_are_written_as_records_write_them():
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_another_reference_and_missing_columns_are_written_as_records_write_them(fmt):
     columns = output_columns(np.random.default_rng(4), 300)
     del columns["reason_poor_fit__stalled"]  # record(): None, unless it is the reference
-    got = jsonl_bytes(columns, BASE, "stalled", "u")
+    got = built(columns, "stalled", "unité «ln»", fmt)
     assert got is not None
-    assert got == by_records(columns, reference="stalled", unit="u")
+    assert got == by_records(columns, reference="stalled", unit="unité «ln»", fmt=fmt)
 
 
 @pytest.mark.parametrize(
@@ -83,4 +99,5 @@ def test_another_reference_and_missing_columns_are_written_as_records_write_them
 def test_what_it_cannot_promise_is_left_to_the_records(change):
     columns = output_columns(np.random.default_rng(5), 300)
     change(columns)
-    assert jsonl_bytes(columns, BASE, "win_win", "u") is None
+    assert json_bytes(columns, BASE, "win_win", "u", "jsonl") is None
+    assert json_bytes(columns, BASE, "win_win", "u", "json") is None

@@ -319,7 +319,7 @@ def scored_chunk(*arguments):
     """``leads.validate_chunk(*arguments[:-5])``, then the valid rows scored and encoded in
     batches of :data:`SCORING_CHUNK_ROWS` (``arguments[-5:]``: the language, the format,
     the bundle, or None in a worker process, which uses the one it holds, the drift
-    sample's ``limit``, and a folder to spool CSV or JSON lines to, or None): the
+    sample's ``limit``, and a folder to spool CSV or JSON to, or None): the
     :class:`ScoredChunk` and the validation report. Spooled, the chunk's output is one
     file in that folder (its one piece), which the writer moves into the output and
     deletes: a worker's text then never goes through a pipe."""
@@ -360,7 +360,7 @@ def scored_chunk(*arguments):
     return scored, replace(report, frame=None, bad_rows=None)
 
 
-SPOOLED = ("csv", "jsonl")  # the formats whose pieces are bytes a worker can spool
+SPOOLED = ("csv", "json", "jsonl")  # the formats whose pieces are bytes a worker can spool
 
 
 def encoded_batch(frame, rows, lang: str, fmt: str, bundle, header: bool = False):
@@ -371,12 +371,12 @@ def encoded_batch(frame, rows, lang: str, fmt: str, bundle, header: bool = False
     from prospect_predictor.scoring.writers import encode_batch, to_records
 
     out, scores = score_batch(bundle, bundle.metadata, frame, rows, lang)
-    if fmt == "jsonl":  # built a column at a time where it can be (scoring/jsonlines.py)
-        from prospect_predictor.scoring.jsonlines import jsonl_bytes
+    if fmt in ("json", "jsonl"):  # a column at a time where it can be (scoring/jsonlines.py)
+        from prospect_predictor.scoring.jsonlines import json_bytes
 
-        lines = jsonl_bytes(out, *_record_context(scores, lang))
-        if lines is not None:
-            return lines, None
+        text = json_bytes(out, *_record_context(scores, lang), fmt)
+        if text is not None:
+            return text, None
     records = None
     if fmt in ("json", "jsonl"):
         records = to_records(pd.DataFrame(out), *_record_context(scores, lang))

@@ -1,9 +1,10 @@
-"""JSON lines built a column at a time with pyarrow's kernels: the bytes
-``rows.json_line(rows.record(row, ...))`` gives for each output row, without a dict and a
-``json.dumps`` per row (measured, 1,000,000 leads to a file with two workers: 50.1 s ->
-12.3 s, 2026-12-02).
+"""JSON lines, and the JSON array's elements, built a column at a time with pyarrow's
+kernels: the bytes ``rows.json_line(rows.record(row, ...))`` gives for each output row,
+or ``json.dumps(record, indent=2)`` inside the array, without a dict and a ``json.dumps``
+per row (measured, 1,000,000 leads to a file with two workers: JSON lines 50.1 s -> 12.3 s,
+2026-12-02).
 
-Exactness, not approximation: :func:`jsonl_bytes` returns None for anything it does not
+Exactness, not approximation: :func:`json_bytes` returns None for anything it does not
 write exactly as ``json.dumps`` does (a column it does not know, a text cell with a control
 character other than a line feed, a carriage return or a tab, an infinite number), and
 the caller then builds the records. ``tests/scoring/test_jsonlines.py`` compares the two
@@ -26,13 +27,48 @@ _ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "
 _OTHER_CONTROL = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]"
 _LISTS = ("no_data_reasons", "unknown_fields")  # ", "-joined text, a JSON list each
 
+ARRAY_INDENT = 2  # --format json: json.dumps(records, indent=2), each record one level in
+ARRAY_SEPARATOR = ",\n" + " " * ARRAY_INDENT  # before each element ("[" for the first: ",")
 
-def jsonl_bytes(
-    columns: Mapping, base: dict[str, float], reference: str, unit: str
+
+class _Layout:
+    """Where ``json.dumps`` puts its whitespace: on one line (``indent`` None, the JSON
+    lines), or with ``indent`` spaces a level, the object itself ``depth`` levels in
+    (``depth`` 1: an element of the array)."""
+
+    def __init__(self, indent: int | None, depth: int = 0) -> None:
+        self.indent, self.depth = indent, depth
+
+    def _line(self, level: int) -> str:
+        return "\n" + " " * (self.indent * (self.depth + level))
+
+    def open(self, level: int) -> str:
+        """An object opened at ``level``, up to its first key."""
+        return "{" if self.indent is None else "{" + self._line(level + 1)
+
+    def between(self, level: int) -> str:
+        """Between two items at ``level``."""
+        return ", " if self.indent is None else "," + self._line(level)
+
+    def close(self, level: int) -> str:
+        """An object at ``level`` closed."""
+        return "}" if self.indent is None else self._line(level) + "}"
+
+    def value(self, value, level: int) -> str:
+        """A constant value at ``level`` as json.dumps writes it there."""
+        text = json.dumps(value, ensure_ascii=False, indent=self.indent)
+        return text if self.indent is None else text.replace("\n", self._line(level))
+
+
+def json_bytes(
+    columns: Mapping, base: dict[str, float], reference: str, unit: str, fmt: str = "jsonl"
 ) -> bytes | None:
     """The output columns (``score.batch_columns``: numpy arrays, text as object arrays
-    of ``str`` or None) as JSON lines, one record per row as :func:`rows.record` makes it
-    and :func:`rows.json_line` writes it; None when that cannot be promised."""
+    of ``str`` or None) as JSON, one record per row as :func:`rows.record` makes it; None
+    when that cannot be promised. ``fmt`` jsonl: JSON lines, as :func:`rows.json_line`
+    writes them; json: the array's elements as ``json.dumps(records, indent=2)`` writes
+    them, each preceded by :data:`ARRAY_SEPARATOR` (the file's first by "[" instead of its
+    ",", and the last followed by the array's end: ``writers.ScoresWriter``)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -40,8 +76,9 @@ def jsonl_bytes(
     rows = len(columns[names[0]]) if names else 0
     if not rows or any(name not in columns for name in _LISTS):
         return None
-    pieces: list = []
-    opening = "{"
+    layout = _Layout(ARRAY_INDENT, 1) if fmt == "json" else _Layout(None)
+    pieces: list = [ARRAY_SEPARATOR if fmt == "json" else ""]
+    opening = layout.open(0)
     for name in names:
         if name.startswith("reason_") or name in _LISTS:
             continue
@@ -49,7 +86,7 @@ def jsonl_bytes(
         if cells is None:
             return None
         pieces += [f"{opening}{json.dumps(name)}: ", cells]
-        opening = ", "
+        opening = layout.between(1)
     reasons = []
     for reason in (*REASONS, CONTEXT):
         parts = []
@@ -63,19 +100,24 @@ def jsonl_bytes(
                 cells = "0.0" if outcome == reference else "null"
             parts.append((outcome, cells))
         reasons.append((reason, parts))
-    pieces.append(f'{opening}"contributions": {{')
+    pieces.append(f'{opening}"contributions": {layout.open(1)}')
     for r, (reason, parts) in enumerate(reasons):
         for o, (outcome, cells) in enumerate(parts):
-            lead = (", " if r else "") + f"{json.dumps(reason)}: {{" if o == 0 else ", "
+            if o == 0:
+                lead = (layout.between(2) if r else "") + f"{json.dumps(reason)}: {layout.open(2)}"
+            else:
+                lead = layout.between(3)
             pieces += [f"{lead}{json.dumps(outcome)}: ", cells]
-        pieces.append("}")
+        pieces.append(layout.close(2))
     average = {outcome: _plain_number(base.get(outcome)) for outcome in OUTCOMES}
     pieces.append(
-        f'}}, "average_prospect": {json.dumps(average)}, '
-        f'"contribution_unit": {json.dumps(unit, ensure_ascii=False)}, "no_data_reasons": '
+        f"{layout.close(1)}{layout.between(1)}"
+        f'"average_prospect": {layout.value(average, 1)}{layout.between(1)}'
+        f'"contribution_unit": {layout.value(unit, 1)}{layout.between(1)}"no_data_reasons": '
     )
-    for name, after in zip(_LISTS, (', "unknown_fields": ', "}\n"), strict=True):
-        cells = _list_text(columns[name])
+    ending = layout.close(0) + ("\n" if fmt == "jsonl" else "")
+    for name, after in zip(_LISTS, (f'{layout.between(1)}"unknown_fields": ', ending), strict=True):
+        cells = _list_text(columns[name], layout)
         if cells is None:
             return None
         pieces += [cells, after]
@@ -137,9 +179,9 @@ def _string_text(text):
     return pc.fill_null(quoted, "null") if quoted.null_count else quoted
 
 
-def _list_text(values):
-    """A ", "-joined text column as record() lists it: JSON lists of its non-empty parts,
-    each distinct text written once."""
+def _list_text(values, layout: _Layout):
+    """A ", "-joined text column as record() lists it: JSON lists of its non-empty parts
+    (an item of the record, laid out by ``layout``), each distinct text written once."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -149,7 +191,7 @@ def _list_text(values):
     if vocabulary is None or vocabulary.null_count:
         return None
     written = [
-        json.dumps([part for part in str(text).split(", ") if part], ensure_ascii=False)
+        layout.value([part for part in str(text).split(", ") if part], 1)
         for text in vocabulary.dictionary.to_pylist()
     ]
     return pc.take(pa.array(written, pa.string()), vocabulary.indices)

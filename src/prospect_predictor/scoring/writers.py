@@ -90,18 +90,22 @@ def arrow_table(batch, schema):
 
 def encode_batch(fmt: str, batch, records: list[dict] | None, first: bool):
     """One batch of scores (the output frame or its columns) as :class:`ScoresWriter`
-    appends it: CSV (with the header when ``first``) or JSON lines as UTF-8 bytes, the
-    JSON array's elements (indented text), or the batch itself for Parquet (written by
-    row groups)."""
+    appends it: CSV (with the header when ``first``), JSON lines or the JSON array's
+    elements (indented, each after ``jsonlines.ARRAY_SEPARATOR``) as UTF-8 bytes, or the
+    batch itself for Parquet (written by row groups)."""
     if fmt == "csv":
         return csv_bytes(batch, header=first)
     if fmt == "jsonl":
         return "".join(json_line(record) for record in records or []).encode("utf-8")
     if fmt == "json":
-        return [
-            json.dumps(record, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+        from prospect_predictor.scoring.jsonlines import ARRAY_INDENT, ARRAY_SEPARATOR
+
+        inside = "\n" + " " * ARRAY_INDENT  # each record one level into the array
+        return "".join(
+            ARRAY_SEPARATOR
+            + json.dumps(record, indent=ARRAY_INDENT, ensure_ascii=False).replace("\n", inside)
             for record in records or []
-        ]
+        ).encode("utf-8")
     return batch
 
 
@@ -140,22 +144,22 @@ class ScoresWriter:
     def append(self, piece, rows: int, header: bytes | None = None) -> None:
         """Append one batch of ``rows`` rows as :func:`encode_batch` encoded it (where the
         batch was scored, in a worker process or here); CSV pieces encoded without their
-        header come with it (``header``), written before the first. A CSV or JSON lines
-        piece may also be a file holding those bytes (a worker's), moved in and deleted."""
-        if self.fmt in ("csv", "jsonl"):
+        header come with it (``header``), written before the first. A CSV or JSON
+        piece may also be a file holding those bytes (a worker's), moved in and deleted.
+        The JSON array's first element opens it: its separator's "," becomes "["."""
+        if self.fmt in ("csv", "json", "jsonl"):
             if header is not None and self.rows == 0:
                 self._handle.write(header)
+            skip = 0
+            if self.fmt == "json" and self.rows == 0 and rows:
+                self._handle.write(b"[")
+                skip = 1
             if isinstance(piece, Path):
                 self._handle.flush()
-                append_file(piece, self._handle.fileno())
+                append_file(piece, self._handle.fileno(), skip)
                 piece.unlink()
             else:
-                self._handle.write(piece)
-        elif self.fmt == "json":
-            for text in piece:
-                self._handle.write((("[\n  " if self.rows == 0 else ",\n  ") + text).encode())
-                self.rows += 1
-            return
+                self._handle.write(memoryview(piece)[skip:])
         else:
             self._pending.append(piece)
             self._pending_rows += rows
@@ -232,16 +236,17 @@ class ScoresWriter:
             self._parquet_file.close()
 
 
-def append_file(source: Path, target: int) -> None:
-    """Append the bytes of the file ``source`` to the open file descriptor ``target``: by
-    the kernel where it can (``copy_file_range``: no copy through this process), else read
-    and written."""
+def append_file(source: Path, target: int, skip: int = 0) -> None:
+    """Append the bytes of the file ``source`` (but its first ``skip``) to the open file
+    descriptor ``target``: by the kernel where it can (``copy_file_range``: no copy
+    through this process), else read and written."""
     import os
     import shutil
 
     with source.open("rb") as handle:
         size = os.fstat(handle.fileno()).st_size
-        done = 0
+        handle.seek(skip)
+        done = skip
         try:
             while done < size:
                 copied = os.copy_file_range(handle.fileno(), target, size - done)
