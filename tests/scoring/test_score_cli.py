@@ -86,6 +86,39 @@ def test_table_in_french_and_english(run_cli, in_trained):
     assert english.stdout != french.stdout
 
 
+def test_the_table_shows_the_first_leads_and_says_how_to_get_them_all(
+    run_cli, in_trained, monkeypatch
+):
+    import prospect_predictor.jobs.score as jobs
+    import prospect_predictor.scoring.writers as writers
+
+    whole = jobs.run_scoring(None, "leads.csv", lang="en")  # every row, in memory
+    monkeypatch.setattr(writers, "TABLE_ROWS", 7)
+    frame = pd.read_csv(in_trained / "leads.csv", dtype=str, keep_default_na=False).head(40)
+    frame.loc[3, "no_shows"] = "-1"  # rejected: the table's first rows are the scored ones
+    frame.to_csv(in_trained / "forty.csv", index=False)
+    streamed = jobs.run_file_scoring(None, "forty.csv", None, "table", "en")
+    assert streamed.scored == 39 and len(streamed.shown) == 7
+    expected = whole.frame.drop(index=3).head(7).reset_index(drop=True)
+    pd.testing.assert_frame_equal(streamed.shown, expected, check_exact=True)
+
+    def whole_file_in_memory(*args, **kwargs):
+        raise AssertionError("the table held the whole file in memory")
+
+    monkeypatch.setattr(jobs, "run_scoring", whole_file_in_memory)
+    shown = run_cli("score", "forty.csv", "--format", "table")
+    assert shown.exit_code == 0, shown.output
+    ids = frame["prospect_id"]
+    assert all(pid in shown.stdout for pid in ids.drop(index=3).head(7))
+    assert not any(pid in shown.stdout for pid in ids.iloc[8:])
+    assert "showing the first 7 of 39 scored leads; for all of them, --out FILE" in shown.stderr
+    assert "1 row(s) rejected, written to forty.rejects.csv" in shown.stderr
+    monkeypatch.setattr(writers, "TABLE_ROWS", 39)
+    all_shown = run_cli("score", "forty.csv", "--format", "table")
+    assert all_shown.exit_code == 0 and "showing the first" not in all_shown.stderr
+    assert all(pid in all_shown.stdout for pid in ids.drop(index=3))
+
+
 @pytest.mark.parametrize(
     "option, value, listed", [("--lang", "de", "'en', 'fr'"), ("--format", "xml", "'jsonl'")]
 )

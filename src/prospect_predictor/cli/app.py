@@ -404,7 +404,7 @@ def score(
         if lead_read is None:
             return
     from prospect_predictor.jobs.score import run_file_scoring, run_scoring
-    from prospect_predictor.scoring.writers import table, write_scores
+    from prospect_predictor.scoring.writers import write_scores
 
     if out is not None:  # before any work: not a folder, not a file this command reads
         from prospect_predictor.data.leads import lead_file
@@ -413,10 +413,11 @@ def score(
         check_output(out, [file, lead_file(lead)])
 
     console = render.console()
-    if file is not None and (out is not None or fmt in ("csv", "json", "jsonl")):
-        # a file to a file or to stdout: streamed, in bounded memory (stdout gets the bytes
-        # the file would hold, once every row is scored); rejects go next to the output,
-        # else next to the input, and leads from standard input only list theirs
+    if file is not None:
+        # a file to a file, to stdout or to the table: streamed, in bounded memory (stdout
+        # gets the bytes the file would hold, once every row is scored; the table, the
+        # first rows); rejects go next to the output, else next to the input, and leads
+        # from standard input only list theirs
 
         def before_output(report) -> None:
             render.print_notices(report.notices)
@@ -436,43 +437,28 @@ def score(
             before_output=before_output,
             rejects_next_to=None if out is not None or from_stdin else file,
         )
-        if out is not None:
+        if fmt == "table":
+            render.print_table(streamed.shown, streamed.scored, streamed.lang, streamed.metadata)
+        elif out is not None:
             console.print(f"{streamed.scored:,} prospect(s) scored, written to {out}", markup=False)
         return
 
+    # one lead (--lead), held in memory: to --out, or what the path without pandas
+    # handed back (a value only pandas' validation can judge)
     report = run_scoring(
         model,
-        file,
+        None,
         lead,
         lang,
         progress=render.count_progress("scoring"),
-        rejects_next_to=out or (None if from_stdin else file),
+        rejects_next_to=out,
         overwrite=overwrite,
         lead_read=lead_read,
     )
     render.print_notices(report.notices)
-    render.print_drift(report.drift_warnings, "these leads")
-    leads = report.leads
-    if from_stdin and out is None and len(leads.rejects):
-        render.print_rejects(
-            console,
-            len(leads.rejects),
-            None,
-            list(zip(leads.rejects["row"].head(5), leads.rejects["problems"].head(5), strict=True)),
-        )
-    if report.rejects_path is not None:
-        render.print_rejects(
-            console,
-            len(leads.rejects),
-            report.rejects_path,
-            list(zip(leads.rejects["row"].head(5), leads.rejects["problems"].head(5), strict=True)),
-        )
-    render.print_unknown_fields(leads.unknown_fields, report.lang)
+    render.print_unknown_fields(report.leads.unknown_fields, report.lang)
     if fmt == "table":
-        terminal = render.console(stderr=False)
-        terminal.print(
-            table(report.frame, report.lang, list(report.metadata["classes"]), terminal.width)
-        )
+        render.print_table(report.frame, len(report.frame), report.lang, report.metadata)
         return
     text = write_scores(report.frame, fmt, out, report.records, overwrite)
     if text is not None:

@@ -170,6 +170,22 @@ def print_drift(warnings: list[str], what: str) -> None:
         stderr.print(f"  warning: {line}", markup=False)
 
 
+def print_table(frame, scored: int, lang: str, metadata: dict) -> None:
+    """The scored leads' table on stdout (one block per lead in a narrow terminal): the
+    rows of ``frame``, the first of ``scored``; when some are not shown, how to get them
+    all, on stderr."""
+    from prospect_predictor.scoring.writers import table
+
+    terminal = console(stderr=False)
+    terminal.print(table(frame, lang, list(metadata["classes"]), terminal.width))
+    if scored > len(frame):
+        console().print(
+            f"showing the first {len(frame):,} of {scored:,} scored leads; for all of them, "
+            "--out FILE (csv, json, jsonl or parquet) or --format csv",
+            markup=False,
+        )
+
+
 def print_unknown_fields(fields: list[str], lang: str) -> None:
     """One lead's features not given (or given blank), on stderr."""
     if fields:

@@ -135,12 +135,13 @@ class FileScoringReport:
     first_rejects: list[tuple[int, str]]  # (row, problems) of the first rejected rows
     rejects_path: Path | None  # where the rejected rows were written, if any
     out: Path | None  # None: standard output
-    status: str  # written, replaced or unchanged (standard output: written)
+    status: str  # written, replaced or unchanged (standard output: written; table: shown)
     metadata: dict
     lang: str
     drift_warnings: list[str]
     # said once: about the bundle (an interrupted promotion), the file (absent columns)
     notices: list[str] = field(default_factory=list)
+    shown: pd.DataFrame | None = None  # the table's rows: the first scored (writers.FirstRows)
 
 
 def run_file_scoring(
@@ -156,7 +157,8 @@ def run_file_scoring(
     rejects_next_to: Path | None = None,
 ) -> FileScoringReport:
     """Score a file of leads to ``out`` (``fmt``: csv, json, jsonl or parquet; ``out``
-    None: standard output, not Parquet) in bounded memory.
+    None: standard output, not Parquet; ``fmt`` table: the first ``writers.TABLE_ROWS``
+    rows kept in the report's ``shown`` for the terminal, no file) in bounded memory.
 
     The file is read, validated and scored one chunk at a time (:class:`leads.LeadStream`,
     ``chunk_rows`` defaults to ``leads.CHUNK_ROWS``, or :data:`WORKER_CHUNK_ROWS` when worker
@@ -188,7 +190,7 @@ def run_file_scoring(
     )
     from prospect_predictor.monitoring.drift import RowSample, drift_warnings
     from prospect_predictor.registry.bundle import read_profile
-    from prospect_predictor.scoring.writers import ScoresWriter
+    from prospect_predictor.scoring.writers import FirstRows, ScoresWriter
 
     rejects_next_to = rejects_next_to if rejects_next_to is not None else out
     rejects_path = rejects_file(rejects_next_to) if rejects_next_to is not None else None
@@ -206,7 +208,8 @@ def run_file_scoring(
     stream = LeadStream(
         input_path, metadata, chunk_rows or (WORKER_CHUNK_ROWS if workers else None)
     )
-    writer = ScoresWriter(out, fmt, chunk_rows or CHUNK_ROWS)  # row groups: the same either way
+    # Parquet's row groups: the same whatever the chunks
+    writer = FirstRows() if fmt == "table" else ScoresWriter(out, fmt, chunk_rows or CHUNK_ROWS)
     rejects = CsvAppender(rejects_path) if rejects_path is not None else None
     sample = RowSample(DRIFT_SAMPLE_ROWS)
     first_rejects: list[tuple[int, str]] = []
@@ -264,6 +267,8 @@ def run_file_scoring(
             rejects.finish(overwrite)
         before_output(report)
         report.status = writer.finish(overwrite)
+        if fmt == "table":
+            report.shown = writer.frame
         return report
     except BrokenProcessPool as exc:
         raise ProspectError(

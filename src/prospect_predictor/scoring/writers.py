@@ -236,6 +236,46 @@ class ScoresWriter:
             self._parquet_file.close()
 
 
+TABLE_ROWS = 1_000
+"""The terminal's table shows at most this many leads, the first scored (Rich lays out
+about 600 rows a second; 20,000 leads took 35 s to print, 237,000 lines no one scrolls
+through). The whole file is still validated and scored: its rejects and drift are the
+file's. ``--out`` or ``--format csv`` gives every lead."""
+
+
+class FirstRows:
+    """The scores bound for the terminal's table: the first ``limit`` rows kept (the
+    batches :func:`encode_batch` gives for the table: the output columns), the others
+    counted; the same calls as :class:`ScoresWriter`."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = TABLE_ROWS if limit is None else limit
+        self.rows = 0
+        self._kept: list[pd.DataFrame] = []
+
+    def append(self, piece, rows: int, header: bytes | None = None) -> None:
+        room = self.limit - min(self.rows, self.limit)
+        if room:
+            self._kept.append(as_frame(piece).iloc[:room])
+        self.rows += rows
+
+    def close(self) -> None:
+        return None
+
+    def finish(self, overwrite: bool) -> str:
+        return "shown"
+
+    def abort(self) -> None:
+        self._kept = []
+
+    @property
+    def frame(self) -> pd.DataFrame | None:
+        """The rows kept, as one frame (None before any)."""
+        if not self._kept:
+            return None
+        return pd.concat(self._kept, ignore_index=True)
+
+
 def append_file(source: Path, target: int, skip: int = 0) -> None:
     """Append the bytes of the file ``source`` (but its first ``skip``) to the open file
     descriptor ``target``: by the kernel where it can (``copy_file_range``: no copy
