@@ -332,3 +332,43 @@ def test_the_sample_sent_as_arrow_text_is_the_sample_of_python_objects():
     values = as_arrow.frame["category"].tolist()
     assert None in values and all(v is None or type(v) is str for v in values)
     assert text_objects(frame) is frame  # nothing to undo
+
+
+def test_explain_finds_its_prospect_a_chunk_at_a_time(run_cli, in_trained, monkeypatch):
+    # `prospect explain ID --input FILE` keeps only the prospect's rows, whatever the
+    # file's size, with what the whole file would tell: its row, its problems, its ids
+    from prospect_predictor.data.leads import one_prospect, read_leads
+    from prospect_predictor.errors import ProspectError
+    from prospect_predictor.registry.bundle import default_bundle, load_bundle
+
+    metadata = load_bundle(default_bundle()).metadata
+    frame = _leads(in_trained)
+    frame.loc[20, "no_shows"] = "-1"  # row 21: rejected
+    frame.to_csv(in_trained / "some.csv", index=False)
+    whole = read_leads("some.csv", metadata)
+    _chunked(monkeypatch)  # 30 rows: four chunks
+    wanted = frame.loc[25, "prospect_id"]  # row 26, in the fourth chunk
+    one = one_prospect("some.csv", metadata, wanted)
+    expected = whole.frame[(whole.frame["prospect_id"] == wanted).to_numpy()]
+    pd.testing.assert_frame_equal(one.frame, expected, check_exact=True)
+    assert one.rows.tolist() == [26]
+    assert one.report.lines() == whole.report.lines()  # the whole file's problems
+    rejected = frame.loc[20, "prospect_id"]
+    with pytest.raises(ProspectError, match=rf"'{rejected}' \(row 21\) cannot be scored: no_shows"):
+        one_prospect("some.csv", metadata, rejected)
+    first = ", ".join(frame["prospect_id"].head(3))
+    with pytest.raises(ProspectError, match=rf"among 29 rows \(ids look like: {first}\)"):
+        one_prospect("some.csv", metadata, "NOPE")
+    nameless = {**metadata, "id_column": None}
+    by_row = one_prospect("some.csv", nameless, "26")
+    assert by_row.rows.tolist() == [26] and by_row.frame.equals(one.frame)
+    with pytest.raises(ProspectError, match=r"no scorable row 31 \(rows 1 to 30;"):
+        one_prospect("some.csv", nameless, "31")
+
+    def whole_file_in_memory(*args, **kwargs):
+        raise AssertionError("explain held the whole file in memory")
+
+    monkeypatch.setattr(leads_module, "read_leads", whole_file_in_memory)
+    explained = run_cli("explain", wanted, "--input", "some.csv")
+    assert explained.exit_code == 0, explained.output
+    assert f"prospect {wanted}" in explained.stdout

@@ -347,40 +347,64 @@ def lead_from_json(text: str, metadata: dict, source: str = "--lead") -> Leads:
     )
 
 
-def one_prospect(leads: Leads, prospect_id: str, input_path, metadata: dict) -> Leads:
-    """Keep the one prospect ``prospect_id`` of a file (for ``prospect explain``)."""
+def one_prospect(
+    path: str | Path, metadata: dict, prospect_id: str, chunk_rows: int | None = None
+) -> Leads:
+    """The one prospect ``prospect_id`` of a file (for ``prospect explain``), validated as
+    the whole file is (its row numbers, its duplicated ids, its problems in the report)
+    but read a chunk at a time (:class:`LeadStream`), so that memory does not grow with
+    the file: only the rows naming the prospect are kept. Without an id column, the
+    prospect is named by its row number. A prospect absent, or in a rejected row, is an
+    error saying so."""
     id_column = metadata.get("id_column")
-    if not id_column:  # prospects are named by their row in the file
-        if not str(prospect_id).isdigit():
-            raise ProspectError(
-                f"{input_path} has no id column: name the prospect by its row "
-                "number (1 = the first row after the header)"
-            )
-        match = leads.rows == int(prospect_id)
-        if not match.any():
-            raise ProspectError(
-                f"{input_path}: no scorable row {prospect_id} (rows 1 to "
-                f"{int(leads.rows.max()):,}; rejected rows cannot be explained)"
-            )
-        return Leads(leads.frame[match], leads.rows[match], leads.rejects.iloc[0:0], leads.report)
-    match = (leads.frame[id_column].astype(str) == str(prospect_id)).to_numpy()
-    if match.any():
-        return Leads(leads.frame[match], leads.rows[match], leads.rejects.iloc[0:0], leads.report)
-    rejected = (
-        leads.rejects[leads.rejects[id_column].astype(str) == str(prospect_id)]
-        if (id_column in leads.rejects)
-        else leads.rejects.iloc[0:0]
-    )
-    if len(rejected):
-        row = rejected.iloc[0]
+    wanted = str(prospect_id)
+    if not id_column and not wanted.isdigit():
         raise ProspectError(
-            f"{input_path}: prospect {prospect_id!r} (row {row['row']}) cannot "
+            f"{path} has no id column: name the prospect by its row "
+            "number (1 = the first row after the header)"
+        )
+    stream = LeadStream(path, metadata, chunk_rows, keep_problems=True)
+    found: list[pd.DataFrame] = []
+    rows: list[np.ndarray] = []
+    rejected: list[pd.DataFrame] = []
+    examples: list[str] = []  # the file's first ids, for the message when none matches
+    last_row = 0  # the last scorable row
+    for chunk in stream:
+        if id_column:
+            ids = chunk.frame[id_column].astype(str)
+            examples += ids.head(3 - len(examples)).tolist()
+            match = (ids == wanted).to_numpy()
+            if id_column in chunk.rejects:
+                rejected.append(chunk.rejects[chunk.rejects[id_column].astype(str) == wanted])
+        else:
+            match = chunk.rows == int(wanted)
+        if match.any():
+            found.append(chunk.frame[match])
+            rows.append(chunk.rows[match])
+        if len(chunk.rows):
+            last_row = int(chunk.rows[-1])
+    if found:
+        return Leads(
+            pd.concat(found) if len(found) > 1 else found[0],
+            np.concatenate(rows),
+            pd.DataFrame(),
+            stream.report(),
+        )
+    if not id_column:
+        raise ProspectError(
+            f"{path}: no scorable row {prospect_id} (rows 1 to "
+            f"{last_row:,}; rejected rows cannot be explained)"
+        )
+    rejected = [r for r in rejected if len(r)]
+    if rejected:
+        row = rejected[0].iloc[0]
+        raise ProspectError(
+            f"{path}: prospect {prospect_id!r} (row {row['row']}) cannot "
             f"be scored: {row['problems']}"
         )
-    examples = ", ".join(map(str, leads.frame[id_column].head(3)))
     raise ProspectError(
-        f"{input_path}: no prospect with {id_column} {prospect_id!r} among "
-        f"{len(leads.frame):,} rows (ids look like: {examples})"
+        f"{path}: no prospect with {id_column} {prospect_id!r} among "
+        f"{stream.scorable:,} rows (ids look like: {', '.join(examples)})"
     )
 
 

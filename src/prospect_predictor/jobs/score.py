@@ -45,9 +45,11 @@ def run_scoring(
     overwrite: bool = False,
     lead_read: tuple[str, str] | None = None,
 ) -> ScoringReport:
-    """Score a file of leads (bad rows set aside) or one JSON lead with a bundle, keeping
-    every row's output in memory (for a table, stdout or one prospect); a file scored to a
-    file streams instead (:func:`run_file_scoring`). With ``rejects_next_to``, the rejected
+    """Score a file of leads (bad rows set aside), one prospect of it (``only_id``: the
+    file read a chunk at a time, :func:`leads.one_prospect`) or one JSON lead with a
+    bundle, keeping every row's output in memory (for ``--lead``, ``prospect explain`` and
+    the demo); a file scored to a file, to stdout or to the table streams instead
+    (:func:`run_file_scoring`). With ``rejects_next_to``, the rejected
     rows are written to ``<that file>.rejects.csv`` once every row is scored (an existing
     different file only with ``overwrite``, the input never). ``lead_json``: the JSON text,
     ``@FILE`` or ``-`` (:func:`leads.lead_text`); ``lead_read``: instead, the JSON text
@@ -77,15 +79,14 @@ def run_scoring(
     elif lead_json is not None:
         lead_json, source = lead_text(lead_json)
     bundle, metadata, lang, notices = _scoring_bundle(model_dir, lang)
-    leads = (
-        lead_from_json(lead_json, metadata, source)
-        if lead_json is not None
-        else read_leads(input_path, metadata)
-    )
+    if lead_json is not None:
+        leads = lead_from_json(lead_json, metadata, source)
+    elif only_id is not None:  # read a chunk at a time, keeping the one prospect
+        leads = one_prospect(input_path, metadata, only_id)
+    else:
+        leads = read_leads(input_path, metadata)
     drift = []
-    if only_id is not None:
-        leads = one_prospect(leads, only_id, input_path, metadata)
-    elif lead_json is None:
+    if only_id is None and lead_json is None:
         sample = RowSample(DRIFT_SAMPLE_ROWS)
         sample.add(leads.frame[metadata["features"]], row_keys(leads.rows))
         drift = drift_warnings(sample.frame, read_profile(bundle.path), None, metadata)
