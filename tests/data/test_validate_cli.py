@@ -230,6 +230,20 @@ def test_a_category_never_seen_is_unknown_for_leads_and_an_error_for_training(go
     assert not history.ok and history.bad_rows.tolist().count(True) == 2
 
 
+def test_validate_leads_judges_a_new_category_as_scoring_does(run_cli, tmp_path, good_rows):
+    """`prospect validate --leads` says what `prospect score` will do: a category the
+    schema does not list is scored as unknown (a warning); in a history it is an error."""
+    frame = good_rows.drop(columns="outcome").astype({"referral_source": object})
+    frame.loc[[2, 9], "referral_source"] = "tv_advert"
+    path = _write(tmp_path, frame)
+    leads = run_cli("validate", path, "--leads")
+    assert leads.exit_code == 0, leads.output
+    assert "warning: " in leads.stdout and "scored as unknown; found 'tv_advert'" in leads.stdout
+    assert "(rows 3, 10)" in leads.stdout and "0 error(s), 1 warning(s) — valid" in leads.stdout
+    history = run_cli("validate", _write(tmp_path, good_rows.assign(referral_source="tv_advert")))
+    assert history.exit_code == 1 and "expected one of" in history.stdout
+
+
 def test_numbers_written_the_french_way_are_read_as_declared(tmp_path, good_rows):
     """Decimal commas and spaces (no-break ones too) between thousands, declared per column;
     undeclared, the error says how to declare them; French booleans read as booleans."""

@@ -166,7 +166,15 @@ def validate(
 
         inputs = pipeline_inputs(pipeline) if pipeline is not None else None
         optional = optional_when_scoring(checked, inputs)
-    report = validate_file(file, checked, require_outcome=not leads, optional=optional)
+    # leads are judged as scoring judges them: a category the schema does not list is
+    # scored as unknown, with a warning (a history's unlisted category is an error)
+    report = validate_file(
+        file,
+        checked,
+        require_outcome=not leads,
+        optional=optional,
+        unseen="unknown" if leads else "error",
+    )
     console = render.console(stderr=False)
     for line in report.lines():
         console.print(line, markup=False)

@@ -74,11 +74,12 @@ def validate_file(
     schema: Schema,
     require_outcome: bool = True,
     optional: frozenset[str] = frozenset(),
+    unseen: Literal["error", "unknown"] = "error",
 ) -> ValidationReport:
-    """Read ``path`` (CSV or Parquet) and validate it against ``schema`` (``optional``: as
-    for :func:`validate_frame`)."""
+    """Read ``path`` (CSV or Parquet) and validate it against ``schema`` (``optional``,
+    ``unseen``: as for :func:`validate_frame`)."""
     table = read_table(path)
-    return validate_frame(table.frame, schema, str(path), require_outcome, optional)
+    return validate_frame(table.frame, schema, str(path), require_outcome, optional, unseen=unseen)
 
 
 def validate_frame(
