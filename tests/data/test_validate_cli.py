@@ -393,3 +393,37 @@ def test_the_files_formats_apply_to_every_column_unless_it_says_otherwise():
     assert set(columns["source"].missing_values) == {"?", "Select"}
     assert columns["day"].decimal == "."  # numbers' formats leave a date column alone
     assert Schema.model_validate(schema.model_dump()) == schema  # a bundle reads it back
+
+
+def test_validate_reads_a_chunk_at_a_time_and_finds_what_the_whole_file_holds(
+    run_cli, tmp_path, good_rows, monkeypatch
+):
+    """`prospect validate` keeps a chunk in memory, not the file: the same problems, rows
+    and counts as the whole file validated at once, a problem met in several chunks once."""
+    import prospect_predictor.data.leads as leads_module
+    import prospect_predictor.data.validate as validate_module
+    from prospect_predictor.config.schema import load_schema
+    from prospect_predictor.data.validate import check_file, validate_file
+
+    frame = good_rows.astype(object)
+    frame.loc[[3, 30], "postponements"] = ["three", "four"]  # one problem, two chunks
+    frame.loc[12, "no_shows"] = "-1"
+    frame.loc[25, "prospect_id"] = frame.loc[2, "prospect_id"]  # a duplicate across chunks
+    frame["notes"] = "x"  # an unknown column: one warning
+    path = _write(tmp_path, frame)
+    schema = load_schema("prospects")
+    whole = validate_file(path, schema)
+    chunked = check_file(path, schema, 8)  # 40 rows: five chunks
+    assert sorted(chunked.lines()) == sorted(whole.lines()) and len(whole.lines()) == 4
+    assert chunked.n_rows == 40 and chunked.bad_rows.tolist() == whole.bad_rows.tolist()
+    monkeypatch.setattr(leads_module, "CHUNK_ROWS", 8)
+
+    def whole_file(*args, **kwargs):
+        raise AssertionError("validate read the whole file")
+
+    monkeypatch.setattr(validate_module, "read_table", whole_file)
+    result = run_cli("validate", path)
+    assert result.exit_code == 1, result.output
+    bad = int(whole.bad_rows.sum())
+    assert f"40 prospects, 3 error(s), 1 warning(s); {bad} row(s) with a row-level" in result.stdout
+    assert "rows 4, 31" in result.stdout and "'three', 'four'" in result.stdout

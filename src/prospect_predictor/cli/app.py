@@ -150,7 +150,8 @@ def validate(
       prospect validate export.csv --pipeline pipelines/firm.toml
     """
     from prospect_predictor.config.schema import load_schema
-    from prospect_predictor.data.validate import validate_file
+    from prospect_predictor.data.leads import CHUNK_ROWS
+    from prospect_predictor.data.validate import check_file
 
     if schema is not None and pipeline is not None:
         raise typer.BadParameter("give --schema or --pipeline, not both", param_hint="'--pipeline'")
@@ -166,11 +167,13 @@ def validate(
 
         inputs = pipeline_inputs(pipeline) if pipeline is not None else None
         optional = optional_when_scoring(checked, inputs)
-    # leads are judged as scoring judges them: a category the schema does not list is
-    # scored as unknown, with a warning (a history's unlisted category is an error)
-    report = validate_file(
+    # read a chunk at a time (memory does not grow with the file); leads are judged as
+    # scoring judges them: a category the schema does not list is scored as unknown,
+    # with a warning (a history's unlisted category is an error)
+    report = check_file(
         file,
         checked,
+        CHUNK_ROWS,
         require_outcome=not leads,
         optional=optional,
         unseen="unknown" if leads else "error",

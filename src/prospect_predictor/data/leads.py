@@ -25,7 +25,7 @@ from prospect_predictor.data.tableio import iter_table, parquet_rows
 from prospect_predictor.data.validate import (
     Problem,
     ValidationReport,
-    find_duplicate_ids,
+    file_duplicates,
     merge_problems,
     rejects_frame,
     validate_frame,
@@ -150,25 +150,9 @@ class LeadStream:
 
     def _duplicate_ids(self) -> dict[str, Problem]:
         """First pass: the id column(s) alone, whole, to find ids used more than once."""
-        ids = [name for name, spec in self.schema.columns.items() if spec.role == "id"]
-        if not ids:
-            return {}
-        parts: dict[str, list[pd.Series]] = {name: [] for name in ids}
-        rows = 0
-        for frame in iter_table(self.path, max(self.chunk_rows, CHUNK_ROWS), ids.__contains__):
-            rows += len(frame)
-            for name in ids:
-                if name in frame:
-                    parts[name].append(frame[name])
-        if any(parts.values()):  # without a column pandas does not count the rows
+        found, rows = file_duplicates(self.path, self.schema, max(self.chunk_rows, CHUNK_ROWS))
+        if rows is not None:
             self.total = rows
-        found = {}
-        for name, columns in parts.items():
-            if columns and rows:
-                column = pd.concat(columns, ignore_index=True) if len(columns) > 1 else columns[0]
-                problem = find_duplicate_ids(column, name, self.schema.columns[name])
-                if problem is not None:
-                    found[name] = problem
         return found
 
 

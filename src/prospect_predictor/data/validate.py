@@ -38,7 +38,7 @@ from prospect_predictor.data.cells import (
     row_message,
     separator_hint,
 )
-from prospect_predictor.data.tableio import read_table
+from prospect_predictor.data.tableio import iter_table, read_table
 from prospect_predictor.errors import shown
 
 __all__ = ["FALSE_TOKENS", "MISSING_TOKENS", "TRUE_TOKENS", "Problem", "fold"]
@@ -74,12 +74,71 @@ def validate_file(
     schema: Schema,
     require_outcome: bool = True,
     optional: frozenset[str] = frozenset(),
+) -> ValidationReport:
+    """Read ``path`` (CSV or Parquet) and validate it against ``schema`` (``optional``: as
+    for :func:`validate_frame`)."""
+    table = read_table(path)
+    return validate_frame(table.frame, schema, str(path), require_outcome, optional)
+
+
+def check_file(
+    path: str | Path,
+    schema: Schema,
+    chunk_rows: int,
+    require_outcome: bool = True,
+    optional: frozenset[str] = frozenset(),
     unseen: Literal["error", "unknown"] = "error",
 ) -> ValidationReport:
-    """Read ``path`` (CSV or Parquet) and validate it against ``schema`` (``optional``,
-    ``unseen``: as for :func:`validate_frame`)."""
-    table = read_table(path)
-    return validate_frame(table.frame, schema, str(path), require_outcome, optional, unseen=unseen)
+    """:func:`validate_file`'s problems with the file read ``chunk_rows`` rows at a time,
+    so that memory does not grow with the file (``prospect validate``): the whole file's
+    duplicated ids first (:func:`file_duplicates`), then each chunk validated with the
+    file's row numbers and the chunks' problems merged (:func:`merge_problems`; within a
+    column, in the order they are first met). No typed frame; ``bad_rows`` covers the
+    whole file."""
+    duplicates, _ = file_duplicates(path, schema, chunk_rows)
+    problems: list[Problem] = []
+    bad: list[np.ndarray] = []
+    first_row = 1
+    for raw in iter_table(path, chunk_rows):
+        report = validate_frame(
+            raw, schema, str(path), require_outcome, optional, first_row, duplicates, unseen
+        )
+        problems += report.problems
+        bad.append(report.bad_rows)
+        first_row += len(raw)
+    return ValidationReport(
+        str(path),
+        first_row - 1,
+        merge_problems(problems, list(schema.columns)),
+        None,
+        np.concatenate(bad) if bad else np.zeros(0, dtype=bool),
+    )
+
+
+def file_duplicates(
+    path: str | Path, schema: Schema, chunk_rows: int
+) -> tuple[dict[str, Problem], int | None]:
+    """A first pass over a file's id column(s) alone, whole: the ids used more than once,
+    as one problem per column (:func:`find_duplicate_ids`), and the file's row count
+    (None without an id column in the file: pandas does not count rows without a column)."""
+    ids = [name for name, spec in schema.columns.items() if spec.role == "id"]
+    if not ids:
+        return {}, None
+    parts: dict[str, list[pd.Series]] = {name: [] for name in ids}
+    rows = 0
+    for frame in iter_table(path, chunk_rows, ids.__contains__):
+        rows += len(frame)
+        for name in ids:
+            if name in frame:
+                parts[name].append(frame[name])
+    found = {}
+    for name, columns in parts.items():
+        if columns and rows:
+            column = pd.concat(columns, ignore_index=True) if len(columns) > 1 else columns[0]
+            problem = find_duplicate_ids(column, name, schema.columns[name])
+            if problem is not None:
+                found[name] = problem
+    return found, rows if any(parts.values()) else None
 
 
 def validate_frame(
